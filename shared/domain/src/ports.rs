@@ -1,0 +1,107 @@
+//! The ports the use cases need. Adapters implement them against AWS
+//! (`sluice-aws`, `sluice-crypto`); `fakes` implements them in memory.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a repository can report. Anything the store itself fails at is
+/// `Unavailable` and carries the cause for the logs, never for the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    #[error("a record with this key already exists")]
+    AlreadyExists,
+    #[error("no such record")]
+    NotFound,
+    #[error("the record is at version {current}")]
+    VersionMismatch { current: u64 },
+    #[error("the store is unavailable")]
+    Unavailable(#[source] BoxError),
+}
+
+/// One page of sources in id order (ULIDs: creation time to the millisecond).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcePage {
+    pub items: Vec<Source>,
+    /// The last id of this page when more follow.
+    pub next_after: Option<SourceId>,
+}
+
+/// Durable storage of sources, always scoped to one tenant.
+#[async_trait]
+pub trait SourceRepository: Send + Sync {
+    /// Stores a new source; `AlreadyExists` if its id is taken.
+    async fn insert(&self, source: &Source) -> Result<(), RepositoryError>;
+
+    /// The tenant's source with this id, if any. Another tenant's source
+    /// is indistinguishable from a missing one.
+    async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Option<Source>, RepositoryError>;
+
+    /// Up to `limit` sources with ids after `after`.
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&SourceId>,
+    ) -> Result<SourcePage, RepositoryError>;
+
+    /// Replaces a source only if the stored one is at `expected_version`:
+    /// `NotFound` if it is gone, `VersionMismatch` if someone wrote first.
+    async fn update(&self, source: &Source, expected_version: u64) -> Result<(), RepositoryError>;
+
+    /// Deletes a source, only at `expected_version` when one is given.
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The key provider (KMS) failed or refused; retrying may help.
+    #[error("the key provider failed")]
+    KeyProvider(#[source] BoxError),
+    /// Authentication failed: tampered data, or the wrong context.
+    #[error("sealed data failed authentication")]
+    Tampered,
+    #[error("unsupported algorithm {0}")]
+    UnsupportedAlgorithm(String),
+}
+
+/// Envelope encryption of secret material bound to an encryption context.
+#[async_trait]
+pub trait SecretSealer: Send + Sync {
+    /// Seals under a fresh data key; two seals of one plaintext differ.
+    async fn seal(
+        &self,
+        context: &EncryptionContext,
+        plaintext: &[u8],
+    ) -> Result<SealedSecrets, SealError>;
+
+    /// Opens what `seal` produced under the same context, else `Tampered`.
+    async fn open(
+        &self,
+        context: &EncryptionContext,
+        sealed: &SealedSecrets,
+    ) -> Result<Zeroizing<Vec<u8>>, SealError>;
+}
+
+/// The time, injectable so tests are deterministic.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
