@@ -1,0 +1,304 @@
+//! The DynamoDB repository of sources.
+//!
+//! Table design (one table, name from configuration; see README):
+//!
+//! | entity | pk                 | sk               |
+//! |--------|--------------------|------------------|
+//! | source | `TENANT#<tenant>`  | `SOURCE#<id>`    |
+//!
+//! Every key starts with the tenant, so no query can cross tenants. A
+//! tenant's sources are one `Query` on `pk` with `begins_with(sk, "SOURCE#")`,
+//! in id (ULID, so creation-time) order. Writes are conditional: inserts on
+//! the key being free, updates and deletes on `version`.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sluice_domain::ports::{BoxError, RepositoryError, SourcePage, SourceRepository};
+use sluice_domain::{SealedSecrets, Source, SourceId, SourceKind, TenantId};
+
+const SOURCE_PREFIX: &str = "SOURCE#";
+
+#[derive(Clone)]
+pub struct DynamoSourceRepository {
+    client: Client,
+    table: String,
+}
+
+impl DynamoSourceRepository {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn tenant_pk(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}")
+}
+
+fn source_sk(id: &SourceId) -> String {
+    format!("{SOURCE_PREFIX}{id}")
+}
+
+fn key(tenant: &TenantId, id: &SourceId) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(tenant_pk(tenant))),
+        ("sk".to_owned(), AttributeValue::S(source_sk(id))),
+    ])
+}
+
+/// A source as stored. Binary fields are DynamoDB `B` values.
+#[derive(Serialize, Deserialize)]
+struct SourceItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    id: String,
+    tenant: String,
+    name: String,
+    kind: String,
+    config: Map<String, Value>,
+    secret_fields: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed_secrets: Option<SealedItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secrets_updated_at: Option<DateTime<Utc>>,
+    version: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedItem {
+    #[serde(with = "serde_bytes")]
+    ciphertext: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    nonce: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    encrypted_data_key: Vec<u8>,
+    key_id: String,
+    algorithm: String,
+}
+
+impl From<&Source> for SourceItem {
+    fn from(s: &Source) -> Self {
+        Self {
+            pk: tenant_pk(&s.tenant),
+            sk: source_sk(&s.id),
+            entity: "source".to_owned(),
+            id: s.id.to_string(),
+            tenant: s.tenant.to_string(),
+            name: s.name.clone(),
+            kind: s.kind.to_string(),
+            config: s.config.clone(),
+            secret_fields: s.secret_fields.clone(),
+            sealed_secrets: s.sealed_secrets.as_ref().map(|x| SealedItem {
+                ciphertext: x.ciphertext.clone(),
+                nonce: x.nonce.clone(),
+                encrypted_data_key: x.encrypted_data_key.clone(),
+                key_id: x.key_id.clone(),
+                algorithm: x.algorithm.clone(),
+            }),
+            secrets_updated_at: s.secrets_updated_at,
+            version: s.version,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+impl TryFrom<SourceItem> for Source {
+    type Error = RepositoryError;
+
+    fn try_from(item: SourceItem) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str| corrupt_item(format!("stored source has an invalid {what}"));
+        Ok(Source {
+            id: SourceId::parse(&item.id).ok_or_else(|| corrupt("id"))?,
+            tenant: TenantId::parse(&item.tenant).map_err(|_| corrupt("tenant"))?,
+            kind: item.kind.parse::<SourceKind>().map_err(|_| corrupt("kind"))?,
+            name: item.name,
+            config: item.config,
+            secret_fields: item.secret_fields,
+            sealed_secrets: item.sealed_secrets.map(|x| SealedSecrets {
+                ciphertext: x.ciphertext,
+                nonce: x.nonce,
+                encrypted_data_key: x.encrypted_data_key,
+                key_id: x.key_id,
+                algorithm: x.algorithm,
+            }),
+            secrets_updated_at: item.secrets_updated_at,
+            version: item.version,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+        })
+    }
+}
+
+fn corrupt_item(message: String) -> RepositoryError {
+    RepositoryError::Unavailable(message.into())
+}
+
+fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> RepositoryError {
+    RepositoryError::Unavailable(Box::new(e) as BoxError)
+}
+
+fn from_item(item: HashMap<String, AttributeValue>) -> Result<Source, RepositoryError> {
+    let parsed: SourceItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+    parsed.try_into()
+}
+
+fn to_item(source: &Source) -> Result<HashMap<String, AttributeValue>, RepositoryError> {
+    serde_dynamo::to_item(SourceItem::from(source)).map_err(unavailable)
+}
+
+impl DynamoSourceRepository {
+    /// After a failed condition: tells a missing record from a newer one.
+    async fn explain_condition_failure(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> RepositoryError {
+        match self.get(tenant, id).await {
+            Ok(None) => RepositoryError::NotFound,
+            Ok(Some(current)) => RepositoryError::VersionMismatch {
+                current: current.version,
+            },
+            Err(e) => e,
+        }
+    }
+}
+
+#[async_trait]
+impl SourceRepository for DynamoSourceRepository {
+    #[tracing::instrument(skip_all, fields(source_id = %source.id))]
+    async fn insert(&self, source: &Source) -> Result<(), RepositoryError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(source)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(RepositoryError::AlreadyExists)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(source_id = %id))]
+    async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Option<Source>, RepositoryError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(tenant, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.map(from_item).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(limit))]
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&SourceId>,
+    ) -> Result<SourcePage, RepositoryError> {
+        // One extra item tells whether another page follows, so the last
+        // page never carries a token that leads nowhere.
+        let fetch = i32::try_from(limit + 1).unwrap_or(i32::MAX);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(tenant_pk(tenant)))
+            .expression_attribute_values(":prefix", AttributeValue::S(SOURCE_PREFIX.to_owned()))
+            .set_exclusive_start_key(after.map(|a| key(tenant, a)))
+            .limit(fetch)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after = (items.len() > limit).then(|| {
+            items.truncate(limit);
+            items[limit - 1].id.clone()
+        });
+        Ok(SourcePage { items, next_after })
+    }
+
+    #[tracing::instrument(skip_all, fields(source_id = %source.id, expected_version))]
+    async fn update(&self, source: &Source, expected_version: u64) -> Result<(), RepositoryError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(source)?))
+            .condition_expression("attribute_exists(pk) AND version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(self.explain_condition_failure(&source.tenant, &source.id).await)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(source_id = %id))]
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError> {
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(tenant, id)));
+        request = match expected_version {
+            Some(v) => request
+                .condition_expression("attribute_exists(pk) AND version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::N(v.to_string())),
+            None => request.condition_expression("attribute_exists(pk)"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(self.explain_condition_failure(tenant, id).await)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! JSON request bodies that fail with a problem naming the field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::Problem;
+
+/// Bodies larger than this are refused before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body of type `T`. Bad JSON, wrong types and unknown fields answer
+/// 400 with the JSON path of the offending field; secret values are never
+/// quoted back.
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            let mut p = Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as application/json",
+            );
+            p.field = Some("Content-Type".to_owned());
+            return Err(p);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| Problem::invalid_field("body", "could not be read"))?;
+        if bytes.len() > MAX_BODY_BYTES {
+            let mut p = Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                format!("the body must be at most {MAX_BODY_BYTES} bytes"),
+            );
+            p.field = Some("body".to_owned());
+            return Err(p);
+        }
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON into `T`, naming the failing field on error.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Problem::invalid_field(
+                "body",
+                format!(
+                    "is not valid JSON (line {}, column {})",
+                    inner.line(),
+                    inner.column()
+                ),
+            );
+        }
+        let field = if path == "." { "body".to_owned() } else { path };
+        let reason = if field == "secrets" || field.starts_with("secrets.") {
+            // serde quotes the offending value; a secret must not come back.
+            "has an invalid value (secret values must be strings)".to_owned()
+        } else {
+            reason_without_position(&inner.to_string())
+        };
+        Problem::invalid_field(field, reason)
+    })
+}
+
+/// serde_json appends " at line L column C"; the field name says more.
+fn reason_without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        port: Option<u16>,
+        secrets: Option<BTreeMap<String, String>>,
+    }
+
+    fn field_of(json: &str) -> (Option<String>, String) {
+        let p = parse::<Body>(json.as_bytes()).unwrap_err();
+        (p.field, p.detail)
+    }
+
+    #[test]
+    fn names_the_field() {
+        assert_eq!(field_of(r#"{"name": 1}"#).0.as_deref(), Some("name"));
+        assert_eq!(field_of(r#"{"name": "a", "port": 70000}"#).0.as_deref(), Some("port"));
+        assert_eq!(field_of(r#"{"name": "a", "extra": 1}"#).0.as_deref(), Some("extra"));
+        assert_eq!(field_of(r#"{}"#).0.as_deref(), Some("body"));
+        assert_eq!(field_of(r#"{"name": "a""#).0.as_deref(), Some("body"));
+        assert_eq!(field_of(r#"[1]"#).0.as_deref(), Some("body"));
+    }
+
+    #[test]
+    fn secrets_are_not_echoed() {
+        let (field, detail) = field_of(r#"{"name": "a", "secrets": {"password": 123456789}}"#);
+        assert_eq!(field.as_deref(), Some("secrets.password"));
+        assert!(!detail.contains("123456789"), "{detail}");
+    }
+}
