@@ -60,8 +60,12 @@ where
     }
 }
 
-/// Parses JSON into `T`, naming the failing field on error.
+/// Parses a JSON object into `T`, naming the failing field on error.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(Problem::invalid_field("body", "must be a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
