@@ -1,0 +1,219 @@
+//! Helpers for the end-to-end tests in `tests/`: a client of the local API
+//! and a raw view of the DynamoDB table. The stack is started by
+//! `infra/local/test.sh` (`make test`), which also un-ignores these tests.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::Value;
+
+pub const TENANT_HEADER: &str = "x-sluice-tenant";
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run these tests through `make test` (infra/local/test.sh)")
+    })
+}
+
+/// A tenant no other test uses, so tests can run in parallel on one table.
+pub fn fresh_tenant(label: &str) -> String {
+    format!("{label}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// A value that must never show up outside the sealed item.
+pub fn canary(label: &str) -> String {
+    format!("CANARY-{label}-{}", ulid::Ulid::new())
+}
+
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn etag(&self) -> String {
+        self.headers
+            .get("etag")
+            .expect("an ETag header")
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Api {
+    pub fn new() -> Self {
+        Self {
+            base: env("SLUICE_API_URL"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends a request; `tenant` None sends no tenant header, `body` is sent
+    /// verbatim as JSON.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        tenant: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = tenant {
+            req = req.header(TENANT_HEADER, t);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_owned());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("the local API answers");
+        Reply {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            text: resp.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, tenant: &str) -> Reply {
+        self.send(Method::GET, path, Some(tenant), &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, tenant: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(tenant), &[], Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, tenant: &str, if_match: &str, body: &Value) -> Reply {
+        self.send(
+            Method::PUT,
+            path,
+            Some(tenant),
+            &[("if-match", if_match)],
+            Some(&body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str, tenant: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(tenant), &[], None).await
+    }
+}
+
+/// The raw items of the table, as the adapter stored them.
+pub struct Table {
+    client: aws_sdk_dynamodb::Client,
+    name: String,
+}
+
+pub type Item = HashMap<String, AttributeValue>;
+
+impl Table {
+    pub async fn connect() -> Self {
+        let config = aws_config::load_from_env().await;
+        Self {
+            client: aws_sdk_dynamodb::Client::new(&config),
+            name: env("SLUICE_TABLE"),
+        }
+    }
+
+    /// Every item of the table (a full scan: the test table is small).
+    pub async fn scan(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.name)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// The items whose partition belongs to `tenant`, sorted by key.
+    pub async fn tenant_items(&self, tenant: &str) -> Vec<Item> {
+        let pk = format!("TENANT#{tenant}");
+        let mut items: Vec<Item> = self
+            .scan()
+            .await
+            .into_iter()
+            .filter(|i| i.get("pk").and_then(|v| v.as_s().ok()) == Some(&pk))
+            .collect();
+        items.sort_by_key(|i| i.get("sk").and_then(|v| v.as_s().ok()).cloned());
+        items
+    }
+}
+
+/// Every byte of an item, strings and binaries alike, for canary searches.
+pub fn item_bytes(item: &Item) -> Vec<u8> {
+    fn walk(v: &AttributeValue, out: &mut Vec<u8>) {
+        match v {
+            AttributeValue::S(s) | AttributeValue::N(s) => out.extend_from_slice(s.as_bytes()),
+            AttributeValue::B(b) => out.extend_from_slice(b.as_ref()),
+            AttributeValue::M(m) => m.iter().for_each(|(k, v)| {
+                out.extend_from_slice(k.as_bytes());
+                walk(v, out);
+            }),
+            AttributeValue::L(l) => l.iter().for_each(|v| walk(v, out)),
+            AttributeValue::Ss(l) | AttributeValue::Ns(l) => {
+                l.iter().for_each(|s| out.extend_from_slice(s.as_bytes()))
+            }
+            _ => {}
+        }
+        out.push(b'\n');
+    }
+    let mut out = Vec::new();
+    for (k, v) in item {
+        out.extend_from_slice(k.as_bytes());
+        walk(v, &mut out);
+    }
+    out
+}
+
+/// What the functions logged so far (cargo lambda watch's captured output).
+pub fn function_log() -> String {
+    std::fs::read_to_string(env("SLUICE_FUNCTION_LOG")).expect("the function log")
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}

@@ -1,0 +1,9 @@
+//! The sources function: the HTTP API of the data-source registry.
+//! `main.rs` wires AWS clients into [`router`]; everything here runs without
+//! AWS, so the routes are unit-tested with in-memory ports.
+
+pub mod config;
+mod routes;
+mod views;
+
+pub use routes::router;

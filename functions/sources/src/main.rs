@@ -1,1 +1,25 @@
-fn main() {}
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use sluice_aws::{DynamoSourceRepository, KmsKeyProvider};
+use sluice_crypto::EnvelopeSealer;
+use sluice_domain::ports::SystemClock;
+use sluice_domain::sources_service::SourcesService;
+use sources::config::Config;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+
+    let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let repository = DynamoSourceRepository::new(aws_sdk_dynamodb::Client::new(&aws), config.table);
+    let keys = KmsKeyProvider::new(aws_sdk_kms::Client::new(&aws), config.kms_key_id);
+    let service = SourcesService::new(
+        Arc::new(repository),
+        Arc::new(EnvelopeSealer::new(keys)),
+        Arc::new(SystemClock),
+    );
+
+    lambda_http::run(sources::router(service, config.tenant_mode)).await
+}

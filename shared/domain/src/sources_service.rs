@@ -183,20 +183,11 @@ impl SourcesService {
             });
         }
 
-        let secret_names = match &draft.secrets {
-            Some(s) => s.names(),
-            None => current.secret_fields.clone(),
-        };
-        let empty = Secrets::new();
-        let (kind, config) = validate_draft(
-            &draft.name,
-            &draft.kind,
-            &draft.config,
-            draft.secrets.as_ref().unwrap_or(&empty),
-            &secret_names,
-        )
-        .map_err(UpdateSourceError::Invalid)?;
-        if kind != current.kind {
+        // A kind change is the one thing to report: the config was written
+        // for another kind, so its field errors would only mislead.
+        if let Ok(kind) = draft.kind.parse::<SourceKind>()
+            && kind != current.kind
+        {
             return Err(UpdateSourceError::Invalid(
                 crate::FieldError::new(
                     "kind",
@@ -208,6 +199,19 @@ impl SourcesService {
                 .into(),
             ));
         }
+        let secret_names = match &draft.secrets {
+            Some(s) => s.names(),
+            None => current.secret_fields.clone(),
+        };
+        let empty = Secrets::new();
+        let (_, config) = validate_draft(
+            &draft.name,
+            &draft.kind,
+            &draft.config,
+            draft.secrets.as_ref().unwrap_or(&empty),
+            &secret_names,
+        )
+        .map_err(UpdateSourceError::Invalid)?;
 
         let now = self.clock.now();
         let mut next = current.clone();

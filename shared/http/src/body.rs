@@ -80,12 +80,22 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                 ),
             );
         }
-        let field = if path == "." { "body".to_owned() } else { path };
+        let message = inner.to_string();
+        // A missing field is reported at its parent; name the field itself.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            (".", None) => "body".to_owned(),
+            _ => path,
+        };
         let reason = if field == "secrets" || field.starts_with("secrets.") {
             // serde quotes the offending value; a secret must not come back.
             "has an invalid value (secret values must be strings)".to_owned()
         } else {
-            reason_without_position(&inner.to_string())
+            reason_without_position(&message)
         };
         Problem::invalid_field(field, reason)
     })
@@ -124,7 +134,7 @@ mod tests {
         assert_eq!(field_of(r#"{"name": 1}"#).0.as_deref(), Some("name"));
         assert_eq!(field_of(r#"{"name": "a", "port": 70000}"#).0.as_deref(), Some("port"));
         assert_eq!(field_of(r#"{"name": "a", "extra": 1}"#).0.as_deref(), Some("extra"));
-        assert_eq!(field_of(r#"{}"#).0.as_deref(), Some("body"));
+        assert_eq!(field_of(r#"{}"#).0.as_deref(), Some("name"));
         assert_eq!(field_of(r#"{"name": "a""#).0.as_deref(), Some("body"));
         assert_eq!(field_of(r#"[1]"#).0.as_deref(), Some("body"));
     }

@@ -3,6 +3,7 @@
 //! pagination tokens. Shared by every HTTP function.
 
 pub mod body;
+mod errors;
 pub mod page_token;
 pub mod precondition;
 pub mod problem;

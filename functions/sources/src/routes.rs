@@ -1,0 +1,142 @@
+//! Routes of the sources API. Handlers parse, call one use case, and shape
+//! the answer; errors become problem+json through `errors.rs`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{ETAG, LOCATION};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use sluice_domain::SourceId;
+use sluice_domain::sources_service::SourcesService;
+use sluice_http::precondition::etag;
+use sluice_http::problem::{method_not_allowed, route_not_found};
+use sluice_http::{IfMatch, JsonBody, PageTokenCodec, Problem, Tenant, TenantMode};
+
+use crate::views::{SourceList, SourceRequest, SourceView};
+
+const PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("sources");
+const DEFAULT_PAGE_SIZE: usize = 25;
+
+#[derive(Clone)]
+struct AppState {
+    service: SourcesService,
+}
+
+/// The sources API over the given service.
+pub fn router(service: SourcesService, tenant_mode: TenantMode) -> Router {
+    Router::new()
+        .route(
+            "/sources",
+            post(register).get(list).fallback(method_not_allowed),
+        )
+        .route(
+            "/sources/{id}",
+            get(read)
+                .put(replace)
+                .delete(remove)
+                .fallback(method_not_allowed),
+        )
+        .fallback(route_not_found)
+        .layer(Extension(tenant_mode))
+        .with_state(AppState { service })
+}
+
+fn source_response(status: StatusCode, view: SourceView) -> Response {
+    let mut response = (status, Json(&view)).into_response();
+    response.headers_mut().insert(ETAG, etag(view.version));
+    response
+}
+
+async fn register(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    JsonBody(body): JsonBody<SourceRequest>,
+) -> Result<Response, Problem> {
+    let source = app.service.register(&tenant, body.into()).await?;
+    tracing::info!(%tenant, source_id = %source.id, kind = %source.kind, "source registered");
+    let mut response = source_response(StatusCode::CREATED, SourceView::from(&source));
+    let location = format!("/sources/{}", source.id)
+        .parse()
+        .expect("ids are valid header values");
+    response.headers_mut().insert(LOCATION, location);
+    Ok(response)
+}
+
+async fn list(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SourceList>, Problem> {
+    let Query(params) =
+        query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
+    if let Some(unknown) = params.keys().find(|k| !["limit", "next_token"].contains(&k.as_str())) {
+        let shown: String = unknown.chars().take(64).filter(|c| !c.is_control()).collect();
+        return Err(Problem::invalid_field(
+            shown,
+            "unknown query parameter; expected limit or next_token",
+        ));
+    }
+    let limit = match params.get("limit") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(raw) => raw
+            .parse::<usize>()
+            .map_err(|_| Problem::invalid_field("limit", "must be an integer from 1 to 100"))?,
+    };
+    let after = match params.get("next_token") {
+        None => None,
+        Some(token) => {
+            let cursor = PAGE_TOKENS.decode(&tenant, token)?;
+            Some(SourceId::parse(&cursor).ok_or_else(|| {
+                Problem::invalid_field("next_token", "is not a token this list issued")
+            })?)
+        }
+    };
+    let page = app.service.list(&tenant, limit, after.as_ref()).await?;
+    Ok(Json(SourceList {
+        items: page.items.iter().map(SourceView::from).collect(),
+        next_token: page
+            .next_after
+            .map(|id| PAGE_TOKENS.encode(&tenant, id.as_str())),
+    }))
+}
+
+async fn read(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let source = app.service.get(&tenant, &id).await?;
+    Ok(source_response(StatusCode::OK, SourceView::from(&source)))
+}
+
+async fn replace(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<SourceRequest>,
+) -> Result<Response, Problem> {
+    let expected = if_match.required()?;
+    let source = app
+        .service
+        .update(&tenant, &id, body.into(), expected)
+        .await?;
+    tracing::info!(%tenant, source_id = %source.id, version = source.version, "source updated");
+    Ok(source_response(StatusCode::OK, SourceView::from(&source)))
+}
+
+async fn remove(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> Result<StatusCode, Problem> {
+    app.service
+        .delete(&tenant, &id, if_match.expected_version())
+        .await?;
+    tracing::info!(%tenant, source_id = %id, "source deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,48 @@
+# Shared settings of the local stack; sourced by the other scripts.
+# Everything binds to 127.0.0.1 and talks to moto, never to AWS.
+
+SLUICE_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# Tools, virtualenv and build cache live outside the checkout so that clean
+# clones (CI) reuse them; the per-checkout runtime state lives in .local/.
+SLUICE_HOME="${SLUICE_HOME:-$HOME/.cache/sluice}"
+SLUICE_VENV="$SLUICE_HOME/venv"
+SLUICE_STATE="${SLUICE_STATE:-$SLUICE_REPO/.local}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$SLUICE_HOME/target}"
+
+MOTO_VERSION="5.2.5"
+CARGO_LAMBDA_VERSION="1.9.2"
+
+export MOTO_PORT="${MOTO_PORT:-5055}"
+export SLUICE_API_PORT="${SLUICE_API_PORT:-9000}"
+export SLUICE_API_URL="http://127.0.0.1:$SLUICE_API_PORT"
+
+# The AWS SDKs talk to moto with dummy credentials; disabling the instance
+# metadata lookup keeps them from probing an address off loopback.
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_ACCESS_KEY_ID="local"
+export AWS_SECRET_ACCESS_KEY="local"
+export AWS_REGION="us-east-1"
+export AWS_DEFAULT_REGION="us-east-1"
+export AWS_EC2_METADATA_DISABLED="true"
+
+export SLUICE_TABLE="${SLUICE_TABLE:-sluice}"
+export SLUICE_KMS_ALIAS="alias/sluice-local"
+export SLUICE_FUNCTION_LOG="$SLUICE_STATE/functions.log"
+
+export PATH="$SLUICE_VENV/bin:$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1m[sluice]\033[0m %s\n' "$*" >&2; }
+
+# wait_for NAME SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+    local name="$1" seconds="$2"
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        if ((SECONDS >= deadline)); then
+            log "$name did not come up within ${seconds}s"
+            return 1
+        fi
+        sleep 0.5
+    done
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts the local stack on 127.0.0.1: moto (DynamoDB, KMS, ...), the table
+# and key inside it, and the functions under `cargo lambda watch`.
+# Stop it with infra/local/down.sh (by PID).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+"$SLUICE_REPO/infra/local/install.sh"
+"$SLUICE_REPO/infra/local/down.sh" --quiet
+mkdir -p "$SLUICE_STATE"
+
+# start NAME LOGFILE COMMAND...: runs COMMAND in its own process group,
+# recording its PID so down.sh can stop the whole group.
+start() {
+    local name="$1" logfile="$2"
+    shift 2
+    setsid "$@" >"$logfile" 2>&1 </dev/null &
+    echo $! >"$SLUICE_STATE/$name.pid"
+}
+
+log "starting moto on 127.0.0.1:$MOTO_PORT"
+start moto "$SLUICE_STATE/moto.log" moto_server -H 127.0.0.1 -p "$MOTO_PORT"
+wait_for moto 60 curl -sf "$AWS_ENDPOINT_URL/moto-api/"
+
+log "creating the table and the KMS key"
+python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")"
+{
+    echo "$python_env"
+    echo "SLUICE_TENANT_MODE=header"
+    echo "SLUICE_TENANT_HEADER=x-sluice-tenant"
+    echo "AWS_LAMBDA_LOG_FORMAT=JSON"
+    echo "AWS_LAMBDA_LOG_LEVEL=INFO"
+    for var in AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_EC2_METADATA_DISABLED; do
+        echo "$var=${!var}"
+    done
+} >"$SLUICE_STATE/function.env"
+
+log "building the functions (debug, local-dev)"
+(cd "$SLUICE_REPO" && cargo build --quiet -p sources --features local-dev)
+
+log "serving the functions on $SLUICE_API_URL"
+start watch "$SLUICE_FUNCTION_LOG" \
+    cargo lambda watch -A 127.0.0.1 -P "$SLUICE_API_PORT" --ignore-changes \
+    --features local-dev --env-file "$SLUICE_STATE/function.env" \
+    --manifest-path "$SLUICE_REPO/Cargo.toml"
+api_answers() {
+    local code
+    code="$(curl -s -o /dev/null -w '%{http_code}' "$SLUICE_API_URL/sources")"
+    [[ "$code" == "401" ]]
+}
+wait_for "the sources function" 300 api_answers || {
+    tail -n 40 "$SLUICE_FUNCTION_LOG" >&2
+    exit 1
+}
+log "local stack is up: API $SLUICE_API_URL, AWS endpoint $AWS_ENDPOINT_URL"
