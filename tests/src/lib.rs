@@ -109,8 +109,14 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, tenant: &str, body: &Value) -> Reply {
-        self.send(Method::POST, path, Some(tenant), &[], Some(&body.to_string()))
-            .await
+        self.send(
+            Method::POST,
+            path,
+            Some(tenant),
+            &[],
+            Some(&body.to_string()),
+        )
+        .await
     }
 
     pub async fn put(&self, path: &str, tenant: &str, if_match: &str, body: &Value) -> Reply {
@@ -125,7 +131,8 @@ impl Api {
     }
 
     pub async fn delete(&self, path: &str, tenant: &str) -> Reply {
-        self.send(Method::DELETE, path, Some(tenant), &[], None).await
+        self.send(Method::DELETE, path, Some(tenant), &[], None)
+            .await
     }
 }
 

@@ -52,7 +52,12 @@ async fn canary_secrets_appear_in_no_response_item_or_log() {
     let got = api.get(&format!("/sources/{id}"), &tenant).await;
     let listed = api.get("/sources", &tenant).await;
     let updated = api
-        .put(&format!("/sources/{id}"), &tenant, "\"1\"", &postgres(&second))
+        .put(
+            &format!("/sources/{id}"),
+            &tenant,
+            "\"1\"",
+            &postgres(&second),
+        )
         .await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
     // A rejected write whose body carries the canary must not echo it either.
@@ -67,7 +72,11 @@ async fn canary_secrets_appear_in_no_response_item_or_log() {
 
     for reply in [&created, &got, &listed, &updated, &rejected, &rejected_type] {
         for secret in [&first, &second] {
-            assert!(!reply.text.contains(secret.as_str()), "response leaks: {}", reply.text);
+            assert!(
+                !reply.text.contains(secret.as_str()),
+                "response leaks: {}",
+                reply.text
+            );
         }
     }
 
@@ -76,11 +85,16 @@ async fn canary_secrets_appear_in_no_response_item_or_log() {
     for item in &items {
         let bytes = item_bytes(item);
         for secret in [&first, &second] {
-            assert!(!contains(&bytes, secret), "DynamoDB item leaks a secret: {item:?}");
+            assert!(
+                !contains(&bytes, secret),
+                "DynamoDB item leaks a secret: {item:?}"
+            );
         }
     }
     let stored = table.tenant_items(&tenant).await;
-    let sealed = stored[0]["sealed_secrets"].as_m().expect("a sealed_secrets map");
+    let sealed = stored[0]["sealed_secrets"]
+        .as_m()
+        .expect("a sealed_secrets map");
     for field in ["ciphertext", "nonce", "encrypted_data_key"] {
         assert!(sealed[field].as_b().is_ok(), "{field} is stored as binary");
     }
@@ -94,7 +108,10 @@ async fn canary_secrets_appear_in_no_response_item_or_log() {
         "the function's log was captured"
     );
     for secret in [&first, &second] {
-        assert!(!log.contains(secret.as_str()), "the function log leaks a secret");
+        assert!(
+            !log.contains(secret.as_str()),
+            "the function log leaks a secret"
+        );
     }
 }
 
@@ -120,13 +137,22 @@ async fn lifecycle_with_versions_and_secret_rotation() {
     renamed.as_object_mut().unwrap().remove("secrets");
     renamed["name"] = json!("warehouse-eu");
     let no_precondition = api
-        .send(Method::PUT, &path, Some(&tenant), &[], Some(&renamed.to_string()))
+        .send(
+            Method::PUT,
+            &path,
+            Some(&tenant),
+            &[],
+            Some(&renamed.to_string()),
+        )
         .await;
     assert_eq!(no_precondition.status, StatusCode::PRECONDITION_REQUIRED);
     let stale = api.put(&path, &tenant, "\"7\"", &renamed).await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale.content_type(), "application/problem+json");
-    assert_eq!(api.get(&path, &tenant).await.json()["name"], json!("warehouse"));
+    assert_eq!(
+        api.get(&path, &tenant).await.json()["name"],
+        json!("warehouse")
+    );
 
     // Secrets absent on PUT: kept as they were.
     let v2 = api.put(&path, &tenant, &got.etag(), &renamed).await;
@@ -135,10 +161,15 @@ async fn lifecycle_with_versions_and_secret_rotation() {
     let v2 = v2.json();
     assert_eq!(v2["name"], json!("warehouse-eu"));
     assert_eq!(v2["secrets_updated_at"], view["secrets_updated_at"]);
-    assert_eq!(table.tenant_items(&tenant).await[0]["sealed_secrets"], sealed_v1);
+    assert_eq!(
+        table.tenant_items(&tenant).await[0]["sealed_secrets"],
+        sealed_v1
+    );
 
     // Secrets present: re-sealed under a fresh data key.
-    let v3 = api.put(&path, &tenant, "\"2\"", &mysql(&canary("m2"))).await;
+    let v3 = api
+        .put(&path, &tenant, "\"2\"", &mysql(&canary("m2")))
+        .await;
     assert_eq!(v3.status, StatusCode::OK, "{}", v3.text);
     let sealed_v3 = table.tenant_items(&tenant).await[0]["sealed_secrets"].clone();
     let (a, b) = (sealed_v1.as_m().unwrap(), sealed_v3.as_m().unwrap());
@@ -152,12 +183,24 @@ async fn lifecycle_with_versions_and_secret_rotation() {
     assert_eq!(as_pg.json()["field"], json!("kind"));
 
     let stale_delete = api
-        .send(Method::DELETE, &path, Some(&tenant), &[("if-match", "\"1\"")], None)
+        .send(
+            Method::DELETE,
+            &path,
+            Some(&tenant),
+            &[("if-match", "\"1\"")],
+            None,
+        )
         .await;
     assert_eq!(stale_delete.status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(api.delete(&path, &tenant).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.delete(&path, &tenant).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(api.get(&path, &tenant).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(api.delete(&path, &tenant).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.delete(&path, &tenant).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert!(table.tenant_items(&tenant).await.is_empty());
 }
 
@@ -173,7 +216,8 @@ async fn every_kind_registers() {
     let s3 = json!({"name": "lake", "kind": "filesystem", "config": {
         "path": "s3://data-lake/orders/", "region": "eu-west-1", "access_key_id": "AKIAEXAMPLE"},
         "secrets": {"secret_access_key": canary("s3")}});
-    let local = json!({"name": "drop", "kind": "filesystem", "config": {"path": "/var/lib/sluice/in"}});
+    let local =
+        json!({"name": "drop", "kind": "filesystem", "config": {"path": "/var/lib/sluice/in"}});
     for body in [postgres("p"), mysql("m"), kafka, s3, local] {
         let view = register(&api, &tenant, &body).await;
         assert_eq!(view["kind"], body["kind"]);
@@ -192,7 +236,12 @@ async fn pagination_walks_every_source_once() {
     let tenant = fresh_tenant("pages");
     let mut expected = Vec::new();
     for _ in 0..5 {
-        expected.push(register(&api, &tenant, &postgres("p")).await["id"].as_str().unwrap().to_owned());
+        expected.push(
+            register(&api, &tenant, &postgres("p")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     expected.sort();
 
@@ -244,7 +293,9 @@ async fn other_tenants_get_404_and_change_nothing() {
     }
     let list = api.get("/sources", &intruder).await.json();
     assert_eq!(list["items"], json!([]));
-    let reused = api.get(&format!("/sources?next_token={token}"), &intruder).await;
+    let reused = api
+        .get(&format!("/sources?next_token={token}"), &intruder)
+        .await;
     assert_eq!(reused.status, StatusCode::BAD_REQUEST);
     assert_eq!(reused.json()["field"], json!("next_token"));
 
@@ -286,56 +337,324 @@ async fn bad_requests_get_problems_and_write_nothing() {
         body.to_string()
     };
     let long_name = "n".repeat(101);
-    let huge = format!(r#"{{"name": "{}", "kind": "postgres"}}"#, "x".repeat(70_000));
+    let huge = format!(
+        r#"{{"name": "{}", "kind": "postgres"}}"#,
+        "x".repeat(70_000)
+    );
 
     // (method, path, extra headers, body, status, field named)
-    type Case<'a> = (Method, String, Vec<(&'a str, &'a str)>, Option<String>, u16, &'a str);
+    type Case<'a> = (
+        Method,
+        String,
+        Vec<(&'a str, &'a str)>,
+        Option<String>,
+        u16,
+        &'a str,
+    );
     let cases: Vec<Case> = vec![
-        (Method::POST, "/sources".into(), vec![], Some("{\"name\": ".into()), 400, "body"),
-        (Method::POST, "/sources".into(), vec![], Some("not json".into()), 400, "body"),
-        (Method::POST, "/sources".into(), vec![], Some("[1, 2]".into()), 400, "body"),
-        (Method::POST, "/sources".into(), vec![], Some("".into()), 400, "body"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/name", json!(42))), 400, "name"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/name", json!(long_name))), 400, "name"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/name", json!("a\u{0007}b"))), 400, "name"),
-        (Method::POST, "/sources".into(), vec![], Some(without("name")), 400, "name"),
-        (Method::POST, "/sources".into(), vec![], Some(without("kind")), 400, "kind"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/kind", json!("oracle"))), 400, "kind"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/config", json!("host=db"))), 400, "config"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/config/port", json!("5432"))), 400, "config.port"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/config/port", json!(70000))), 400, "config.port"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/config/host", json!("db;drop table"))), 400, "config.host"),
-        (Method::POST, "/sources".into(), vec![], Some(without_config("host")), 400, "config.host"),
-        (Method::POST, "/sources".into(), vec![], Some(adding_config("hostname", json!("x"))), 400, "config.hostname"),
-        (Method::POST, "/sources".into(), vec![], Some(adding_config("password", json!("x"))), 400, "config.password"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/secrets", json!({}))), 400, "secrets.password"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/secrets/password", json!(12345))), 400, "secrets.password"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/secrets/password", json!("x".repeat(1025)))), 400, "secrets.password"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/secrets", json!({"password": "p", "token": "t"}))), 400, "secrets.token"),
-        (Method::POST, "/sources".into(), vec![], Some(with("/config/database", json!("d".repeat(64)))), 400, "config.database"),
-        (Method::POST, "/sources".into(), vec![], Some(huge), 413, "body"),
-        (Method::POST, "/sources".into(), vec![], Some(r#"{"name":"a","kind":"postgres","extra":1}"#.into()), 400, "extra"),
-        (Method::PUT, item.clone(), vec![("if-match", "\"1\"")], Some(with("/kind", json!("kafka"))), 400, "kind"),
-        (Method::PUT, item.clone(), vec![], Some(valid.to_string()), 428, "If-Match"),
-        (Method::PUT, item.clone(), vec![("if-match", "\"9\"")], Some(valid.to_string()), 412, "If-Match"),
-        (Method::PUT, item.clone(), vec![("if-match", "version-one")], Some(valid.to_string()), 400, "If-Match"),
-        (Method::PUT, item.clone(), vec![("if-match", "\"1\"")], Some(with("/config/ssl_mode", json!("sometimes"))), 400, "config.ssl_mode"),
-        (Method::DELETE, item.clone(), vec![("if-match", "\"0\"")], None, 400, "If-Match"),
-        (Method::GET, "/sources?limit=0".into(), vec![], None, 400, "limit"),
-        (Method::GET, "/sources?limit=ten".into(), vec![], None, 400, "limit"),
-        (Method::GET, "/sources?next_token=Zm9v".into(), vec![], None, 400, "next_token"),
-        (Method::GET, "/sources?next_token=%%%".into(), vec![], None, 400, "next_token"),
-        (Method::GET, "/sources?offset=10".into(), vec![], None, 400, "offset"),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some("{\"name\": ".into()),
+            400,
+            "body",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some("not json".into()),
+            400,
+            "body",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some("[1, 2]".into()),
+            400,
+            "body",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some("".into()),
+            400,
+            "body",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/name", json!(42))),
+            400,
+            "name",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/name", json!(long_name))),
+            400,
+            "name",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/name", json!("a\u{0007}b"))),
+            400,
+            "name",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(without("name")),
+            400,
+            "name",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(without("kind")),
+            400,
+            "kind",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/kind", json!("oracle"))),
+            400,
+            "kind",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/config", json!("host=db"))),
+            400,
+            "config",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/config/port", json!("5432"))),
+            400,
+            "config.port",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/config/port", json!(70000))),
+            400,
+            "config.port",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/config/host", json!("db;drop table"))),
+            400,
+            "config.host",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(without_config("host")),
+            400,
+            "config.host",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(adding_config("hostname", json!("x"))),
+            400,
+            "config.hostname",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(adding_config("password", json!("x"))),
+            400,
+            "config.password",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/secrets", json!({}))),
+            400,
+            "secrets.password",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/secrets/password", json!(12345))),
+            400,
+            "secrets.password",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/secrets/password", json!("x".repeat(1025)))),
+            400,
+            "secrets.password",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/secrets", json!({"password": "p", "token": "t"}))),
+            400,
+            "secrets.token",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(with("/config/database", json!("d".repeat(64)))),
+            400,
+            "config.database",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(huge),
+            413,
+            "body",
+        ),
+        (
+            Method::POST,
+            "/sources".into(),
+            vec![],
+            Some(r#"{"name":"a","kind":"postgres","extra":1}"#.into()),
+            400,
+            "extra",
+        ),
+        (
+            Method::PUT,
+            item.clone(),
+            vec![("if-match", "\"1\"")],
+            Some(with("/kind", json!("kafka"))),
+            400,
+            "kind",
+        ),
+        (
+            Method::PUT,
+            item.clone(),
+            vec![],
+            Some(valid.to_string()),
+            428,
+            "If-Match",
+        ),
+        (
+            Method::PUT,
+            item.clone(),
+            vec![("if-match", "\"9\"")],
+            Some(valid.to_string()),
+            412,
+            "If-Match",
+        ),
+        (
+            Method::PUT,
+            item.clone(),
+            vec![("if-match", "version-one")],
+            Some(valid.to_string()),
+            400,
+            "If-Match",
+        ),
+        (
+            Method::PUT,
+            item.clone(),
+            vec![("if-match", "\"1\"")],
+            Some(with("/config/ssl_mode", json!("sometimes"))),
+            400,
+            "config.ssl_mode",
+        ),
+        (
+            Method::DELETE,
+            item.clone(),
+            vec![("if-match", "\"0\"")],
+            None,
+            400,
+            "If-Match",
+        ),
+        (
+            Method::GET,
+            "/sources?limit=0".into(),
+            vec![],
+            None,
+            400,
+            "limit",
+        ),
+        (
+            Method::GET,
+            "/sources?limit=ten".into(),
+            vec![],
+            None,
+            400,
+            "limit",
+        ),
+        (
+            Method::GET,
+            "/sources?next_token=Zm9v".into(),
+            vec![],
+            None,
+            400,
+            "next_token",
+        ),
+        (
+            Method::GET,
+            "/sources?next_token=%%%".into(),
+            vec![],
+            None,
+            400,
+            "next_token",
+        ),
+        (
+            Method::GET,
+            "/sources?offset=10".into(),
+            vec![],
+            None,
+            400,
+            "offset",
+        ),
     ];
     assert!(cases.len() >= 20);
 
     for (method, path, headers, body, status, field) in cases {
         let reply = api
-            .send(method.clone(), &path, Some(&tenant), &headers, body.as_deref())
+            .send(
+                method.clone(),
+                &path,
+                Some(&tenant),
+                &headers,
+                body.as_deref(),
+            )
             .await;
-        let context = format!("{method} {path} {:?}", body.as_deref().map(|b| &b[..b.len().min(80)]));
+        let context = format!(
+            "{method} {path} {:?}",
+            body.as_deref().map(|b| &b[..b.len().min(80)])
+        );
         assert_eq!(reply.status.as_u16(), status, "{context}: {}", reply.text);
-        assert_eq!(reply.content_type(), "application/problem+json", "{context}");
+        assert_eq!(
+            reply.content_type(),
+            "application/problem+json",
+            "{context}"
+        );
         let problem = reply.json();
         assert_eq!(problem["status"], json!(status), "{context}");
         assert_eq!(problem["field"], json!(field), "{context}: {problem}");
@@ -346,14 +665,30 @@ async fn bad_requests_get_problems_and_write_nothing() {
 
     // Plain text where JSON is due, and a request without a tenant.
     let text = api
-        .send(Method::POST, "/sources", Some(&tenant), &[("content-type", "text/plain")], None)
+        .send(
+            Method::POST,
+            "/sources",
+            Some(&tenant),
+            &[("content-type", "text/plain")],
+            None,
+        )
         .await;
     assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let anonymous = api
-        .send(Method::POST, "/sources", None, &[], Some(&valid.to_string()))
+        .send(
+            Method::POST,
+            "/sources",
+            None,
+            &[],
+            Some(&valid.to_string()),
+        )
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert_eq!(anonymous.content_type(), "application/problem+json");
 
-    assert_eq!(table.tenant_items(&tenant).await, before, "a bad request changed the table");
+    assert_eq!(
+        table.tenant_items(&tenant).await,
+        before,
+        "a bad request changed the table"
+    );
 }

@@ -74,8 +74,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -110,7 +112,10 @@ mod tests {
         ];
         assert!(matches!(
             Config::from_lookup(lookup(&env)),
-            Err(ConfigError::Invalid { name: "SLUICE_TENANT_MODE", .. })
+            Err(ConfigError::Invalid {
+                name: "SLUICE_TENANT_MODE",
+                ..
+            })
         ));
     }
 }

@@ -72,8 +72,15 @@ async fn list(
 ) -> Result<Json<SourceList>, Problem> {
     let Query(params) =
         query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
-    if let Some(unknown) = params.keys().find(|k| !["limit", "next_token"].contains(&k.as_str())) {
-        let shown: String = unknown.chars().take(64).filter(|c| !c.is_control()).collect();
+    if let Some(unknown) = params
+        .keys()
+        .find(|k| !["limit", "next_token"].contains(&k.as_str()))
+    {
+        let shown: String = unknown
+            .chars()
+            .take(64)
+            .filter(|c| !c.is_control())
+            .collect();
         return Err(Problem::invalid_field(
             shown,
             "unknown query parameter; expected limit or next_token",

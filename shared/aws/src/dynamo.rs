@@ -122,7 +122,10 @@ impl TryFrom<SourceItem> for Source {
         Ok(Source {
             id: SourceId::parse(&item.id).ok_or_else(|| corrupt("id"))?,
             tenant: TenantId::parse(&item.tenant).map_err(|_| corrupt("tenant"))?,
-            kind: item.kind.parse::<SourceKind>().map_err(|_| corrupt("kind"))?,
+            kind: item
+                .kind
+                .parse::<SourceKind>()
+                .map_err(|_| corrupt("kind"))?,
             name: item.name,
             config: item.config,
             secret_fields: item.secret_fields,
@@ -160,11 +163,7 @@ fn to_item(source: &Source) -> Result<HashMap<String, AttributeValue>, Repositor
 
 impl DynamoSourceRepository {
     /// After a failed condition: tells a missing record from a newer one.
-    async fn explain_condition_failure(
-        &self,
-        tenant: &TenantId,
-        id: &SourceId,
-    ) -> RepositoryError {
+    async fn explain_condition_failure(&self, tenant: &TenantId, id: &SourceId) -> RepositoryError {
         match self.get(tenant, id).await {
             Ok(None) => RepositoryError::NotFound,
             Ok(Some(current)) => RepositoryError::VersionMismatch {
@@ -200,7 +199,11 @@ impl SourceRepository for DynamoSourceRepository {
     }
 
     #[tracing::instrument(skip_all, fields(source_id = %id))]
-    async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Option<Source>, RepositoryError> {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> Result<Option<Source>, RepositoryError> {
         let out = self
             .client
             .get_item()
@@ -257,7 +260,10 @@ impl SourceRepository for DynamoSourceRepository {
             .table_name(&self.table)
             .set_item(Some(to_item(source)?))
             .condition_expression("attribute_exists(pk) AND version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            )
             .send()
             .await;
         match result {
@@ -266,7 +272,9 @@ impl SourceRepository for DynamoSourceRepository {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
-                Err(self.explain_condition_failure(&source.tenant, &source.id).await)
+                Err(self
+                    .explain_condition_failure(&source.tenant, &source.id)
+                    .await)
             }
             Err(e) => Err(unavailable(e)),
         }

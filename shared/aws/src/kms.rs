@@ -28,7 +28,10 @@ impl KmsKeyProvider {
 }
 
 fn to_context(context: &BTreeMap<String, String>) -> HashMap<String, String> {
-    context.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    context
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Moves the plaintext out of the SDK's blob into a zeroizing array and wipes

@@ -170,7 +170,10 @@ mod tests {
         let sealed = s.seal(&ctx("acme", &id), SECRET).await.unwrap();
         let other_id = SourceId::generate();
         for wrong in [ctx("acme", &other_id), ctx("evil", &id)] {
-            assert!(matches!(s.open(&wrong, &sealed).await, Err(SealError::Tampered)));
+            assert!(matches!(
+                s.open(&wrong, &sealed).await,
+                Err(SealError::Tampered)
+            ));
         }
     }
 
@@ -196,7 +199,13 @@ mod tests {
         let aad = ctx("acme", &id).canonical_bytes();
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key));
         let ct = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: b"secret", aad: &aad })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: b"secret",
+                    aad: &aad,
+                },
+            )
             .unwrap();
         let hex: String = ct.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, KNOWN_CIPHERTEXT_HEX);

@@ -313,7 +313,10 @@ fn check_combinations(
                     }
                 }
             }
-            match (config.contains_key("access_key_id"), has_secret("secret_access_key")) {
+            match (
+                config.contains_key("access_key_id"),
+                has_secret("secret_access_key"),
+            ) {
                 (true, false) => errors.push(
                     "secrets.secret_access_key",
                     "is required when config.access_key_id is set",
@@ -331,11 +334,7 @@ fn check_combinations(
 
 /// A field name safe to echo: unknown keys come from the caller.
 fn printable(key: &str) -> String {
-    let cleaned: String = key
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(64)
-        .collect();
+    let cleaned: String = key.chars().filter(|c| !c.is_control()).take(64).collect();
     if cleaned.len() < key.len() {
         format!("{cleaned}…")
     } else {
@@ -377,14 +376,19 @@ fn check_string(field: &str, ty: FieldType, text: &str) -> Result<(), FieldError
         FieldType::FilePath => check_file_path(field, text),
         FieldType::AwsRegion => {
             let ok = (9..=25).contains(&text.len())
-                && text
-                    .split('-')
-                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+                && text.split('-').all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                })
                 && text.matches('-').count() >= 2;
             if ok {
                 Ok(())
             } else {
-                Err(FieldError::new(field, "must be an AWS region such as eu-west-1"))
+                Err(FieldError::new(
+                    field,
+                    "must be an AWS region such as eu-west-1",
+                ))
             }
         }
         FieldType::Port => unreachable!("ports are numbers"),
@@ -408,7 +412,9 @@ pub fn check_host(field: &str, text: &str) -> Result<(), FieldError> {
             && !l.ends_with('-')
     };
     let name = text.strip_suffix('.').unwrap_or(text);
-    let all_numeric = name.split('.').all(|l| l.chars().all(|c| c.is_ascii_digit()));
+    let all_numeric = name
+        .split('.')
+        .all(|l| l.chars().all(|c| c.is_ascii_digit()));
     if name.len() <= 253 && !all_numeric && name.split('.').all(label_ok) {
         Ok(())
     } else {
@@ -444,7 +450,10 @@ fn check_file_path(field: &str, text: &str) -> Result<(), FieldError> {
         return Err(FieldError::new(field, "must be at most 1024 characters"));
     }
     if text.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     if text.split('/').any(|segment| segment == "..") {
         return Err(FieldError::new(field, "must not contain .. segments"));
@@ -532,8 +541,14 @@ mod tests {
 
     #[test]
     fn ports_are_bounded() {
-        for (port, ok) in [(json!(0), false), (json!(1), true), (json!(65535), true),
-                           (json!(65536), false), (json!(-1), false), (json!(5.5), false)] {
+        for (port, ok) in [
+            (json!(0), false),
+            (json!(1), true),
+            (json!(65535), true),
+            (json!(65536), false),
+            (json!(-1), false),
+            (json!(5.5), false),
+        ] {
             let r = validate_config(
                 SourceKind::Postgres,
                 &cfg(json!({"host": "h", "database": "d", "username": "u", "port": port})),
@@ -545,10 +560,27 @@ mod tests {
 
     #[test]
     fn hosts() {
-        for ok in ["localhost", "db-1.eu-west-1.rds.amazonaws.com", "10.0.0.1", "::1", "[::1]", "a.b."] {
+        for ok in [
+            "localhost",
+            "db-1.eu-west-1.rds.amazonaws.com",
+            "10.0.0.1",
+            "::1",
+            "[::1]",
+            "a.b.",
+        ] {
             assert!(check_host("h", ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-a", "a-", "a..b", "a b", "host;drop", "ho'st", "999.1.1.1", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a..b",
+            "a b",
+            "host;drop",
+            "ho'st",
+            "999.1.1.1",
+            &"a".repeat(64),
+        ] {
             assert!(check_host("h", bad).is_err(), "{bad}");
         }
     }
@@ -561,11 +593,18 @@ mod tests {
         let err = validate_config(SourceKind::Kafka, &sasl, &[]).unwrap_err();
         assert_eq!(
             fields_of(err),
-            ["config.sasl_mechanism", "config.sasl_username", "secrets.sasl_password"]
+            [
+                "config.sasl_mechanism",
+                "config.sasl_username",
+                "secrets.sasl_password"
+            ]
         );
         for bad in ["k1", "k1:0", "k1:99999", "k1:9092,", "k 1:9092"] {
             let c = cfg(json!({"bootstrap_servers": bad}));
-            assert!(validate_config(SourceKind::Kafka, &c, &[]).is_err(), "{bad}");
+            assert!(
+                validate_config(SourceKind::Kafka, &c, &[]).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -573,11 +612,24 @@ mod tests {
     fn filesystem_paths() {
         for ok in ["s3://my-bucket/data/", "s3://my.bucket", "/var/data/in"] {
             let c = cfg(json!({"path": ok}));
-            assert!(validate_config(SourceKind::Filesystem, &c, &[]).is_ok(), "{ok}");
+            assert!(
+                validate_config(SourceKind::Filesystem, &c, &[]).is_ok(),
+                "{ok}"
+            );
         }
-        for bad in ["relative/path", "s3://", "s3://Bad_Bucket/x", "/data/../etc", "file:///x", "/a\nb"] {
+        for bad in [
+            "relative/path",
+            "s3://",
+            "s3://Bad_Bucket/x",
+            "/data/../etc",
+            "file:///x",
+            "/a\nb",
+        ] {
             let c = cfg(json!({"path": bad}));
-            assert!(validate_config(SourceKind::Filesystem, &c, &[]).is_err(), "{bad}");
+            assert!(
+                validate_config(SourceKind::Filesystem, &c, &[]).is_err(),
+                "{bad}"
+            );
         }
         let local_with_region = cfg(json!({"path": "/data", "region": "eu-west-1"}));
         assert!(validate_config(SourceKind::Filesystem, &local_with_region, &[]).is_err());
@@ -590,7 +642,10 @@ mod tests {
         s.insert("host", SecretString::from("canary"));
         s.insert("api_key", SecretString::from("canary"));
         let err = validate_secrets(SourceKind::Postgres, &s).unwrap_err();
-        assert_eq!(fields_of(err.clone()), ["secrets.api_key", "secrets.host", "secrets.password"]);
+        assert_eq!(
+            fields_of(err.clone()),
+            ["secrets.api_key", "secrets.host", "secrets.password"]
+        );
         assert!(!err.to_string().contains("canary"));
     }
 
@@ -599,6 +654,9 @@ mod tests {
         assert_eq!(secret_field_names(SourceKind::Postgres), ["password"]);
         assert_eq!(secret_field_names(SourceKind::Mysql), ["password"]);
         assert_eq!(secret_field_names(SourceKind::Kafka), ["sasl_password"]);
-        assert_eq!(secret_field_names(SourceKind::Filesystem), ["secret_access_key"]);
+        assert_eq!(
+            secret_field_names(SourceKind::Filesystem),
+            ["secret_access_key"]
+        );
     }
 }

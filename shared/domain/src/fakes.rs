@@ -38,7 +38,11 @@ impl SourceRepository for MemorySourceRepository {
         Ok(())
     }
 
-    async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Option<Source>, RepositoryError> {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> Result<Option<Source>, RepositoryError> {
         let items = self.items.lock().unwrap();
         Ok(items.get(&(tenant.clone(), id.clone())).cloned())
     }
@@ -88,8 +92,7 @@ impl SourceRepository for MemorySourceRepository {
         let mut items = self.items.lock().unwrap();
         let key = (tenant.clone(), id.clone());
         let current = items.get(&key).ok_or(RepositoryError::NotFound)?;
-        if let Some(expected) = expected_version.filter(|v| *v != current.version) {
-            let _ = expected;
+        if expected_version.is_some_and(|v| v != current.version) {
             return Err(RepositoryError::VersionMismatch {
                 current: current.version,
             });
@@ -139,7 +142,9 @@ impl SecretSealer for FakeSealer {
         if sealed.encrypted_data_key != context.canonical_bytes() {
             return Err(SealError::Tampered);
         }
-        Ok(Zeroizing::new(sealed.ciphertext.iter().rev().copied().collect()))
+        Ok(Zeroizing::new(
+            sealed.ciphertext.iter().rev().copied().collect(),
+        ))
     }
 }
 

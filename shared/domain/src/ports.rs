@@ -39,7 +39,11 @@ pub trait SourceRepository: Send + Sync {
 
     /// The tenant's source with this id, if any. Another tenant's source
     /// is indistinguishable from a missing one.
-    async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Option<Source>, RepositoryError>;
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> Result<Option<Source>, RepositoryError>;
 
     /// Up to `limit` sources with ids after `after`.
     async fn list(

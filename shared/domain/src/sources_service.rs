@@ -100,9 +100,14 @@ impl SourcesService {
         draft: SourceDraft,
     ) -> Result<Source, RegisterSourceError> {
         let secrets = draft.secrets.unwrap_or_default();
-        let (kind, config) =
-            validate_draft(&draft.name, &draft.kind, &draft.config, &secrets, &secrets.names())
-                .map_err(RegisterSourceError::Invalid)?;
+        let (kind, config) = validate_draft(
+            &draft.name,
+            &draft.kind,
+            &draft.config,
+            &secrets,
+            &secrets.names(),
+        )
+        .map_err(RegisterSourceError::Invalid)?;
 
         let id = SourceId::generate();
         let now = self.clock.now();
@@ -250,7 +255,11 @@ impl SourcesService {
     ) -> Result<(), DeleteSourceError> {
         let not_found = || DeleteSourceError::NotFound(id.to_owned());
         let parsed = SourceId::parse(id).ok_or_else(not_found)?;
-        match self.repository.delete(tenant, &parsed, expected_version).await {
+        match self
+            .repository
+            .delete(tenant, &parsed, expected_version)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(RepositoryError::NotFound) => Err(not_found()),
             Err(RepositoryError::VersionMismatch { current }) => {
@@ -322,7 +331,11 @@ mod tests {
     fn service() -> (SourcesService, Arc<MemorySourceRepository>, Arc<FakeSealer>) {
         let repo = Arc::new(MemorySourceRepository::default());
         let sealer = Arc::new(FakeSealer::default());
-        let svc = SourcesService::new(repo.clone(), sealer.clone(), Arc::new(FixedClock::default()));
+        let svc = SourcesService::new(
+            repo.clone(),
+            sealer.clone(),
+            Arc::new(FixedClock::default()),
+        );
         (svc, repo, sealer)
     }
 
@@ -369,7 +382,8 @@ mod tests {
         let mut draft = pg_draft(None);
         draft.name = " ".into();
         draft.config.insert("port".into(), json!(70000));
-        let Err(RegisterSourceError::Invalid(errors)) = svc.register(&tenant("a"), draft).await else {
+        let Err(RegisterSourceError::Invalid(errors)) = svc.register(&tenant("a"), draft).await
+        else {
             panic!("expected a validation error");
         };
         let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
@@ -385,7 +399,10 @@ mod tests {
 
         let mut rename = pg_draft(None);
         rename.name = "renamed".into();
-        let v2 = svc.update(&t, src.id.as_str(), rename, Some(1)).await.unwrap();
+        let v2 = svc
+            .update(&t, src.id.as_str(), rename, Some(1))
+            .await
+            .unwrap();
         assert_eq!(v2.version, 2);
         assert_eq!(v2.sealed_secrets, src.sealed_secrets);
         assert_eq!(sealer.contexts().len(), 1);
@@ -407,11 +424,20 @@ mod tests {
             .update(&t, src.id.as_str(), pg_draft(None), Some(7))
             .await
             .unwrap_err();
-        assert!(matches!(err, UpdateSourceError::VersionMismatch { expected: 7, current: 1 }));
+        assert!(matches!(
+            err,
+            UpdateSourceError::VersionMismatch {
+                expected: 7,
+                current: 1
+            }
+        ));
 
         let mut as_mysql = pg_draft(Some("p"));
         as_mysql.kind = "mysql".into();
-        let err = svc.update(&t, src.id.as_str(), as_mysql, Some(1)).await.unwrap_err();
+        let err = svc
+            .update(&t, src.id.as_str(), as_mysql, Some(1))
+            .await
+            .unwrap_err();
         assert!(matches!(err, UpdateSourceError::Invalid(_)));
         assert_eq!(repo.get(&t, &src.id).await.unwrap().unwrap(), src);
     }
@@ -423,7 +449,10 @@ mod tests {
         let intruder = tenant("evil");
         let src = svc.register(&owner, pg_draft(Some("p"))).await.unwrap();
         let id = src.id.as_str();
-        assert!(matches!(svc.get(&intruder, id).await, Err(GetSourceError::NotFound(_))));
+        assert!(matches!(
+            svc.get(&intruder, id).await,
+            Err(GetSourceError::NotFound(_))
+        ));
         assert!(matches!(
             svc.update(&intruder, id, pg_draft(Some("x")), None).await,
             Err(UpdateSourceError::NotFound(_))
@@ -433,7 +462,13 @@ mod tests {
             Err(DeleteSourceError::NotFound(_))
         ));
         assert_eq!(repo.get(&owner, &src.id).await.unwrap().unwrap(), src);
-        assert!(svc.list(&intruder, 10, None).await.unwrap().items.is_empty());
+        assert!(
+            svc.list(&intruder, 10, None)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
     }
 
     #[tokio::test]
@@ -447,13 +482,19 @@ mod tests {
         // ULIDs sort by creation millisecond; within one millisecond, randomly.
         ids.sort();
         let first = svc.list(&t, 2, None).await.unwrap();
-        assert_eq!(first.items.iter().map(|s| &s.id).collect::<Vec<_>>(), [&ids[0], &ids[1]]);
+        assert_eq!(
+            first.items.iter().map(|s| &s.id).collect::<Vec<_>>(),
+            [&ids[0], &ids[1]]
+        );
         let second = svc.list(&t, 2, first.next_after.as_ref()).await.unwrap();
         assert_eq!(second.items[0].id, ids[2]);
         let last = svc.list(&t, 2, Some(&ids[3])).await.unwrap();
         assert_eq!(last.items.len(), 1);
         assert_eq!(last.next_after, None);
-        assert!(matches!(svc.list(&t, 0, None).await, Err(ListSourcesError::Invalid(_))));
+        assert!(matches!(
+            svc.list(&t, 0, None).await,
+            Err(ListSourcesError::Invalid(_))
+        ));
     }
 
     #[tokio::test]

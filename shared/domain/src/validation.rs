@@ -81,7 +81,10 @@ pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), Fiel
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }

@@ -132,8 +132,14 @@ mod tests {
     #[test]
     fn names_the_field() {
         assert_eq!(field_of(r#"{"name": 1}"#).0.as_deref(), Some("name"));
-        assert_eq!(field_of(r#"{"name": "a", "port": 70000}"#).0.as_deref(), Some("port"));
-        assert_eq!(field_of(r#"{"name": "a", "extra": 1}"#).0.as_deref(), Some("extra"));
+        assert_eq!(
+            field_of(r#"{"name": "a", "port": 70000}"#).0.as_deref(),
+            Some("port")
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "extra": 1}"#).0.as_deref(),
+            Some("extra")
+        );
         assert_eq!(field_of(r#"{}"#).0.as_deref(), Some("name"));
         assert_eq!(field_of(r#"{"name": "a""#).0.as_deref(), Some("body"));
         assert_eq!(field_of(r#"[1]"#).0.as_deref(), Some("body"));

@@ -1,11 +1,11 @@
 //! Every use-case error of the domain mapped to problem+json, in one
 //! place. 5xx causes are logged here and never sent to the caller.
 
+use crate::Problem;
 use sluice_domain::ports::{RepositoryError, SealError};
 use sluice_domain::sources_service::{
     DeleteSourceError, GetSourceError, ListSourcesError, RegisterSourceError, UpdateSourceError,
 };
-use crate::Problem;
 
 fn not_found(id: &str) -> Problem {
     Problem::not_found(format!("no source {id}"))

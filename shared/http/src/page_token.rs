@@ -93,7 +93,11 @@ mod tests {
     fn refuses_other_tenants_scopes_and_edits() {
         let token = SOURCES.encode(&t("acme"), "src_01J0000000000000000000000A");
         assert!(SOURCES.decode(&t("evil"), &token).is_err());
-        assert!(PageTokenCodec::new("jobs").decode(&t("acme"), &token).is_err());
+        assert!(
+            PageTokenCodec::new("jobs")
+                .decode(&t("acme"), &token)
+                .is_err()
+        );
         let mut edited = token.clone().into_bytes();
         edited[10] = if edited[10] == b'A' { b'B' } else { b'A' };
         let edited = String::from_utf8(edited).unwrap();

@@ -88,7 +88,16 @@ mod tests {
         assert_eq!(IfMatch::parse("W/\"3\"").unwrap(), IfMatch::Version(3));
         assert_eq!(IfMatch::parse("12").unwrap(), IfMatch::Version(12));
         assert_eq!(IfMatch::parse("*").unwrap(), IfMatch::Any);
-        for bad in ["", "\"\"", "\"0\"", "\"-1\"", "abc", "\"3\", \"4\"", "\"+3\"", "99999999999999999999"] {
+        for bad in [
+            "",
+            "\"\"",
+            "\"0\"",
+            "\"-1\"",
+            "abc",
+            "\"3\", \"4\"",
+            "\"+3\"",
+            "99999999999999999999",
+        ] {
             assert!(IfMatch::parse(bad).is_err(), "{bad}");
         }
     }

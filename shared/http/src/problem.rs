@@ -8,32 +8,62 @@ use sluice_domain::{FieldError, ValidationErrors};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Problem {
-    #[serde(rename = "type")]
-    pub type_uri: String,
-    pub title: String,
+    /// The last part of the `type` URI, `urn:sluice:problem:<slug>`.
+    pub slug: &'static str,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
-    /// The same text as `detail`, where API Gateway's own errors put it.
-    pub message: String,
     /// The field the problem is about, when there is exactly one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Every field problem found, when the request was invalid.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
+/// The wire form: `message` repeats `detail`, where API Gateway's own
+/// errors put it.
+#[derive(Serialize)]
+struct Wire<'a> {
+    #[serde(rename = "type")]
+    type_uri: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            type_uri: format!("urn:sluice:problem:{}", self.slug),
+            title: self.title,
+            status: self.status,
+            detail: &self.detail,
+            message: &self.detail,
+            field: self.field.as_deref(),
+            errors: &self.errors,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl Problem {
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
-        let detail = detail.into();
+    pub fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
-            type_uri: format!("urn:sluice:problem:{slug}"),
-            title: title.to_owned(),
+            slug,
+            title,
             status: status.as_u16(),
-            message: detail.clone(),
-            detail,
+            detail: detail.into(),
             field: None,
             errors: Vec::new(),
         }
@@ -52,14 +82,24 @@ impl Problem {
             [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
             [] => "the request is invalid".to_owned(),
         };
-        let mut p = Self::new(StatusCode::BAD_REQUEST, "invalid-request", "Invalid request", detail);
+        let mut p = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "Invalid request",
+            detail,
+        );
         p.field = list.first().map(|e| e.field.clone());
         p.errors = list;
         p
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {

@@ -37,7 +37,8 @@ impl TenantMode {
                 .map(str::to_owned)
                 .ok_or_else(|| Problem::unauthorized(format!("send the {name} header")))?,
         };
-        TenantId::parse(&raw).map_err(|e| Problem::unauthorized(format!("invalid tenant: {}", e.reason)))
+        TenantId::parse(&raw)
+            .map_err(|e| Problem::unauthorized(format!("invalid tenant: {}", e.reason)))
     }
 }
 
@@ -60,10 +61,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Tenant {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let mode = parts.extensions.get::<TenantMode>().cloned().ok_or_else(|| {
-            tracing::error!("no TenantMode extension: the router was wired without one");
-            Problem::internal()
-        })?;
+        let mode = parts
+            .extensions
+            .get::<TenantMode>()
+            .cloned()
+            .ok_or_else(|| {
+                tracing::error!("no TenantMode extension: the router was wired without one");
+                Problem::internal()
+            })?;
         mode.resolve(parts).map(Tenant)
     }
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test of sluice: format and lint gates, unit tests, adapter tests
+# against moto, and HTTP tests through `cargo lambda watch`. Starts the local
+# stack it needs and stops it (by PID) on the way out.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$SLUICE_REPO"
+
+"$SLUICE_REPO/infra/local/install.sh"
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+trap '"$SLUICE_REPO/infra/local/down.sh"' EXIT
+"$SLUICE_REPO/infra/local/up.sh"
+
+log "cargo test (unit, moto adapters, HTTP end to end)"
+results="$SLUICE_STATE/cargo-test.log"
+set +e
+cargo test --workspace -- --include-ignored 2>&1 | tee "$results"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run: cargo's own last line is often a
+# doc-test binary with nothing in it.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "cargo: %d passed, %d failed\n", p, f }' "$results"
+exit "$status"
