@@ -13,3 +13,16 @@ export FLINK_GATEWAY_PORT="${FLINK_GATEWAY_PORT:-8083}"
 export FLINK_REST_URL="http://127.0.0.1:$FLINK_REST_PORT"
 export FLINK_GATEWAY_URL="http://127.0.0.1:$FLINK_GATEWAY_PORT"
 FLINK_RUNNER_DIR="$SLUICE_REPO/infra/flink-sql-runner"
+
+# run_quiet LOGFILE COMMAND...: runs COMMAND with its output in LOGFILE, shown only if it fails
+# (Maven 3.8's -q still prints stray colour codes, so Maven runs through this instead).
+run_quiet() {
+    local logfile="$1"
+    shift
+    mkdir -p "$(dirname "$logfile")"
+    if ! "$@" >"$logfile" 2>&1; then
+        cat "$logfile" >&2
+        log "failed: $* (output in $logfile)"
+        return 1
+    fi
+}

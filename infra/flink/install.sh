@@ -63,7 +63,8 @@ cp "$partial/conf/config.yaml" "$partial/conf/config.yaml.dist"
 
 # 3. Connector, format and SQL Gateway jars from Maven Central.
 log "fetching connector and format jars from Maven Central"
-mvn -q -B -Dstyle.color=never -f "$here/jars.pom.xml" dependency:copy@lib dependency:copy@opt \
+run_quiet "$SLUICE_HOME/flink-install-mvn.log" \
+    mvn -B -f "$here/jars.pom.xml" dependency:copy@lib dependency:copy@opt \
     -Dflink.lib="$partial/lib" -Dflink.opt="$partial/opt"
 rm -rf "$here/target" # mvn leaves an empty target/ beside the pom
 

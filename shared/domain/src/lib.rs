@@ -5,6 +5,7 @@
 //! `sluice-aws`, the HTTP edge in `sluice-http`, and the compiler keeps it so.
 
 pub mod catalog;
+pub mod job;
 pub mod ports;
 pub mod secrets;
 pub mod source;

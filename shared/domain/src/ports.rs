@@ -109,3 +109,55 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
+
+/// What a rendered script shows of secret values.
+#[derive(Debug, Clone, Copy)]
+pub enum SecretExposure<'a> {
+    /// Every secret value rendered as `'******'`: for previews.
+    Masked,
+    /// The decrypted secrets of the job's source and target: for the run
+    /// submitted to Flink, and nothing else.
+    Revealed {
+        source: &'a crate::Secrets,
+        target: &'a crate::Secrets,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The job no longer fits its endpoints (e.g. a source was edited).
+    #[error("the job is invalid: {0}")]
+    Invalid(crate::ValidationErrors),
+    /// An incremental job needs a window, a plain one must not get one.
+    #[error("{0}")]
+    Window(String),
+    /// A revealed render lacks a secret the connector needs.
+    #[error("the secret {0} is missing")]
+    MissingSecret(String),
+}
+
+/// Turns jobs into Flink SQL. Pure: no I/O, deterministic for its inputs.
+pub trait JobCompiler: Send + Sync {
+    /// Every problem of `spec` against its endpoints, named by JSON path
+    /// (`source.filter`, `mapping[1].expr`, `target.primary_key`, ...).
+    /// `source` and `target` are the sources `spec` references.
+    fn check(
+        &self,
+        spec: &crate::job::JobSpec,
+        source: &Source,
+        target: &Source,
+    ) -> Result<(), crate::ValidationErrors>;
+
+    /// The whole script of one run: `SET` lines, the two `CREATE TEMPORARY
+    /// TABLE`s and one `INSERT INTO ... SELECT ...`. `window` is required for
+    /// incremental jobs and rendered as typed literals.
+    fn render(
+        &self,
+        job_id: &crate::job::JobId,
+        spec: &crate::job::JobSpec,
+        source: &Source,
+        target: &Source,
+        window: Option<crate::job::Window>,
+        secrets: SecretExposure<'_>,
+    ) -> Result<String, RenderError>;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Starts the local Flink session cluster: 1 JobManager + 1 TaskManager (2 slots), on 127.0.0.1
+# only, small memory. Writes $FLINK_HOME/conf/config.yaml; pids in $SLUICE_STATE/flink-*.pid,
+# logs in $SLUICE_STATE/flink/. Waits until the REST API reports the TaskManager.
+#   start.sh            the cluster
+#   start.sh --gateway  the cluster and a SQL Gateway (REST endpoint on $FLINK_GATEWAY_PORT)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/env.sh"
+
+with_gateway=false
+for arg in "$@"; do
+    case "$arg" in
+    --gateway) with_gateway=true ;;
+    *)
+        echo "usage: $0 [--gateway]" >&2
+        exit 2
+        ;;
+    esac
+done
+
+"$here/install.sh" >/dev/null
+
+mkdir -p "$SLUICE_STATE/flink/log" "$SLUICE_STATE/flink/tmp" "$SLUICE_STATE/flink/upload"
+
+running() { # running NAME: the process recorded in $SLUICE_STATE/flink-NAME.pid is alive
+    local pidfile="$SLUICE_STATE/flink-$1.pid"
+    [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+taskmanager_registered() {
+    curl -fsS --max-time 2 "$FLINK_REST_URL/overview" | grep -Eq '"taskmanagers":[1-9]'
+}
+
+gateway_up() {
+    curl -fsS --max-time 2 "$FLINK_GATEWAY_URL/v1/info" >/dev/null
+}
+
+# The JVM options of the wheel's config (--add-opens ... that Flink needs on Java 17).
+java_opts="$(sed -n 's/^ *all: *//p' "$FLINK_HOME/conf/config.yaml.dist")"
+
+# Flattened keys are valid in Flink 2's config.yaml.
+cat >"$FLINK_HOME/conf/config.yaml" <<EOF
+# Written by infra/flink/start.sh from config.yaml.dist; edits here are overwritten.
+env.java.opts.all: $java_opts
+env.java.opts.sql-gateway: -Xmx512m
+env.log.dir: $SLUICE_STATE/flink/log
+env.pid.dir: $SLUICE_STATE/flink
+# stdout/stderr of the JVMs go to *.out/*.err beside the *.log files, not to the console.
+env.stdout-err.redirect-to-file: true
+
+jobmanager.rpc.address: 127.0.0.1
+jobmanager.rpc.port: $FLINK_RPC_PORT
+jobmanager.bind-host: 127.0.0.1
+jobmanager.memory.process.size: 1024m
+jobmanager.execution.failover-strategy: region
+
+taskmanager.host: 127.0.0.1
+taskmanager.bind-host: 127.0.0.1
+taskmanager.numberOfTaskSlots: 2
+taskmanager.memory.process.size: 1536m
+
+rest.address: 127.0.0.1
+rest.bind-address: 127.0.0.1
+rest.port: $FLINK_REST_PORT
+blob.server.bind-host: 127.0.0.1
+web.upload.dir: $SLUICE_STATE/flink/upload
+io.tmp.dirs: $SLUICE_STATE/flink/tmp
+
+parallelism.default: 1
+# No restarts: a failed sync job fails at once and the reconciler sees it.
+restart-strategy.type: none
+
+sql-gateway.endpoint.rest.address: 127.0.0.1
+sql-gateway.endpoint.rest.bind-address: 127.0.0.1
+sql-gateway.endpoint.rest.port: $FLINK_GATEWAY_PORT
+EOF
+
+# start_process NAME SCRIPT: runs SCRIPT start-foreground in its own session (process group),
+# records its pid; stop.sh kills the group.
+start_process() {
+    local name="$1" script="$2"
+    if running "$name"; then
+        log "flink $name already running (pid $(cat "$SLUICE_STATE/flink-$name.pid"))"
+        return
+    fi
+    log "starting flink $name"
+    FLINK_LOG_DIR="$SLUICE_STATE/flink/log" \
+        setsid "$FLINK_HOME/bin/$script" start-foreground \
+        </dev/null >"$SLUICE_STATE/flink/$name.out" 2>&1 &
+    echo $! >"$SLUICE_STATE/flink-$name.pid"
+}
+
+port_taken() { # port_taken PORT: something listens on 127.0.0.1:PORT
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+if ! running jobmanager && port_taken "$FLINK_REST_PORT"; then
+    log "port $FLINK_REST_PORT is taken by another process; set FLINK_REST_PORT"
+    exit 1
+fi
+
+start_process jobmanager jobmanager.sh
+start_process taskmanager taskmanager.sh
+if ! wait_for "Flink (JobManager with a TaskManager on $FLINK_REST_URL)" 120 taskmanager_registered; then
+    tail -n 30 "$SLUICE_STATE/flink/jobmanager.out" "$SLUICE_STATE/flink/taskmanager.out" >&2 || true
+    exit 1
+fi
+log "Flink is up on $FLINK_REST_URL"
+
+if $with_gateway; then
+    start_process sql-gateway sql-gateway.sh
+    if ! wait_for "Flink SQL Gateway on $FLINK_GATEWAY_URL" 90 gateway_up; then
+        tail -n 30 "$SLUICE_STATE/flink/sql-gateway.out" >&2 || true
+        exit 1
+    fi
+    log "Flink SQL Gateway is up on $FLINK_GATEWAY_URL"
+fi

@@ -1,0 +1,232 @@
+//! Sync jobs: which source object to read, how to filter and map it, where
+//! to write it. The shapes here are the API contract (`POST /jobs`); their
+//! deep validation (identifiers, types, expressions, connector rules) is the
+//! [`crate::ports::JobCompiler`]'s, which knows Flink SQL.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{SourceId, TenantId};
+
+/// `job_` followed by a ULID.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(String);
+
+impl JobId {
+    const PREFIX: &'static str = "job_";
+
+    pub fn generate() -> Self {
+        Self(format!("{}{}", Self::PREFIX, ulid::Ulid::new()))
+    }
+
+    /// Accepts only ids this system could have generated.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ulid = raw.strip_prefix(Self::PREFIX)?;
+        let parsed = ulid::Ulid::from_string(ulid).ok()?;
+        (parsed.to_string() == ulid).then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JobId({})", self.0)
+    }
+}
+
+/// A declared column: a Flink type string such as `BIGINT` or `DECIMAL(10,2)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+/// Incremental sync on a timestamp column: each run reads
+/// `[from, to)` of that column, computed from the scheduled time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incremental {
+    pub column: String,
+    /// Where the first window starts.
+    pub start: DateTime<Utc>,
+    /// How far behind the scheduled time a window ends, for late rows.
+    #[serde(default)]
+    pub lag_seconds: u32,
+}
+
+/// Options of the row format, for Kafka and files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatSpec {
+    /// `json`, `csv`, `avro` (Kafka) or `parquet` (files).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// CSV only: one character, default `,`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_delimiter: Option<String>,
+    /// Skip rows that do not parse instead of failing the job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_parse_errors: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSide {
+    pub source_id: String,
+    /// Table (`schema.table`), topic, or path below the source's path.
+    pub object: String,
+    pub columns: Vec<Column>,
+    /// A boolean SQL expression over the columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<FormatSpec>,
+    /// Kafka only: `earliest-offset` (default), `latest-offset`, `group-offsets`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteMode {
+    Append,
+    Upsert,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSide {
+    pub source_id: String,
+    pub object: String,
+    pub write_mode: WriteMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<FormatSpec>,
+}
+
+/// One target column computed from the source columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    pub target: String,
+    pub expr: String,
+    /// The target column's type; may be left out when `expr` is a bare
+    /// column or a CAST, whose type is known.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeMode {
+    Batch,
+    Streaming,
+}
+
+/// Parallel JDBC reads split on a numeric column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionedRead {
+    pub column: String,
+    pub num: u32,
+    pub lower_bound: i64,
+    pub upper_bound: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobOptions {
+    pub mode: RuntimeMode,
+    #[serde(default = "default_parallelism")]
+    pub parallelism: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitioned_read: Option<PartitionedRead>,
+    /// JDBC reads: rows per round trip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_size: Option<u32>,
+    /// JDBC writes: rows per batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_max_rows: Option<u32>,
+    /// JDBC writes: longest wait before a partial batch is flushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_interval_ms: Option<u32>,
+    /// JDBC writes: retries of a failed batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+}
+
+fn default_parallelism() -> u32 {
+    1
+}
+
+/// Where a job's runs are executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlinkTarget {
+    /// A self-hosted session cluster (JobManager REST).
+    Session,
+    /// A Flink SQL Gateway.
+    Gateway,
+    /// Amazon Managed Service for Apache Flink.
+    Managed,
+}
+
+/// Everything a user sets on a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    pub name: String,
+    pub source: SourceSide,
+    pub target: TargetSide,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<Mapping>>,
+    pub options: JobOptions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flink_target: Option<FlinkTarget>,
+}
+
+impl JobSpec {
+    /// The distinct sources the job reads from and writes to.
+    pub fn source_ids(&self) -> Vec<&str> {
+        let mut ids = vec![self.source.source_id.as_str(), self.target.source_id.as_str()];
+        ids.dedup();
+        ids
+    }
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: JobId,
+    pub tenant: TenantId,
+    pub spec: JobSpec,
+    /// The parsed ids of `spec.source.source_id` and `spec.target.source_id`.
+    pub source_id: SourceId,
+    pub target_id: SourceId,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The half-open time window `[from, to)` a run reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
