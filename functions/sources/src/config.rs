@@ -2,6 +2,7 @@
 //! missing or malformed setting stops the function before it serves.
 
 use sluice_http::TenantMode;
+use sluice_http::tenant::{TenantConfigError, tenant_mode_from_lookup};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,8 +17,8 @@ pub struct Config {
 pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
-    #[error("{name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
+    #[error(transparent)]
+    Tenant(#[from] TenantConfigError),
 }
 
 impl Config {
@@ -31,41 +32,12 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or(ConfigError::Missing(name))
         };
-        let tenant_mode = match get("SLUICE_TENANT_MODE").as_deref() {
-            None | Some("jwt") => TenantMode::JwtClaim(required("SLUICE_TENANT_CLAIM")?),
-            Some("header") => header_mode(get("SLUICE_TENANT_HEADER"))?,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "SLUICE_TENANT_MODE",
-                    reason: format!("{other:?}; expected jwt or header"),
-                });
-            }
-        };
         Ok(Self {
             table: required("SLUICE_TABLE")?,
             kms_key_id: required("SLUICE_KMS_KEY_ID")?,
-            tenant_mode,
+            tenant_mode: tenant_mode_from_lookup(&get)?,
         })
     }
-}
-
-#[cfg(feature = "local-dev")]
-fn header_mode(name: Option<String>) -> Result<TenantMode, ConfigError> {
-    let name = name.unwrap_or_else(|| "x-sluice-tenant".to_owned());
-    axum::http::HeaderName::try_from(name)
-        .map(TenantMode::Header)
-        .map_err(|e| ConfigError::Invalid {
-            name: "SLUICE_TENANT_HEADER",
-            reason: e.to_string(),
-        })
-}
-
-#[cfg(not(feature = "local-dev"))]
-fn header_mode(_name: Option<String>) -> Result<TenantMode, ConfigError> {
-    Err(ConfigError::Invalid {
-        name: "SLUICE_TENANT_MODE",
-        reason: "header mode exists only in local-dev builds".to_owned(),
-    })
 }
 
 #[cfg(test)]
@@ -74,23 +46,9 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
-    }
-
-    #[test]
-    fn jwt_mode_needs_its_claim() {
-        let base = [("SLUICE_TABLE", "t"), ("SLUICE_KMS_KEY_ID", "k")];
-        assert!(matches!(
-            Config::from_lookup(lookup(&base)),
-            Err(ConfigError::Missing("SLUICE_TENANT_CLAIM"))
-        ));
-        let with_claim = [base[0], base[1], ("SLUICE_TENANT_CLAIM", "custom:tenant")];
-        let c = Config::from_lookup(lookup(&with_claim)).unwrap();
-        assert!(matches!(c.tenant_mode, TenantMode::JwtClaim(ref n) if n == "custom:tenant"));
     }
 
     #[test]
@@ -100,22 +58,10 @@ mod tests {
             Config::from_lookup(lookup(&only_claim)),
             Err(ConfigError::Missing("SLUICE_TABLE"))
         ));
-    }
-
-    #[cfg(not(feature = "local-dev"))]
-    #[test]
-    fn header_mode_is_refused_outside_local_dev_builds() {
-        let env = [
-            ("SLUICE_TABLE", "t"),
-            ("SLUICE_KMS_KEY_ID", "k"),
-            ("SLUICE_TENANT_MODE", "header"),
-        ];
+        let no_claim = [("SLUICE_TABLE", "t"), ("SLUICE_KMS_KEY_ID", "k")];
         assert!(matches!(
-            Config::from_lookup(lookup(&env)),
-            Err(ConfigError::Invalid {
-                name: "SLUICE_TENANT_MODE",
-                ..
-            })
+            Config::from_lookup(lookup(&no_claim)),
+            Err(ConfigError::Tenant(TenantConfigError::Missing("SLUICE_TENANT_CLAIM")))
         ));
     }
 }

@@ -5,20 +5,20 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::{ETAG, LOCATION};
-use axum::response::{IntoResponse, Response};
+use axum::http::header::LOCATION;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use sluice_domain::SourceId;
 use sluice_domain::sources_service::SourcesService;
-use sluice_http::precondition::etag;
+use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
-use sluice_http::{IfMatch, JsonBody, PageTokenCodec, Problem, Tenant, TenantMode};
+use sluice_http::pagination::foreign_token;
+use sluice_http::{IfMatch, JsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode};
 
 use crate::views::{SourceList, SourceRequest, SourceView};
 
 const PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("sources");
-const DEFAULT_PAGE_SIZE: usize = 25;
 
 #[derive(Clone)]
 struct AppState {
@@ -45,9 +45,7 @@ pub fn router(service: SourcesService, tenant_mode: TenantMode) -> Router {
 }
 
 fn source_response(status: StatusCode, view: SourceView) -> Response {
-    let mut response = (status, Json(&view)).into_response();
-    response.headers_mut().insert(ETAG, etag(view.version));
-    response
+    versioned_json(status, &view, view.version)
 }
 
 async fn register(
@@ -70,38 +68,12 @@ async fn list(
     Tenant(tenant): Tenant,
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<SourceList>, Problem> {
-    let Query(params) =
-        query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
-    if let Some(unknown) = params
-        .keys()
-        .find(|k| !["limit", "next_token"].contains(&k.as_str()))
-    {
-        let shown: String = unknown
-            .chars()
-            .take(64)
-            .filter(|c| !c.is_control())
-            .collect();
-        return Err(Problem::invalid_field(
-            shown,
-            "unknown query parameter; expected limit or next_token",
-        ));
-    }
-    let limit = match params.get("limit") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(raw) => raw
-            .parse::<usize>()
-            .map_err(|_| Problem::invalid_field("limit", "must be an integer from 1 to 100"))?,
-    };
-    let after = match params.get("next_token") {
-        None => None,
-        Some(token) => {
-            let cursor = PAGE_TOKENS.decode(&tenant, token)?;
-            Some(SourceId::parse(&cursor).ok_or_else(|| {
-                Problem::invalid_field("next_token", "is not a token this list issued")
-            })?)
-        }
-    };
-    let page = app.service.list(&tenant, limit, after.as_ref()).await?;
+    let request = PageRequest::from_query(query, &tenant, PAGE_TOKENS)?;
+    let after = request
+        .after
+        .map(|cursor| SourceId::parse(&cursor).ok_or_else(foreign_token))
+        .transpose()?;
+    let page = app.service.list(&tenant, request.limit, after.as_ref()).await?;
     Ok(Json(SourceList {
         items: page.items.iter().map(SourceView::from).collect(),
         next_token: page

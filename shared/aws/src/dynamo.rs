@@ -2,14 +2,19 @@
 //!
 //! Table design (one table, name from configuration; see README):
 //!
-//! | entity | pk                 | sk               |
-//! |--------|--------------------|------------------|
-//! | source | `TENANT#<tenant>`  | `SOURCE#<id>`    |
+//! | entity       | pk                 | sk                        |
+//! |--------------|--------------------|---------------------------|
+//! | source       | `TENANT#<tenant>`  | `SOURCE#<id>`             |
+//! | job          | `TENANT#<tenant>`  | `JOB#<id>`                |
+//! | source usage | `TENANT#<tenant>`  | `SOURCEUSE#<source id>`   |
 //!
 //! Every key starts with the tenant, so no query can cross tenants. A
 //! tenant's sources are one `Query` on `pk` with `begins_with(sk, "SOURCE#")`,
 //! in id (ULID, so creation-time) order. Writes are conditional: inserts on
-//! the key being free, updates and deletes on `version`.
+//! the key being free, updates and deletes on `version`. A source-usage item
+//! counts the jobs referencing a source; it changes in the same transaction
+//! as the job, and a source is deleted only in a transaction that finds the
+//! count at zero, so no job can end up pointing at a deleted source.
 
 use std::collections::HashMap;
 
@@ -39,7 +44,7 @@ impl DynamoSourceRepository {
     }
 }
 
-fn tenant_pk(tenant: &TenantId) -> String {
+pub(crate) fn tenant_pk(tenant: &TenantId) -> String {
     format!("TENANT#{tenant}")
 }
 
@@ -47,11 +52,39 @@ fn source_sk(id: &SourceId) -> String {
     format!("{SOURCE_PREFIX}{id}")
 }
 
-fn key(tenant: &TenantId, id: &SourceId) -> HashMap<String, AttributeValue> {
+pub(crate) fn item_key(tenant: &TenantId, sk: String) -> HashMap<String, AttributeValue> {
     HashMap::from([
         ("pk".to_owned(), AttributeValue::S(tenant_pk(tenant))),
-        ("sk".to_owned(), AttributeValue::S(source_sk(id))),
+        ("sk".to_owned(), AttributeValue::S(sk)),
     ])
+}
+
+pub(crate) fn key(tenant: &TenantId, id: &SourceId) -> HashMap<String, AttributeValue> {
+    item_key(tenant, source_sk(id))
+}
+
+/// The key of the item counting the jobs that reference a source.
+pub(crate) fn usage_key(tenant: &TenantId, id: &SourceId) -> HashMap<String, AttributeValue> {
+    item_key(tenant, format!("SOURCEUSE#{id}"))
+}
+
+/// Which operations of a cancelled transaction failed their condition.
+pub(crate) fn failed_conditions<R>(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        R,
+    >,
+) -> Option<Vec<bool>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match e.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(t) => Some(
+            t.cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 /// A source as stored. Binary fields are DynamoDB `B` values.
@@ -148,7 +181,7 @@ fn corrupt_item(message: String) -> RepositoryError {
     RepositoryError::Unavailable(message.into())
 }
 
-fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> RepositoryError {
+pub(crate) fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> RepositoryError {
     RepositoryError::Unavailable(Box::new(e) as BoxError)
 }
 
@@ -287,26 +320,65 @@ impl SourceRepository for DynamoSourceRepository {
         id: &SourceId,
         expected_version: Option<u64>,
     ) -> Result<(), RepositoryError> {
-        let mut request = self
-            .client
-            .delete_item()
+        use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+        let mut delete_source = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(tenant, id)));
-        request = match expected_version {
-            Some(v) => request
+        delete_source = match expected_version {
+            Some(v) => delete_source
                 .condition_expression("attribute_exists(pk) AND version = :expected")
                 .expression_attribute_values(":expected", AttributeValue::N(v.to_string())),
-            None => request.condition_expression("attribute_exists(pk)"),
+            None => delete_source.condition_expression("attribute_exists(pk)"),
         };
-        match request.send().await {
+        // The usage item goes with the source, and only at a zero count.
+        let delete_usage = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(usage_key(tenant, id)))
+            .condition_expression("attribute_not_exists(pk) OR jobs <= :zero")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()));
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .delete(delete_source.build().map_err(unavailable)?)
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .delete(delete_usage.build().map_err(unavailable)?)
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(self.explain_condition_failure(tenant, id).await)
-            }
-            Err(e) => Err(unavailable(e)),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                Some([true, ..]) => Err(self.explain_condition_failure(tenant, id).await),
+                Some([_, true]) => Err(RepositoryError::InUse {
+                    jobs: self.usage(tenant, id).await?,
+                }),
+                _ => Err(unavailable(e)),
+            },
         }
+    }
+}
+
+impl DynamoSourceRepository {
+    /// How many jobs reference a source.
+    async fn usage(&self, tenant: &TenantId, id: &SourceId) -> Result<u64, RepositoryError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(usage_key(tenant, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out
+            .item
+            .and_then(|i| i.get("jobs").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()))
+            .unwrap_or(0))
     }
 }

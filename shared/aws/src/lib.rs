@@ -1,7 +1,9 @@
 //! Adapters from sluice's ports to AWS: DynamoDB for records, KMS for keys.
 
 pub mod dynamo;
+pub mod dynamo_jobs;
 pub mod kms;
 
 pub use dynamo::DynamoSourceRepository;
+pub use dynamo_jobs::DynamoJobRepository;
 pub use kms::KmsKeyProvider;

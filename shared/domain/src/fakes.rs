@@ -7,44 +7,85 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use zeroize::Zeroizing;
 
-use crate::ports::{Clock, RepositoryError, SealError, SecretSealer, SourcePage, SourceRepository};
+use crate::job::{Job, JobId};
+use crate::ports::{
+    Clock, JobPage, JobRepository, RepositoryError, SealError, SecretSealer, SourcePage,
+    SourceRepository,
+};
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
 
-/// Sources in a map keyed like the real table: (tenant, id).
+/// Sources and jobs in maps keyed like the real table, with the per-source
+/// count of referencing jobs kept as the DynamoDB adapter keeps it.
 #[derive(Default)]
-pub struct MemorySourceRepository {
-    items: Mutex<BTreeMap<(TenantId, SourceId), Source>>,
+pub struct MemoryStore {
+    state: Mutex<State>,
 }
 
-impl MemorySourceRepository {
+/// The store seen as a source repository, for tests that need only that.
+pub type MemorySourceRepository = MemoryStore;
+
+#[derive(Default)]
+struct State {
+    sources: BTreeMap<(TenantId, SourceId), Source>,
+    jobs: BTreeMap<(TenantId, JobId), Job>,
+    usage: BTreeMap<(TenantId, SourceId), u64>,
+}
+
+impl State {
+    fn refs(job: &Job) -> Vec<(TenantId, SourceId)> {
+        let mut ids = vec![job.source_id.clone(), job.target_id.clone()];
+        ids.dedup();
+        ids.into_iter().map(|id| (job.tenant.clone(), id)).collect()
+    }
+
+    fn add_refs(&mut self, job: &Job) -> Result<(), RepositoryError> {
+        let refs = Self::refs(job);
+        if refs.iter().any(|k| !self.sources.contains_key(k)) {
+            return Err(RepositoryError::MissingReference);
+        }
+        refs.into_iter().for_each(|k| *self.usage.entry(k).or_default() += 1);
+        Ok(())
+    }
+
+    fn drop_refs(&mut self, job: &Job) {
+        for k in Self::refs(job) {
+            if let Some(n) = self.usage.get_mut(&k) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl MemoryStore {
+    /// Number of sources stored.
     pub fn len(&self) -> usize {
-        self.items.lock().unwrap().len()
+        self.state.lock().unwrap().sources.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    pub fn job_count(&self) -> usize {
+        self.state.lock().unwrap().jobs.len()
+    }
 }
 
 #[async_trait]
-impl SourceRepository for MemorySourceRepository {
+impl SourceRepository for MemoryStore {
     async fn insert(&self, source: &Source) -> Result<(), RepositoryError> {
-        let mut items = self.items.lock().unwrap();
+        let mut state = self.state.lock().unwrap();
         let key = (source.tenant.clone(), source.id.clone());
-        if items.contains_key(&key) {
+        if state.sources.contains_key(&key) {
             return Err(RepositoryError::AlreadyExists);
         }
-        items.insert(key, source.clone());
+        state.sources.insert(key, source.clone());
         Ok(())
     }
 
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        id: &SourceId,
-    ) -> Result<Option<Source>, RepositoryError> {
-        let items = self.items.lock().unwrap();
-        Ok(items.get(&(tenant.clone(), id.clone())).cloned())
+    async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Option<Source>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state.sources.get(&(tenant.clone(), id.clone())).cloned())
     }
 
     async fn list(
@@ -53,33 +94,21 @@ impl SourceRepository for MemorySourceRepository {
         limit: usize,
         after: Option<&SourceId>,
     ) -> Result<SourcePage, RepositoryError> {
-        let items = self.items.lock().unwrap();
-        let mut matching: Vec<Source> = items
-            .iter()
-            .filter(|((t, id), _)| t == tenant && after.is_none_or(|a| id > a))
-            .map(|(_, s)| s.clone())
-            .take(limit + 1)
-            .collect();
-        let next_after = (matching.len() > limit).then(|| {
-            matching.truncate(limit);
-            matching[limit - 1].id.clone()
-        });
-        Ok(SourcePage {
-            items: matching,
-            next_after,
-        })
+        let state = self.state.lock().unwrap();
+        let (items, next_after) = page(&state.sources, tenant, limit, after, |s| s.id.clone());
+        Ok(SourcePage { items, next_after })
     }
 
     async fn update(&self, source: &Source, expected_version: u64) -> Result<(), RepositoryError> {
-        let mut items = self.items.lock().unwrap();
+        let mut state = self.state.lock().unwrap();
         let key = (source.tenant.clone(), source.id.clone());
-        let current = items.get(&key).ok_or(RepositoryError::NotFound)?;
+        let current = state.sources.get(&key).ok_or(RepositoryError::NotFound)?;
         if current.version != expected_version {
             return Err(RepositoryError::VersionMismatch {
                 current: current.version,
             });
         }
-        items.insert(key, source.clone());
+        state.sources.insert(key, source.clone());
         Ok(())
     }
 
@@ -89,17 +118,110 @@ impl SourceRepository for MemorySourceRepository {
         id: &SourceId,
         expected_version: Option<u64>,
     ) -> Result<(), RepositoryError> {
-        let mut items = self.items.lock().unwrap();
+        let mut state = self.state.lock().unwrap();
         let key = (tenant.clone(), id.clone());
-        let current = items.get(&key).ok_or(RepositoryError::NotFound)?;
+        let current = state.sources.get(&key).ok_or(RepositoryError::NotFound)?;
         if expected_version.is_some_and(|v| v != current.version) {
             return Err(RepositoryError::VersionMismatch {
                 current: current.version,
             });
         }
-        items.remove(&key);
+        let jobs = state.usage.get(&key).copied().unwrap_or(0);
+        if jobs > 0 {
+            return Err(RepositoryError::InUse { jobs });
+        }
+        state.sources.remove(&key);
+        state.usage.remove(&key);
         Ok(())
     }
+}
+
+#[async_trait]
+impl JobRepository for MemoryStore {
+    async fn insert(&self, job: &Job) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (job.tenant.clone(), job.id.clone());
+        if state.jobs.contains_key(&key) {
+            return Err(RepositoryError::AlreadyExists);
+        }
+        state.add_refs(job)?;
+        state.jobs.insert(key, job.clone());
+        Ok(())
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &JobId) -> Result<Option<Job>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state.jobs.get(&(tenant.clone(), id.clone())).cloned())
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&JobId>,
+    ) -> Result<JobPage, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        let (items, next_after) = page(&state.jobs, tenant, limit, after, |j| j.id.clone());
+        Ok(JobPage { items, next_after })
+    }
+
+    async fn update(&self, job: &Job, previous: &Job) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (job.tenant.clone(), job.id.clone());
+        let current = state.jobs.get(&key).ok_or(RepositoryError::NotFound)?;
+        if current.version != previous.version {
+            return Err(RepositoryError::VersionMismatch {
+                current: current.version,
+            });
+        }
+        state.drop_refs(previous);
+        if let Err(e) = state.add_refs(job) {
+            state.add_refs(previous).expect("the previous references were valid");
+            return Err(e);
+        }
+        state.jobs.insert(key, job.clone());
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (tenant.clone(), id.clone());
+        let current = state.jobs.get(&key).ok_or(RepositoryError::NotFound)?.clone();
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(RepositoryError::VersionMismatch {
+                current: current.version,
+            });
+        }
+        state.drop_refs(&current);
+        state.jobs.remove(&key);
+        Ok(())
+    }
+}
+
+/// One tenant's page of a map ordered by (tenant, id).
+fn page<K: Ord + Clone, V: Clone>(
+    map: &BTreeMap<(TenantId, K), V>,
+    tenant: &TenantId,
+    limit: usize,
+    after: Option<&K>,
+    id_of: impl Fn(&V) -> K,
+) -> (Vec<V>, Option<K>) {
+    let mut items: Vec<V> = map
+        .iter()
+        .filter(|((t, id), _)| t == tenant && after.is_none_or(|a| id > a))
+        .map(|(_, v)| v.clone())
+        .take(limit + 1)
+        .collect();
+    let next = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        id_of(&items[limit - 1])
+    });
+    (items, next)
 }
 
 /// A sealer that records the contexts it was asked to seal under. Its

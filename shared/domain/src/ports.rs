@@ -19,6 +19,12 @@ pub enum RepositoryError {
     NotFound,
     #[error("the record is at version {current}")]
     VersionMismatch { current: u64 },
+    /// A source cannot go while jobs reference it.
+    #[error("the record is referenced by {jobs} job(s)")]
+    InUse { jobs: u64 },
+    /// A job references a source that no longer exists.
+    #[error("a referenced source no longer exists")]
+    MissingReference,
     #[error("the store is unavailable")]
     Unavailable(#[source] BoxError),
 }
@@ -57,7 +63,8 @@ pub trait SourceRepository: Send + Sync {
     /// `NotFound` if it is gone, `VersionMismatch` if someone wrote first.
     async fn update(&self, source: &Source, expected_version: u64) -> Result<(), RepositoryError>;
 
-    /// Deletes a source, only at `expected_version` when one is given.
+    /// Deletes a source, only at `expected_version` when one is given, and
+    /// only while no job references it (`InUse`).
     async fn delete(
         &self,
         tenant: &TenantId,
@@ -108,6 +115,52 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+}
+
+/// One page of jobs in id order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobPage {
+    pub items: Vec<crate::job::Job>,
+    pub next_after: Option<crate::job::JobId>,
+}
+
+/// Durable storage of jobs. It also keeps, per source, the count of jobs
+/// that reference it, in the same transaction as the job, so a source in
+/// use cannot be deleted (see [`SourceRepository::delete`]).
+#[async_trait]
+pub trait JobRepository: Send + Sync {
+    /// Stores a new job and counts its references; `MissingReference` if a
+    /// source it references is gone, `AlreadyExists` if its id is taken.
+    async fn insert(&self, job: &crate::job::Job) -> Result<(), RepositoryError>;
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &crate::job::JobId,
+    ) -> Result<Option<crate::job::Job>, RepositoryError>;
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&crate::job::JobId>,
+    ) -> Result<JobPage, RepositoryError>;
+
+    /// Replaces `previous` (at its version) with `job`, moving reference
+    /// counts when the job's sources change.
+    async fn update(
+        &self,
+        job: &crate::job::Job,
+        previous: &crate::job::Job,
+    ) -> Result<(), RepositoryError>;
+
+    /// Deletes a job (at `expected_version` when given) and its references.
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &crate::job::JobId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError>;
 }
 
 /// What a rendered script shows of secret values.

@@ -67,6 +67,8 @@ pub enum UpdateSourceError {
 pub enum DeleteSourceError {
     #[error("source {0} not found")]
     NotFound(String),
+    #[error("source {id} is used by {jobs} job(s)")]
+    InUse { id: String, jobs: u64 },
     #[error("source is at version {current}, not {expected}")]
     VersionMismatch { expected: u64, current: u64 },
     #[error("could not delete the source")]
@@ -262,6 +264,10 @@ impl SourcesService {
         {
             Ok(()) => Ok(()),
             Err(RepositoryError::NotFound) => Err(not_found()),
+            Err(RepositoryError::InUse { jobs }) => Err(DeleteSourceError::InUse {
+                id: id.to_owned(),
+                jobs,
+            }),
             Err(RepositoryError::VersionMismatch { current }) => {
                 Err(DeleteSourceError::VersionMismatch {
                     expected: expected_version.unwrap_or_default(),

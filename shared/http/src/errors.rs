@@ -2,6 +2,10 @@
 //! place. 5xx causes are logged here and never sent to the caller.
 
 use crate::Problem;
+use sluice_domain::jobs_service::{
+    CreateJobError, DeleteJobError, GetJobError, ListJobsError, MissingSource, PreviewSqlError,
+    UpdateJobError,
+};
 use sluice_domain::ports::{RepositoryError, SealError};
 use sluice_domain::sources_service::{
     DeleteSourceError, GetSourceError, ListSourcesError, RegisterSourceError, UpdateSourceError,
@@ -13,8 +17,19 @@ fn not_found(id: &str) -> Problem {
 
 fn version_mismatch(expected: u64, current: u64) -> Problem {
     Problem::precondition_failed(format!(
-        "If-Match names version {expected}, but the source is at version {current}"
+        "If-Match names version {expected}, but the record is at version {current}"
     ))
+}
+
+fn job_not_found(id: &str) -> Problem {
+    Problem::not_found(format!("no job {id}"))
+}
+
+/// 404 naming the field whose source id leads nowhere in this tenant.
+fn missing_source(m: MissingSource) -> Problem {
+    let mut p = Problem::not_found(format!("{}: no source {}", m.field, m.id));
+    p.field = Some(m.field.to_owned());
+    p
 }
 
 fn repository(e: &RepositoryError) -> Problem {
@@ -91,10 +106,88 @@ impl From<DeleteSourceError> for Problem {
     fn from(e: DeleteSourceError) -> Self {
         match e {
             DeleteSourceError::NotFound(id) => not_found(&id),
+            DeleteSourceError::InUse { id, jobs } => Problem::conflict(format!(
+                "source {id} is used by {jobs} job(s); delete or change them first"
+            )),
             DeleteSourceError::VersionMismatch { expected, current } => {
                 version_mismatch(expected, current)
             }
             DeleteSourceError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<CreateJobError> for Problem {
+    fn from(e: CreateJobError) -> Self {
+        match e {
+            CreateJobError::Invalid(errors) => Problem::invalid(errors),
+            CreateJobError::SourceNotFound(m) => missing_source(m),
+            CreateJobError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<GetJobError> for Problem {
+    fn from(e: GetJobError) -> Self {
+        match e {
+            GetJobError::NotFound(id) => job_not_found(&id),
+            GetJobError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<ListJobsError> for Problem {
+    fn from(e: ListJobsError) -> Self {
+        match e {
+            ListJobsError::Invalid(errors) => Problem::invalid(errors),
+            ListJobsError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<UpdateJobError> for Problem {
+    fn from(e: UpdateJobError) -> Self {
+        match e {
+            UpdateJobError::Invalid(errors) => Problem::invalid(errors),
+            UpdateJobError::NotFound(id) => job_not_found(&id),
+            UpdateJobError::SourceNotFound(m) => missing_source(m),
+            UpdateJobError::VersionMismatch { expected, current } => {
+                version_mismatch(expected, current)
+            }
+            UpdateJobError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<DeleteJobError> for Problem {
+    fn from(e: DeleteJobError) -> Self {
+        match e {
+            DeleteJobError::NotFound(id) => job_not_found(&id),
+            DeleteJobError::VersionMismatch { expected, current } => {
+                version_mismatch(expected, current)
+            }
+            DeleteJobError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<PreviewSqlError> for Problem {
+    fn from(e: PreviewSqlError) -> Self {
+        match e {
+            PreviewSqlError::NotFound(id) => job_not_found(&id),
+            // The job was valid when stored; a source edited since broke it.
+            PreviewSqlError::Stale(errors) => {
+                let mut p = Problem::conflict(format!(
+                    "the job no longer fits its sources: {errors}; update the job"
+                ));
+                p.errors = errors.errors().to_vec();
+                p
+            }
+            PreviewSqlError::Render(reason) => {
+                tracing::error!(%reason, "render failure");
+                Problem::internal()
+            }
+            PreviewSqlError::Repository(e) => repository(&e),
         }
     }
 }

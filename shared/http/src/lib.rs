@@ -5,12 +5,14 @@
 pub mod body;
 mod errors;
 pub mod page_token;
+pub mod pagination;
 pub mod precondition;
 pub mod problem;
 pub mod tenant;
 
 pub use body::JsonBody;
 pub use page_token::PageTokenCodec;
+pub use pagination::PageRequest;
 pub use precondition::IfMatch;
 pub use problem::Problem;
 pub use tenant::{Tenant, TenantMode};

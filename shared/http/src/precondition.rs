@@ -108,3 +108,17 @@ mod tests {
         assert_eq!(IfMatch::Any.required().unwrap(), None);
     }
 }
+
+/// A JSON answer carrying the record's version as its ETag.
+pub fn versioned_json<T: serde::Serialize>(
+    status: axum::http::StatusCode,
+    body: &T,
+    version: u64,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::ETAG, etag(version));
+    response
+}

@@ -72,3 +72,83 @@ impl<S: Send + Sync> FromRequestParts<S> for Tenant {
         mode.resolve(parts).map(Tenant)
     }
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum TenantConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// The tenant mode from `SLUICE_TENANT_MODE` (`jwt`, the default, or
+/// `header`), `SLUICE_TENANT_CLAIM` (required for `jwt`) and
+/// `SLUICE_TENANT_HEADER` (default `x-sluice-tenant`).
+pub fn tenant_mode_from_lookup(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<TenantMode, TenantConfigError> {
+    match get("SLUICE_TENANT_MODE").as_deref() {
+        None | Some("jwt") => get("SLUICE_TENANT_CLAIM")
+            .filter(|v| !v.trim().is_empty())
+            .map(TenantMode::JwtClaim)
+            .ok_or(TenantConfigError::Missing("SLUICE_TENANT_CLAIM")),
+        Some("header") => header_mode(get("SLUICE_TENANT_HEADER")),
+        Some(other) => Err(TenantConfigError::Invalid {
+            name: "SLUICE_TENANT_MODE",
+            reason: format!("{other:?}; expected jwt or header"),
+        }),
+    }
+}
+
+#[cfg(feature = "local-dev")]
+fn header_mode(name: Option<String>) -> Result<TenantMode, TenantConfigError> {
+    let name = name.unwrap_or_else(|| "x-sluice-tenant".to_owned());
+    axum::http::HeaderName::try_from(name)
+        .map(TenantMode::Header)
+        .map_err(|e| TenantConfigError::Invalid {
+            name: "SLUICE_TENANT_HEADER",
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(not(feature = "local-dev"))]
+fn header_mode(_name: Option<String>) -> Result<TenantMode, TenantConfigError> {
+    Err(TenantConfigError::Invalid {
+        name: "SLUICE_TENANT_MODE",
+        reason: "header mode exists only in local-dev builds".to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn jwt_is_the_default_and_needs_its_claim() {
+        assert!(matches!(
+            tenant_mode_from_lookup(&lookup(&[])),
+            Err(TenantConfigError::Missing("SLUICE_TENANT_CLAIM"))
+        ));
+        let mode = tenant_mode_from_lookup(&lookup(&[("SLUICE_TENANT_CLAIM", "custom:tenant")]));
+        assert!(matches!(mode, Ok(TenantMode::JwtClaim(ref c)) if c == "custom:tenant"));
+        assert!(tenant_mode_from_lookup(&lookup(&[("SLUICE_TENANT_MODE", "cookie")])).is_err());
+    }
+
+    #[cfg(not(feature = "local-dev"))]
+    #[test]
+    fn header_mode_is_refused_outside_local_dev_builds() {
+        assert!(matches!(
+            tenant_mode_from_lookup(&lookup(&[("SLUICE_TENANT_MODE", "header")])),
+            Err(TenantConfigError::Invalid { name: "SLUICE_TENANT_MODE", .. })
+        ));
+    }
+}

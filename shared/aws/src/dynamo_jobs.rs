@@ -1,0 +1,282 @@
+//! The DynamoDB repository of jobs (table design in `dynamo.rs`). Every job
+//! write is one transaction with the usage counts of the sources it
+//! references.
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sluice_domain::job::{Job, JobId, JobSpec};
+use sluice_domain::ports::{JobPage, JobRepository, RepositoryError};
+use sluice_domain::{SourceId, TenantId};
+
+use crate::dynamo::{failed_conditions, item_key, key, tenant_pk, unavailable, usage_key};
+
+const JOB_PREFIX: &str = "JOB#";
+
+#[derive(Clone)]
+pub struct DynamoJobRepository {
+    client: Client,
+    table: String,
+}
+
+impl DynamoJobRepository {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn job_key(tenant: &TenantId, id: &JobId) -> HashMap<String, AttributeValue> {
+    item_key(tenant, format!("{JOB_PREFIX}{id}"))
+}
+
+#[derive(Serialize, Deserialize)]
+struct JobItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    id: String,
+    tenant: String,
+    spec: JobSpec,
+    source_id: String,
+    target_id: String,
+    version: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn to_item(job: &Job) -> Result<HashMap<String, AttributeValue>, RepositoryError> {
+    serde_dynamo::to_item(JobItem {
+        pk: tenant_pk(&job.tenant),
+        sk: format!("{JOB_PREFIX}{}", job.id),
+        entity: "job".into(),
+        id: job.id.to_string(),
+        tenant: job.tenant.to_string(),
+        spec: job.spec.clone(),
+        source_id: job.source_id.to_string(),
+        target_id: job.target_id.to_string(),
+        version: job.version,
+        created_at: job.created_at,
+        updated_at: job.updated_at,
+    })
+    .map_err(unavailable)
+}
+
+fn from_item(item: HashMap<String, AttributeValue>) -> Result<Job, RepositoryError> {
+    let i: JobItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+    let corrupt = |what: &str| RepositoryError::Unavailable(format!("stored job has an invalid {what}").into());
+    Ok(Job {
+        id: JobId::parse(&i.id).ok_or_else(|| corrupt("id"))?,
+        tenant: TenantId::parse(&i.tenant).map_err(|_| corrupt("tenant"))?,
+        source_id: SourceId::parse(&i.source_id).ok_or_else(|| corrupt("source_id"))?,
+        target_id: SourceId::parse(&i.target_id).ok_or_else(|| corrupt("target_id"))?,
+        spec: i.spec,
+        version: i.version,
+        created_at: i.created_at,
+        updated_at: i.updated_at,
+    })
+}
+
+fn refs(job: &Job) -> BTreeSet<SourceId> {
+    BTreeSet::from([job.source_id.clone(), job.target_id.clone()])
+}
+
+impl DynamoJobRepository {
+    /// `ADD jobs :delta` on a source's usage item (created on first use).
+    fn count(&self, tenant: &TenantId, id: &SourceId, delta: i64) -> Result<TransactWriteItem, RepositoryError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(usage_key(tenant, id)))
+            .update_expression("ADD jobs :delta")
+            .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+            .build()
+            .map_err(unavailable)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// A condition that the source still exists.
+    fn source_exists(&self, tenant: &TenantId, id: &SourceId) -> Result<TransactWriteItem, RepositoryError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(tenant, id)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(unavailable)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    fn put(&self, job: &Job, condition: &str, expected: Option<u64>) -> Result<TransactWriteItem, RepositoryError> {
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(job)?))
+            .condition_expression(condition);
+        if let Some(v) = expected {
+            put = put.expression_attribute_values(":expected", AttributeValue::N(v.to_string()));
+        }
+        Ok(TransactWriteItem::builder().put(put.build().map_err(unavailable)?).build())
+    }
+
+    /// After a failed condition on the job item: gone, or newer.
+    async fn explain(&self, tenant: &TenantId, id: &JobId) -> RepositoryError {
+        match self.get(tenant, id).await {
+            Ok(None) => RepositoryError::NotFound,
+            Ok(Some(current)) => RepositoryError::VersionMismatch {
+                current: current.version,
+            },
+            Err(e) => e,
+        }
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Option<Vec<bool>>> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let failed = failed_conditions(&e);
+                if failed.is_none() {
+                    tracing::error!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "transaction failed");
+                }
+                Err(failed)
+            }
+        }
+    }
+}
+
+fn transaction_failed() -> RepositoryError {
+    RepositoryError::Unavailable("DynamoDB transaction failed".into())
+}
+
+#[async_trait]
+impl JobRepository for DynamoJobRepository {
+    #[tracing::instrument(skip_all, fields(job_id = %job.id))]
+    async fn insert(&self, job: &Job) -> Result<(), RepositoryError> {
+        let mut items = vec![self.put(job, "attribute_not_exists(pk)", None)?];
+        for id in refs(job) {
+            items.push(self.source_exists(&job.tenant, &id)?);
+            items.push(self.count(&job.tenant, &id, 1)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(Some(failed)) if failed.first() == Some(&true) => Err(RepositoryError::AlreadyExists),
+            Err(Some(failed)) if failed.iter().any(|f| *f) => Err(RepositoryError::MissingReference),
+            Err(_) => Err(transaction_failed()),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %id))]
+    async fn get(&self, tenant: &TenantId, id: &JobId) -> Result<Option<Job>, RepositoryError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(job_key(tenant, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.map(from_item).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(limit))]
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&JobId>,
+    ) -> Result<JobPage, RepositoryError> {
+        let fetch = i32::try_from(limit + 1).unwrap_or(i32::MAX);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(tenant_pk(tenant)))
+            .expression_attribute_values(":prefix", AttributeValue::S(JOB_PREFIX.to_owned()))
+            .set_exclusive_start_key(after.map(|a| job_key(tenant, a)))
+            .limit(fetch)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after = (items.len() > limit).then(|| {
+            items.truncate(limit);
+            items[limit - 1].id.clone()
+        });
+        Ok(JobPage { items, next_after })
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %job.id))]
+    async fn update(&self, job: &Job, previous: &Job) -> Result<(), RepositoryError> {
+        let mut items = vec![self.put(
+            job,
+            "attribute_exists(pk) AND version = :expected",
+            Some(previous.version),
+        )?];
+        let (old, new) = (refs(previous), refs(job));
+        for id in old.difference(&new) {
+            items.push(self.count(&job.tenant, id, -1)?);
+        }
+        for id in new.difference(&old) {
+            items.push(self.source_exists(&job.tenant, id)?);
+            items.push(self.count(&job.tenant, id, 1)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(Some(failed)) if failed.first() == Some(&true) => Err(self.explain(&job.tenant, &job.id).await),
+            Err(Some(failed)) if failed.iter().any(|f| *f) => Err(RepositoryError::MissingReference),
+            Err(_) => Err(transaction_failed()),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %id))]
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError> {
+        // The references to release are those of the version deleted, so the
+        // delete is conditional on that version.
+        let current = self.get(tenant, id).await?.ok_or(RepositoryError::NotFound)?;
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(RepositoryError::VersionMismatch {
+                current: current.version,
+            });
+        }
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(job_key(tenant, id)))
+            .condition_expression("attribute_exists(pk) AND version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(current.version.to_string()))
+            .build()
+            .map_err(unavailable)?;
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        for source in refs(&current) {
+            items.push(self.count(tenant, &source, -1)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(Some(failed)) if failed.first() == Some(&true) => Err(self.explain(tenant, id).await),
+            Err(_) => Err(transaction_failed()),
+        }
+    }
+}

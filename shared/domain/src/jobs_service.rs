@@ -1,0 +1,486 @@
+//! The job use cases, each with its own error enum.
+
+use std::sync::Arc;
+
+use crate::job::{Job, JobId, JobSpec, Window};
+use crate::ports::{
+    Clock, JobCompiler, JobPage, JobRepository, RenderError, RepositoryError, SecretExposure,
+    SourceRepository,
+};
+use crate::validation::{FieldError, ValidationErrors, check_text};
+use crate::{Source, SourceId, TenantId};
+
+const NAME_MAX_CHARS: usize = 100;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// A referenced source that does not exist in the caller's tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingSource {
+    /// `source.source_id` or `target.source_id`.
+    pub field: &'static str,
+    pub id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateJobError {
+    #[error("invalid job: {0}")]
+    Invalid(ValidationErrors),
+    #[error("{} names no source: {}", .0.field, .0.id)]
+    SourceNotFound(MissingSource),
+    #[error("could not store the job")]
+    Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GetJobError {
+    #[error("job {0} not found")]
+    NotFound(String),
+    #[error("could not read the job")]
+    Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListJobsError {
+    #[error("invalid page request: {0}")]
+    Invalid(ValidationErrors),
+    #[error("could not list jobs")]
+    Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateJobError {
+    #[error("invalid job: {0}")]
+    Invalid(ValidationErrors),
+    #[error("job {0} not found")]
+    NotFound(String),
+    #[error("{} names no source: {}", .0.field, .0.id)]
+    SourceNotFound(MissingSource),
+    #[error("job is at version {current}, not {expected}")]
+    VersionMismatch { expected: u64, current: u64 },
+    #[error("could not store the job")]
+    Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteJobError {
+    #[error("job {0} not found")]
+    NotFound(String),
+    #[error("job is at version {current}, not {expected}")]
+    VersionMismatch { expected: u64, current: u64 },
+    #[error("could not delete the job")]
+    Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewSqlError {
+    #[error("job {0} not found")]
+    NotFound(String),
+    /// The job no longer fits its sources (one was edited since).
+    #[error("the job no longer renders: {0}")]
+    Stale(ValidationErrors),
+    #[error("could not render the job: {0}")]
+    Render(String),
+    #[error("could not read the job or its sources")]
+    Repository(#[source] RepositoryError),
+}
+
+/// Jobs: validated against their sources by the compiler, stored with
+/// reference counts so a source in use cannot be deleted.
+#[derive(Clone)]
+pub struct JobsService {
+    jobs: Arc<dyn JobRepository>,
+    sources: Arc<dyn SourceRepository>,
+    compiler: Arc<dyn JobCompiler>,
+    clock: Arc<dyn Clock>,
+}
+
+enum Resolved {
+    Sources(SourceId, Source, SourceId, Source),
+    Missing(MissingSource),
+}
+
+impl JobsService {
+    pub fn new(
+        jobs: Arc<dyn JobRepository>,
+        sources: Arc<dyn SourceRepository>,
+        compiler: Arc<dyn JobCompiler>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            jobs,
+            sources,
+            compiler,
+            clock,
+        }
+    }
+
+    async fn resolve(&self, tenant: &TenantId, spec: &JobSpec) -> Result<Resolved, RepositoryError> {
+        let mut found = Vec::with_capacity(2);
+        for (field, raw) in [
+            ("source.source_id", &spec.source.source_id),
+            ("target.source_id", &spec.target.source_id),
+        ] {
+            let missing = || MissingSource {
+                field,
+                id: printable(raw),
+            };
+            let Some(id) = SourceId::parse(raw) else {
+                return Ok(Resolved::Missing(missing()));
+            };
+            match self.sources.get(tenant, &id).await? {
+                Some(source) => found.push((id, source)),
+                None => return Ok(Resolved::Missing(missing())),
+            }
+        }
+        let (target_id, target) = found.pop().expect("two were pushed");
+        let (source_id, source) = found.pop().expect("two were pushed");
+        Ok(Resolved::Sources(source_id, source, target_id, target))
+    }
+
+    /// Name, then the compiler's checks against both endpoints.
+    fn validate(&self, spec: &JobSpec, source: &Source, target: &Source) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Err(e) = check_text("name", &spec.name, NAME_MAX_CHARS) {
+            errors.add(e);
+        }
+        if let Err(found) = self.compiler.check(spec, source, target) {
+            found.errors().iter().cloned().for_each(|e| errors.add(e));
+        }
+        errors.into_result()
+    }
+
+    pub async fn create(&self, tenant: &TenantId, spec: JobSpec) -> Result<Job, CreateJobError> {
+        let (source_id, source, target_id, target) = match self
+            .resolve(tenant, &spec)
+            .await
+            .map_err(CreateJobError::Repository)?
+        {
+            Resolved::Sources(a, b, c, d) => (a, b, c, d),
+            Resolved::Missing(m) => return Err(CreateJobError::SourceNotFound(m)),
+        };
+        self.validate(&spec, &source, &target)
+            .map_err(CreateJobError::Invalid)?;
+        let now = self.clock.now();
+        let job = Job {
+            id: JobId::generate(),
+            tenant: tenant.clone(),
+            spec,
+            source_id,
+            target_id,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.jobs.insert(&job).await {
+            Ok(()) => Ok(job),
+            // A source was deleted between the read and the write.
+            Err(RepositoryError::MissingReference) => Err(CreateJobError::SourceNotFound(MissingSource {
+                field: "source.source_id",
+                id: job.source_id.to_string(),
+            })),
+            Err(e) => Err(CreateJobError::Repository(e)),
+        }
+    }
+
+    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Job, GetJobError> {
+        let not_found = || GetJobError::NotFound(id.to_owned());
+        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+        self.jobs
+            .get(tenant, &parsed)
+            .await
+            .map_err(GetJobError::Repository)?
+            .ok_or_else(not_found)
+    }
+
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&JobId>,
+    ) -> Result<JobPage, ListJobsError> {
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(ListJobsError::Invalid(
+                FieldError::new("limit", format!("must be between 1 and {MAX_PAGE_SIZE}")).into(),
+            ));
+        }
+        self.jobs
+            .list(tenant, limit, after)
+            .await
+            .map_err(ListJobsError::Repository)
+    }
+
+    pub async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        spec: JobSpec,
+        expected_version: Option<u64>,
+    ) -> Result<Job, UpdateJobError> {
+        let not_found = || UpdateJobError::NotFound(id.to_owned());
+        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+        let current = self
+            .jobs
+            .get(tenant, &parsed)
+            .await
+            .map_err(UpdateJobError::Repository)?
+            .ok_or_else(not_found)?;
+        if let Some(expected) = expected_version.filter(|v| *v != current.version) {
+            return Err(UpdateJobError::VersionMismatch {
+                expected,
+                current: current.version,
+            });
+        }
+        let (source_id, source, target_id, target) = match self
+            .resolve(tenant, &spec)
+            .await
+            .map_err(UpdateJobError::Repository)?
+        {
+            Resolved::Sources(a, b, c, d) => (a, b, c, d),
+            Resolved::Missing(m) => return Err(UpdateJobError::SourceNotFound(m)),
+        };
+        self.validate(&spec, &source, &target)
+            .map_err(UpdateJobError::Invalid)?;
+        let next = Job {
+            spec,
+            source_id,
+            target_id,
+            version: current.version + 1,
+            updated_at: self.clock.now(),
+            ..current.clone()
+        };
+        match self.jobs.update(&next, &current).await {
+            Ok(()) => Ok(next),
+            Err(RepositoryError::NotFound) => Err(not_found()),
+            Err(RepositoryError::VersionMismatch { current: stored }) => {
+                Err(UpdateJobError::VersionMismatch {
+                    expected: current.version,
+                    current: stored,
+                })
+            }
+            Err(RepositoryError::MissingReference) => {
+                Err(UpdateJobError::SourceNotFound(MissingSource {
+                    field: "source.source_id",
+                    id: next.source_id.to_string(),
+                }))
+            }
+            Err(e) => Err(UpdateJobError::Repository(e)),
+        }
+    }
+
+    pub async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: Option<u64>,
+    ) -> Result<(), DeleteJobError> {
+        let not_found = || DeleteJobError::NotFound(id.to_owned());
+        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+        match self.jobs.delete(tenant, &parsed, expected_version).await {
+            Ok(()) => Ok(()),
+            Err(RepositoryError::NotFound) => Err(not_found()),
+            Err(RepositoryError::VersionMismatch { current }) => {
+                Err(DeleteJobError::VersionMismatch {
+                    expected: expected_version.unwrap_or_default(),
+                    current,
+                })
+            }
+            Err(e) => Err(DeleteJobError::Repository(e)),
+        }
+    }
+
+    /// The script a run would submit now, with every secret masked. An
+    /// incremental job is shown with the window of a run at this instant
+    /// that follows its start: `[start, now - lag)`.
+    pub async fn preview_sql(&self, tenant: &TenantId, id: &str) -> Result<String, PreviewSqlError> {
+        let not_found = || PreviewSqlError::NotFound(id.to_owned());
+        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+        let job = self
+            .jobs
+            .get(tenant, &parsed)
+            .await
+            .map_err(PreviewSqlError::Repository)?
+            .ok_or_else(not_found)?;
+        let load = |sid: SourceId| async move {
+            self.sources
+                .get(tenant, &sid)
+                .await
+                .map_err(PreviewSqlError::Repository)?
+                .ok_or_else(|| {
+                    PreviewSqlError::Stale(
+                        FieldError::new("source.source_id", format!("source {sid} no longer exists")).into(),
+                    )
+                })
+        };
+        let source = load(job.source_id.clone()).await?;
+        let target = load(job.target_id.clone()).await?;
+        let window = job.spec.source.incremental.as_ref().map(|inc| {
+            let lagged = self.clock.now() - chrono::Duration::seconds(i64::from(inc.lag_seconds));
+            Window {
+                from: inc.start,
+                to: lagged.max(inc.start),
+            }
+        });
+        self.compiler
+            .render(&job.id, &job.spec, &source, &target, window, SecretExposure::Masked)
+            .map_err(|e| match e {
+                RenderError::Invalid(errors) => PreviewSqlError::Stale(errors),
+                other => PreviewSqlError::Render(other.to_string()),
+            })
+    }
+}
+
+/// An id as the caller sent it, safe to echo.
+fn printable(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::{FakeSealer, FixedClock, MemoryStore};
+    use crate::job::*;
+    use crate::sources_service::{DeleteSourceError, SourceDraft, SourcesService};
+    use secrecy::SecretString;
+    use serde_json::json;
+
+    /// Accepts every job; renders the ids it was given.
+    struct EchoCompiler;
+
+    impl JobCompiler for EchoCompiler {
+        fn check(&self, spec: &JobSpec, _: &Source, _: &Source) -> Result<(), ValidationErrors> {
+            if spec.source.object.is_empty() {
+                return Err(FieldError::new("source.object", "is required").into());
+            }
+            Ok(())
+        }
+
+        fn render(
+            &self,
+            job_id: &JobId,
+            _: &JobSpec,
+            source: &Source,
+            target: &Source,
+            window: Option<Window>,
+            _: SecretExposure<'_>,
+        ) -> Result<String, RenderError> {
+            Ok(format!("{job_id} {} {} {window:?}", source.id, target.id))
+        }
+    }
+
+    struct Fixture {
+        store: Arc<MemoryStore>,
+        sources: SourcesService,
+        jobs: JobsService,
+        tenant: TenantId,
+    }
+
+    fn fixture() -> Fixture {
+        let store = Arc::new(MemoryStore::default());
+        let clock = Arc::new(FixedClock::default());
+        Fixture {
+            sources: SourcesService::new(store.clone(), Arc::new(FakeSealer::default()), clock.clone()),
+            jobs: JobsService::new(store.clone(), store.clone(), Arc::new(EchoCompiler), clock),
+            store,
+            tenant: TenantId::parse("acme").unwrap(),
+        }
+    }
+
+    impl Fixture {
+        async fn source(&self) -> String {
+            let mut secrets = crate::Secrets::new();
+            secrets.insert("password", SecretString::from("p"));
+            let draft = SourceDraft {
+                name: "db".into(),
+                kind: "postgres".into(),
+                config: json!({"host": "h", "database": "d", "username": "u"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                secrets: Some(secrets),
+            };
+            self.sources.register(&self.tenant, draft).await.unwrap().id.to_string()
+        }
+    }
+
+    fn spec(source: &str, target: &str) -> JobSpec {
+        serde_json::from_value(json!({
+            "name": "copy orders",
+            "source": {"source_id": source, "object": "public.orders",
+                       "columns": [{"name": "id", "type": "BIGINT"}]},
+            "target": {"source_id": target, "object": "orders", "write_mode": "append"},
+            "options": {"mode": "batch"}
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn create_needs_both_sources_in_the_tenant() {
+        let f = fixture();
+        let a = f.source().await;
+        let err = f.jobs.create(&f.tenant, spec(&a, "src_01J0000000000000000000000A")).await.unwrap_err();
+        assert!(matches!(err, CreateJobError::SourceNotFound(MissingSource { field: "target.source_id", .. })));
+        let other = TenantId::parse("globex").unwrap();
+        let err = f.jobs.create(&other, spec(&a, &a)).await.unwrap_err();
+        assert!(matches!(err, CreateJobError::SourceNotFound(MissingSource { field: "source.source_id", .. })));
+        let mut bad = spec(&a, &a);
+        bad.source.object.clear();
+        bad.name = "".into();
+        let Err(CreateJobError::Invalid(errors)) = f.jobs.create(&f.tenant, bad).await else {
+            panic!("expected invalid");
+        };
+        let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "source.object"]);
+        assert_eq!(f.store.job_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_source_in_use_cannot_be_deleted_until_its_jobs_go() {
+        let f = fixture();
+        let (a, b, c) = (f.source().await, f.source().await, f.source().await);
+        let job = f.jobs.create(&f.tenant, spec(&a, &b)).await.unwrap();
+        assert!(matches!(
+            f.sources.delete(&f.tenant, &a, None).await,
+            Err(DeleteSourceError::InUse { jobs: 1, .. })
+        ));
+        // Moving the job's target from b to c frees b and pins c.
+        let moved = f.jobs.update(&f.tenant, job.id.as_str(), spec(&a, &c), Some(1)).await.unwrap();
+        assert_eq!(moved.version, 2);
+        f.sources.delete(&f.tenant, &b, None).await.unwrap();
+        assert!(f.sources.delete(&f.tenant, &c, None).await.is_err());
+
+        f.jobs.delete(&f.tenant, job.id.as_str(), Some(2)).await.unwrap();
+        f.sources.delete(&f.tenant, &a, None).await.unwrap();
+        f.sources.delete(&f.tenant, &c, None).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn update_honours_versions() {
+        let f = fixture();
+        let a = f.source().await;
+        let job = f.jobs.create(&f.tenant, spec(&a, &a)).await.unwrap();
+        let err = f.jobs.update(&f.tenant, job.id.as_str(), spec(&a, &a), Some(5)).await.unwrap_err();
+        assert!(matches!(err, UpdateJobError::VersionMismatch { expected: 5, current: 1 }));
+        let err = f.jobs.delete(&f.tenant, job.id.as_str(), Some(5)).await.unwrap_err();
+        assert!(matches!(err, DeleteJobError::VersionMismatch { current: 1, .. }));
+    }
+
+    #[tokio::test]
+    async fn preview_windows_incremental_jobs_from_their_start() {
+        let f = fixture();
+        let a = f.source().await;
+        let mut s = spec(&a, &a);
+        s.source.incremental = Some(Incremental {
+            column: "updated_at".into(),
+            start: chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().into(),
+            lag_seconds: 60,
+        });
+        let job = f.jobs.create(&f.tenant, s).await.unwrap();
+        let sql = f.jobs.preview_sql(&f.tenant, job.id.as_str()).await.unwrap();
+        // FixedClock is 2026-01-02T03:04:05Z; minus the 60 s lag.
+        assert!(sql.contains("from: 2026-01-01T00:00:00Z, to: 2026-01-02T03:03:05Z"), "{sql}");
+        assert!(matches!(
+            f.jobs.preview_sql(&TenantId::parse("globex").unwrap(), job.id.as_str()).await,
+            Err(PreviewSqlError::NotFound(_))
+        ));
+    }
+}
