@@ -94,9 +94,12 @@ pub struct JobsService {
     clock: Arc<dyn Clock>,
 }
 
-enum Resolved {
-    Sources(SourceId, Source, SourceId, Source),
-    Missing(MissingSource),
+/// The two sources a job names, loaded.
+struct Endpoints {
+    source_id: SourceId,
+    source: Source,
+    target_id: SourceId,
+    target: Source,
 }
 
 impl JobsService {
@@ -114,7 +117,11 @@ impl JobsService {
         }
     }
 
-    async fn resolve(&self, tenant: &TenantId, spec: &JobSpec) -> Result<Resolved, RepositoryError> {
+    async fn resolve(
+        &self,
+        tenant: &TenantId,
+        spec: &JobSpec,
+    ) -> Result<Result<Endpoints, MissingSource>, RepositoryError> {
         let mut found = Vec::with_capacity(2);
         for (field, raw) in [
             ("source.source_id", &spec.source.source_id),
@@ -125,16 +132,21 @@ impl JobsService {
                 id: printable(raw),
             };
             let Some(id) = SourceId::parse(raw) else {
-                return Ok(Resolved::Missing(missing()));
+                return Ok(Err(missing()));
             };
             match self.sources.get(tenant, &id).await? {
                 Some(source) => found.push((id, source)),
-                None => return Ok(Resolved::Missing(missing())),
+                None => return Ok(Err(missing())),
             }
         }
         let (target_id, target) = found.pop().expect("two were pushed");
         let (source_id, source) = found.pop().expect("two were pushed");
-        Ok(Resolved::Sources(source_id, source, target_id, target))
+        Ok(Ok(Endpoints {
+            source_id,
+            source,
+            target_id,
+            target,
+        }))
     }
 
     /// Name, then the compiler's checks against both endpoints.
@@ -150,14 +162,16 @@ impl JobsService {
     }
 
     pub async fn create(&self, tenant: &TenantId, spec: JobSpec) -> Result<Job, CreateJobError> {
-        let (source_id, source, target_id, target) = match self
+        let Endpoints {
+            source_id,
+            source,
+            target_id,
+            target,
+        } = self
             .resolve(tenant, &spec)
             .await
             .map_err(CreateJobError::Repository)?
-        {
-            Resolved::Sources(a, b, c, d) => (a, b, c, d),
-            Resolved::Missing(m) => return Err(CreateJobError::SourceNotFound(m)),
-        };
+            .map_err(CreateJobError::SourceNotFound)?;
         self.validate(&spec, &source, &target)
             .map_err(CreateJobError::Invalid)?;
         let now = self.clock.now();
@@ -230,14 +244,16 @@ impl JobsService {
                 current: current.version,
             });
         }
-        let (source_id, source, target_id, target) = match self
+        let Endpoints {
+            source_id,
+            source,
+            target_id,
+            target,
+        } = self
             .resolve(tenant, &spec)
             .await
             .map_err(UpdateJobError::Repository)?
-        {
-            Resolved::Sources(a, b, c, d) => (a, b, c, d),
-            Resolved::Missing(m) => return Err(UpdateJobError::SourceNotFound(m)),
-        };
+            .map_err(UpdateJobError::SourceNotFound)?;
         self.validate(&spec, &source, &target)
             .map_err(UpdateJobError::Invalid)?;
         let next = Job {
