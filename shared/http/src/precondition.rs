@@ -78,6 +78,20 @@ pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
 }
 
+/// A JSON answer carrying the record's version as its ETag.
+pub fn versioned_json<T: serde::Serialize>(
+    status: axum::http::StatusCode,
+    body: &T,
+    version: u64,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::ETAG, etag(version));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,18 +121,4 @@ mod tests {
         assert_eq!(IfMatch::Absent.required().unwrap_err().status, 428);
         assert_eq!(IfMatch::Any.required().unwrap(), None);
     }
-}
-
-/// A JSON answer carrying the record's version as its ETag.
-pub fn versioned_json<T: serde::Serialize>(
-    status: axum::http::StatusCode,
-    body: &T,
-    version: u64,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(axum::http::header::ETAG, etag(version));
-    response
 }
