@@ -224,3 +224,131 @@ async fn kms_refuses_a_data_key_under_another_context() {
         Err(KeyProviderError::InvalidCiphertext)
     ));
 }
+
+mod jobs {
+    use super::*;
+    use sluice_aws::DynamoJobRepository;
+    use sluice_domain::job::{Job, JobId, JobSpec};
+    use sluice_domain::ports::JobRepository;
+
+    async fn repositories() -> (DynamoSourceRepository, DynamoJobRepository) {
+        let client = aws_sdk_dynamodb::Client::new(&aws().await);
+        (
+            DynamoSourceRepository::new(client.clone(), env("SLUICE_TABLE")),
+            DynamoJobRepository::new(client, env("SLUICE_TABLE")),
+        )
+    }
+
+    fn job(tenant: &TenantId, source: &SourceId, target: &SourceId) -> Job {
+        let spec: JobSpec = serde_json::from_value(json!({
+            "name": "copy",
+            "source": {"source_id": source.as_str(), "object": "public.orders",
+                       "columns": [{"name": "id", "type": "BIGINT"}],
+                       "incremental": {"column": "id", "start": "2026-01-01T00:00:00Z", "lag_seconds": 30}},
+            "target": {"source_id": target.as_str(), "object": "orders", "write_mode": "upsert",
+                       "primary_key": ["id"]},
+            "mapping": [{"target": "id", "expr": "id + 1", "type": "BIGINT"}],
+            "options": {"mode": "batch", "parallelism": 2, "fetch_size": 1000},
+            "flink_target": "session"
+        }))
+        .unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+        Job {
+            id: JobId::generate(),
+            tenant: tenant.clone(),
+            spec,
+            source_id: source.clone(),
+            target_id: target.clone(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[tokio::test]
+    #[ignore = "needs moto: run `make test`"]
+    async fn jobs_round_trip_and_pin_their_sources() {
+        let (sources, jobs) = repositories().await;
+        let tenant = fresh_tenant();
+        let (a, b, c) = (source(&tenant), source(&tenant), source(&tenant));
+        for s in [&a, &b, &c] {
+            sources.insert(s).await.unwrap();
+        }
+        let j = job(&tenant, &a.id, &b.id);
+        jobs.insert(&j).await.unwrap();
+        assert_eq!(jobs.get(&tenant, &j.id).await.unwrap(), Some(j.clone()));
+        assert!(matches!(jobs.insert(&j).await, Err(RepositoryError::AlreadyExists)));
+
+        // Both endpoints are pinned.
+        for s in [&a, &b] {
+            assert!(matches!(
+                sources.delete(&tenant, &s.id, None).await,
+                Err(RepositoryError::InUse { jobs: 1 })
+            ));
+        }
+        // Moving the target to c releases b and pins c, atomically.
+        let mut moved = j.clone();
+        moved.target_id = c.id.clone();
+        moved.version = 2;
+        jobs.update(&moved, &j).await.unwrap();
+        assert!(matches!(
+            jobs.update(&moved, &j).await,
+            Err(RepositoryError::VersionMismatch { current: 2 })
+        ));
+        sources.delete(&tenant, &b.id, None).await.unwrap();
+        assert!(sources.delete(&tenant, &c.id, None).await.is_err());
+
+        assert!(matches!(
+            jobs.delete(&tenant, &j.id, Some(1)).await,
+            Err(RepositoryError::VersionMismatch { current: 2 })
+        ));
+        jobs.delete(&tenant, &j.id, Some(2)).await.unwrap();
+        sources.delete(&tenant, &a.id, None).await.unwrap();
+        sources.delete(&tenant, &c.id, None).await.unwrap();
+        assert!(matches!(
+            jobs.delete(&tenant, &j.id, None).await,
+            Err(RepositoryError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    #[ignore = "needs moto: run `make test`"]
+    async fn a_job_cannot_reference_a_missing_source() {
+        let (sources, jobs) = repositories().await;
+        let tenant = fresh_tenant();
+        let a = source(&tenant);
+        sources.insert(&a).await.unwrap();
+        let ghost = SourceId::generate();
+        let j = job(&tenant, &a.id, &ghost);
+        assert!(matches!(jobs.insert(&j).await, Err(RepositoryError::MissingReference)));
+        assert_eq!(jobs.get(&tenant, &j.id).await.unwrap(), None);
+        // Nothing was counted: the source can go.
+        sources.delete(&tenant, &a.id, None).await.unwrap();
+    }
+
+    #[tokio::test]
+    #[ignore = "needs moto: run `make test`"]
+    async fn jobs_list_in_pages() {
+        let (sources, jobs) = repositories().await;
+        let tenant = fresh_tenant();
+        let a = source(&tenant);
+        sources.insert(&a).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let j = job(&tenant, &a.id, &a.id);
+            jobs.insert(&j).await.unwrap();
+            ids.push(j.id);
+        }
+        ids.sort();
+        let first = jobs.list(&tenant, 2, None).await.unwrap();
+        let second = jobs.list(&tenant, 2, first.next_after.as_ref()).await.unwrap();
+        let seen: Vec<_> = first.items.iter().chain(&second.items).map(|j| j.id.clone()).collect();
+        assert_eq!(seen, ids);
+        assert_eq!(second.next_after, None);
+        // One job on both sides counts once: deleting it frees the source.
+        for id in &ids {
+            jobs.delete(&tenant, id, None).await.unwrap();
+        }
+        sources.delete(&tenant, &a.id, None).await.unwrap();
+    }
+}
