@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the local stack: start it, register a PostgreSQL and a
-# MySQL source through the HTTP API, and show what the API returns (masked)
-# beside what DynamoDB stores (sealed). The stack keeps running afterwards;
+# MySQL source through the HTTP API, show what the API returns (masked)
+# beside what DynamoDB stores (sealed), build a sync job between them and
+# show the Flink SQL it renders. The stack keeps running afterwards;
 # `make down` stops it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -56,6 +57,30 @@ for secret in ("demo-pg-secret", "demo-mysql-secret"):
     assert secret not in blob, f"{secret} is stored in plain form"
 print("checked: neither password appears in the stored items")
 PY
+
+log "building a job: orders from PostgreSQL, upserted into MariaDB"
+pg_id="$(echo "$pg" | "$SLUICE_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+my_id="$(echo "$my" | "$SLUICE_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+job="$(curl -sS -X POST "$SLUICE_API_URL/jobs" -H "x-sluice-tenant: $tenant" \
+    -H 'content-type: application/json' -d @- <<JSON
+{"name": "orders to warehouse",
+ "source": {"source_id": "$pg_id", "object": "public.orders",
+            "columns": [{"name": "id", "type": "BIGINT"}, {"name": "customer", "type": "VARCHAR(100)"},
+                        {"name": "amount", "type": "DECIMAL(12,2)"}, {"name": "updated_at", "type": "TIMESTAMP(3)"}],
+            "filter": "amount > 0",
+            "incremental": {"column": "updated_at", "start": "2026-01-01T00:00:00Z", "lag_seconds": 60}},
+ "target": {"source_id": "$my_id", "object": "orders", "write_mode": "upsert", "primary_key": ["id"]},
+ "mapping": [{"target": "id", "expr": "id"}, {"target": "customer", "expr": "UPPER(customer)", "type": "VARCHAR(100)"},
+             {"target": "amount", "expr": "amount"}, {"target": "updated_at", "expr": "updated_at"}],
+ "options": {"mode": "batch", "parallelism": 2}}
+JSON
+)"
+echo "$job" | pretty
+job_id="$(echo "$job" | "$SLUICE_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+
+log "GET /jobs/$job_id/sql: the Flink SQL of a run now (secrets masked)"
+curl -sS "$SLUICE_API_URL/jobs/$job_id/sql" -H "x-sluice-tenant: $tenant"
+echo
 
 log "done. The stack is still running: API $SLUICE_API_URL (header x-sluice-tenant), moto $AWS_ENDPOINT_URL."
 log "stop it with: make down"

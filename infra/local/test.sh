@@ -7,11 +7,16 @@ source "$(dirname "$0")/env.sh"
 cd "$SLUICE_REPO"
 
 "$SLUICE_REPO/infra/local/install.sh"
+# Flink 2.2 and its connector jars, for the planner test of rendered SQL.
+"$SLUICE_REPO/infra/flink/install.sh" >/dev/null
 
 log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+log "flink-sql-runner: mvn test (JUnit)"
+(cd "$SLUICE_REPO/infra/flink-sql-runner" && mvn -B -ntp test)
 
 trap '"$SLUICE_REPO/infra/local/down.sh"' EXIT
 "$SLUICE_REPO/infra/local/up.sh"

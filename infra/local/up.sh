@@ -36,19 +36,22 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
 } >"$SLUICE_STATE/function.env"
 
 log "building the functions (debug, local-dev)"
-(cd "$SLUICE_REPO" && cargo build --quiet -p sources --features local-dev)
+(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p jobs --features sources/local-dev,jobs/local-dev)
 
 log "serving the functions on $SLUICE_API_URL"
 start watch "$SLUICE_FUNCTION_LOG" \
     cargo lambda watch -A 127.0.0.1 -P "$SLUICE_API_PORT" --ignore-changes \
     --features local-dev --env-file "$SLUICE_STATE/function.env" \
     --manifest-path "$SLUICE_REPO/Cargo.toml"
+# Each function answers 401 to a request without a tenant once it serves.
 api_answers() {
-    local code
-    code="$(curl -s -o /dev/null -w '%{http_code}' "$SLUICE_API_URL/sources")"
-    [[ "$code" == "401" ]]
+    local route code
+    for route in sources jobs; do
+        code="$(curl -s -o /dev/null -w '%{http_code}' "$SLUICE_API_URL/$route")"
+        [[ "$code" == "401" ]] || return 1
+    done
 }
-wait_for "the sources function" 300 api_answers || {
+wait_for "the HTTP functions" 300 api_answers || {
     tail -n 40 "$SLUICE_FUNCTION_LOG" >&2
     exit 1
 }

@@ -46,8 +46,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -61,7 +63,9 @@ mod tests {
         let no_claim = [("SLUICE_TABLE", "t"), ("SLUICE_KMS_KEY_ID", "k")];
         assert!(matches!(
             Config::from_lookup(lookup(&no_claim)),
-            Err(ConfigError::Tenant(TenantConfigError::Missing("SLUICE_TENANT_CLAIM")))
+            Err(ConfigError::Tenant(TenantConfigError::Missing(
+                "SLUICE_TENANT_CLAIM"
+            )))
         ));
     }
 }

@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use sluice_domain::SourceId;
 use sluice_domain::sources_service::SourcesService;
+use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
-use sluice_http::pagination::foreign_token;
 use sluice_http::{IfMatch, JsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode};
 
 use crate::views::{SourceList, SourceRequest, SourceView};
@@ -73,7 +73,10 @@ async fn list(
         .after
         .map(|cursor| SourceId::parse(&cursor).ok_or_else(foreign_token))
         .transpose()?;
-    let page = app.service.list(&tenant, request.limit, after.as_ref()).await?;
+    let page = app
+        .service
+        .list(&tenant, request.limit, after.as_ref())
+        .await?;
     Ok(Json(SourceList {
         items: page.items.iter().map(SourceView::from).collect(),
         next_token: page

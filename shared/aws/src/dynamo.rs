@@ -378,7 +378,11 @@ impl DynamoSourceRepository {
             .map_err(unavailable)?;
         Ok(out
             .item
-            .and_then(|i| i.get("jobs").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()))
+            .and_then(|i| {
+                i.get("jobs")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+            })
             .unwrap_or(0))
     }
 }

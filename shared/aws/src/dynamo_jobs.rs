@@ -72,7 +72,9 @@ fn to_item(job: &Job) -> Result<HashMap<String, AttributeValue>, RepositoryError
 
 fn from_item(item: HashMap<String, AttributeValue>) -> Result<Job, RepositoryError> {
     let i: JobItem = serde_dynamo::from_item(item).map_err(unavailable)?;
-    let corrupt = |what: &str| RepositoryError::Unavailable(format!("stored job has an invalid {what}").into());
+    let corrupt = |what: &str| {
+        RepositoryError::Unavailable(format!("stored job has an invalid {what}").into())
+    };
     Ok(Job {
         id: JobId::parse(&i.id).ok_or_else(|| corrupt("id"))?,
         tenant: TenantId::parse(&i.tenant).map_err(|_| corrupt("tenant"))?,
@@ -91,7 +93,12 @@ fn refs(job: &Job) -> BTreeSet<SourceId> {
 
 impl DynamoJobRepository {
     /// `ADD jobs :delta` on a source's usage item (created on first use).
-    fn count(&self, tenant: &TenantId, id: &SourceId, delta: i64) -> Result<TransactWriteItem, RepositoryError> {
+    fn count(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        delta: i64,
+    ) -> Result<TransactWriteItem, RepositoryError> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(usage_key(tenant, id)))
@@ -103,7 +110,11 @@ impl DynamoJobRepository {
     }
 
     /// A condition that the source still exists.
-    fn source_exists(&self, tenant: &TenantId, id: &SourceId) -> Result<TransactWriteItem, RepositoryError> {
+    fn source_exists(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> Result<TransactWriteItem, RepositoryError> {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(tenant, id)))
@@ -113,7 +124,12 @@ impl DynamoJobRepository {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    fn put(&self, job: &Job, condition: &str, expected: Option<u64>) -> Result<TransactWriteItem, RepositoryError> {
+    fn put(
+        &self,
+        job: &Job,
+        condition: &str,
+        expected: Option<u64>,
+    ) -> Result<TransactWriteItem, RepositoryError> {
         let mut put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(job)?))
@@ -121,7 +137,9 @@ impl DynamoJobRepository {
         if let Some(v) = expected {
             put = put.expression_attribute_values(":expected", AttributeValue::N(v.to_string()));
         }
-        Ok(TransactWriteItem::builder().put(put.build().map_err(unavailable)?).build())
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(unavailable)?)
+            .build())
     }
 
     /// After a failed condition on the job item: gone, or newer.
@@ -170,8 +188,12 @@ impl JobRepository for DynamoJobRepository {
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),
-            Err(Some(failed)) if failed.first() == Some(&true) => Err(RepositoryError::AlreadyExists),
-            Err(Some(failed)) if failed.iter().any(|f| *f) => Err(RepositoryError::MissingReference),
+            Err(Some(failed)) if failed.first() == Some(&true) => {
+                Err(RepositoryError::AlreadyExists)
+            }
+            Err(Some(failed)) if failed.iter().any(|f| *f) => {
+                Err(RepositoryError::MissingReference)
+            }
             Err(_) => Err(transaction_failed()),
         }
     }
@@ -241,8 +263,12 @@ impl JobRepository for DynamoJobRepository {
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),
-            Err(Some(failed)) if failed.first() == Some(&true) => Err(self.explain(&job.tenant, &job.id).await),
-            Err(Some(failed)) if failed.iter().any(|f| *f) => Err(RepositoryError::MissingReference),
+            Err(Some(failed)) if failed.first() == Some(&true) => {
+                Err(self.explain(&job.tenant, &job.id).await)
+            }
+            Err(Some(failed)) if failed.iter().any(|f| *f) => {
+                Err(RepositoryError::MissingReference)
+            }
             Err(_) => Err(transaction_failed()),
         }
     }
@@ -256,7 +282,10 @@ impl JobRepository for DynamoJobRepository {
     ) -> Result<(), RepositoryError> {
         // The references to release are those of the version deleted, so the
         // delete is conditional on that version.
-        let current = self.get(tenant, id).await?.ok_or(RepositoryError::NotFound)?;
+        let current = self
+            .get(tenant, id)
+            .await?
+            .ok_or(RepositoryError::NotFound)?;
         if expected_version.is_some_and(|v| v != current.version) {
             return Err(RepositoryError::VersionMismatch {
                 current: current.version,
@@ -266,7 +295,10 @@ impl JobRepository for DynamoJobRepository {
             .table_name(&self.table)
             .set_key(Some(job_key(tenant, id)))
             .condition_expression("attribute_exists(pk) AND version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(current.version.to_string()))
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(current.version.to_string()),
+            )
             .build()
             .map_err(unavailable)?;
         let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
@@ -275,7 +307,9 @@ impl JobRepository for DynamoJobRepository {
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),
-            Err(Some(failed)) if failed.first() == Some(&true) => Err(self.explain(tenant, id).await),
+            Err(Some(failed)) if failed.first() == Some(&true) => {
+                Err(self.explain(tenant, id).await)
+            }
             Err(_) => Err(transaction_failed()),
         }
     }

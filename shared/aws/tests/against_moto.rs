@@ -277,7 +277,10 @@ mod jobs {
         let j = job(&tenant, &a.id, &b.id);
         jobs.insert(&j).await.unwrap();
         assert_eq!(jobs.get(&tenant, &j.id).await.unwrap(), Some(j.clone()));
-        assert!(matches!(jobs.insert(&j).await, Err(RepositoryError::AlreadyExists)));
+        assert!(matches!(
+            jobs.insert(&j).await,
+            Err(RepositoryError::AlreadyExists)
+        ));
 
         // Both endpoints are pinned.
         for s in [&a, &b] {
@@ -320,7 +323,10 @@ mod jobs {
         sources.insert(&a).await.unwrap();
         let ghost = SourceId::generate();
         let j = job(&tenant, &a.id, &ghost);
-        assert!(matches!(jobs.insert(&j).await, Err(RepositoryError::MissingReference)));
+        assert!(matches!(
+            jobs.insert(&j).await,
+            Err(RepositoryError::MissingReference)
+        ));
         assert_eq!(jobs.get(&tenant, &j.id).await.unwrap(), None);
         // Nothing was counted: the source can go.
         sources.delete(&tenant, &a.id, None).await.unwrap();
@@ -341,8 +347,16 @@ mod jobs {
         }
         ids.sort();
         let first = jobs.list(&tenant, 2, None).await.unwrap();
-        let second = jobs.list(&tenant, 2, first.next_after.as_ref()).await.unwrap();
-        let seen: Vec<_> = first.items.iter().chain(&second.items).map(|j| j.id.clone()).collect();
+        let second = jobs
+            .list(&tenant, 2, first.next_after.as_ref())
+            .await
+            .unwrap();
+        let seen: Vec<_> = first
+            .items
+            .iter()
+            .chain(&second.items)
+            .map(|j| j.id.clone())
+            .collect();
         assert_eq!(seen, ids);
         assert_eq!(second.next_after, None);
         // One job on both sides counts once: deleting it frees the source.

@@ -43,7 +43,8 @@ impl State {
         if refs.iter().any(|k| !self.sources.contains_key(k)) {
             return Err(RepositoryError::MissingReference);
         }
-        refs.into_iter().for_each(|k| *self.usage.entry(k).or_default() += 1);
+        refs.into_iter()
+            .for_each(|k| *self.usage.entry(k).or_default() += 1);
         Ok(())
     }
 
@@ -83,7 +84,11 @@ impl SourceRepository for MemoryStore {
         Ok(())
     }
 
-    async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Option<Source>, RepositoryError> {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> Result<Option<Source>, RepositoryError> {
         let state = self.state.lock().unwrap();
         Ok(state.sources.get(&(tenant.clone(), id.clone())).cloned())
     }
@@ -176,7 +181,9 @@ impl JobRepository for MemoryStore {
         }
         state.drop_refs(previous);
         if let Err(e) = state.add_refs(job) {
-            state.add_refs(previous).expect("the previous references were valid");
+            state
+                .add_refs(previous)
+                .expect("the previous references were valid");
             return Err(e);
         }
         state.jobs.insert(key, job.clone());
@@ -191,7 +198,11 @@ impl JobRepository for MemoryStore {
     ) -> Result<(), RepositoryError> {
         let mut state = self.state.lock().unwrap();
         let key = (tenant.clone(), id.clone());
-        let current = state.jobs.get(&key).ok_or(RepositoryError::NotFound)?.clone();
+        let current = state
+            .jobs
+            .get(&key)
+            .ok_or(RepositoryError::NotFound)?
+            .clone();
         if expected_version.is_some_and(|v| v != current.version) {
             return Err(RepositoryError::VersionMismatch {
                 current: current.version,

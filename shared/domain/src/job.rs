@@ -204,7 +204,10 @@ pub struct JobSpec {
 impl JobSpec {
     /// The distinct sources the job reads from and writes to.
     pub fn source_ids(&self) -> Vec<&str> {
-        let mut ids = vec![self.source.source_id.as_str(), self.target.source_id.as_str()];
+        let mut ids = vec![
+            self.source.source_id.as_str(),
+            self.target.source_id.as_str(),
+        ];
         ids.dedup();
         ids
     }

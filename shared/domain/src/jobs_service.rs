@@ -150,7 +150,12 @@ impl JobsService {
     }
 
     /// Name, then the compiler's checks against both endpoints.
-    fn validate(&self, spec: &JobSpec, source: &Source, target: &Source) -> Result<(), ValidationErrors> {
+    fn validate(
+        &self,
+        spec: &JobSpec,
+        source: &Source,
+        target: &Source,
+    ) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Err(e) = check_text("name", &spec.name, NAME_MAX_CHARS) {
             errors.add(e);
@@ -188,10 +193,12 @@ impl JobsService {
         match self.jobs.insert(&job).await {
             Ok(()) => Ok(job),
             // A source was deleted between the read and the write.
-            Err(RepositoryError::MissingReference) => Err(CreateJobError::SourceNotFound(MissingSource {
-                field: "source.source_id",
-                id: job.source_id.to_string(),
-            })),
+            Err(RepositoryError::MissingReference) => {
+                Err(CreateJobError::SourceNotFound(MissingSource {
+                    field: "source.source_id",
+                    id: job.source_id.to_string(),
+                }))
+            }
             Err(e) => Err(CreateJobError::Repository(e)),
         }
     }
@@ -307,7 +314,11 @@ impl JobsService {
     /// The script a run would submit now, with every secret masked. An
     /// incremental job is shown with the window of a run at this instant
     /// that follows its start: `[start, now - lag)`.
-    pub async fn preview_sql(&self, tenant: &TenantId, id: &str) -> Result<String, PreviewSqlError> {
+    pub async fn preview_sql(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<String, PreviewSqlError> {
         let not_found = || PreviewSqlError::NotFound(id.to_owned());
         let parsed = JobId::parse(id).ok_or_else(not_found)?;
         let job = self
@@ -323,7 +334,11 @@ impl JobsService {
                 .map_err(PreviewSqlError::Repository)?
                 .ok_or_else(|| {
                     PreviewSqlError::Stale(
-                        FieldError::new("source.source_id", format!("source {sid} no longer exists")).into(),
+                        FieldError::new(
+                            "source.source_id",
+                            format!("source {sid} no longer exists"),
+                        )
+                        .into(),
                     )
                 })
         };
@@ -337,7 +352,14 @@ impl JobsService {
             }
         });
         self.compiler
-            .render(&job.id, &job.spec, &source, &target, window, SecretExposure::Masked)
+            .render(
+                &job.id,
+                &job.spec,
+                &source,
+                &target,
+                window,
+                SecretExposure::Masked,
+            )
             .map_err(|e| match e {
                 RenderError::Invalid(errors) => PreviewSqlError::Stale(errors),
                 other => PreviewSqlError::Render(other.to_string()),
@@ -394,7 +416,11 @@ mod tests {
         let store = Arc::new(MemoryStore::default());
         let clock = Arc::new(FixedClock::default());
         Fixture {
-            sources: SourcesService::new(store.clone(), Arc::new(FakeSealer::default()), clock.clone()),
+            sources: SourcesService::new(
+                store.clone(),
+                Arc::new(FakeSealer::default()),
+                clock.clone(),
+            ),
             jobs: JobsService::new(store.clone(), store.clone(), Arc::new(EchoCompiler), clock),
             store,
             tenant: TenantId::parse("acme").unwrap(),
@@ -414,7 +440,12 @@ mod tests {
                     .clone(),
                 secrets: Some(secrets),
             };
-            self.sources.register(&self.tenant, draft).await.unwrap().id.to_string()
+            self.sources
+                .register(&self.tenant, draft)
+                .await
+                .unwrap()
+                .id
+                .to_string()
         }
     }
 
@@ -433,11 +464,27 @@ mod tests {
     async fn create_needs_both_sources_in_the_tenant() {
         let f = fixture();
         let a = f.source().await;
-        let err = f.jobs.create(&f.tenant, spec(&a, "src_01J0000000000000000000000A")).await.unwrap_err();
-        assert!(matches!(err, CreateJobError::SourceNotFound(MissingSource { field: "target.source_id", .. })));
+        let err = f
+            .jobs
+            .create(&f.tenant, spec(&a, "src_01J0000000000000000000000A"))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            CreateJobError::SourceNotFound(MissingSource {
+                field: "target.source_id",
+                ..
+            })
+        ));
         let other = TenantId::parse("globex").unwrap();
         let err = f.jobs.create(&other, spec(&a, &a)).await.unwrap_err();
-        assert!(matches!(err, CreateJobError::SourceNotFound(MissingSource { field: "source.source_id", .. })));
+        assert!(matches!(
+            err,
+            CreateJobError::SourceNotFound(MissingSource {
+                field: "source.source_id",
+                ..
+            })
+        ));
         let mut bad = spec(&a, &a);
         bad.source.object.clear();
         bad.name = "".into();
@@ -459,12 +506,19 @@ mod tests {
             Err(DeleteSourceError::InUse { jobs: 1, .. })
         ));
         // Moving the job's target from b to c frees b and pins c.
-        let moved = f.jobs.update(&f.tenant, job.id.as_str(), spec(&a, &c), Some(1)).await.unwrap();
+        let moved = f
+            .jobs
+            .update(&f.tenant, job.id.as_str(), spec(&a, &c), Some(1))
+            .await
+            .unwrap();
         assert_eq!(moved.version, 2);
         f.sources.delete(&f.tenant, &b, None).await.unwrap();
         assert!(f.sources.delete(&f.tenant, &c, None).await.is_err());
 
-        f.jobs.delete(&f.tenant, job.id.as_str(), Some(2)).await.unwrap();
+        f.jobs
+            .delete(&f.tenant, job.id.as_str(), Some(2))
+            .await
+            .unwrap();
         f.sources.delete(&f.tenant, &a, None).await.unwrap();
         f.sources.delete(&f.tenant, &c, None).await.unwrap();
     }
@@ -474,10 +528,27 @@ mod tests {
         let f = fixture();
         let a = f.source().await;
         let job = f.jobs.create(&f.tenant, spec(&a, &a)).await.unwrap();
-        let err = f.jobs.update(&f.tenant, job.id.as_str(), spec(&a, &a), Some(5)).await.unwrap_err();
-        assert!(matches!(err, UpdateJobError::VersionMismatch { expected: 5, current: 1 }));
-        let err = f.jobs.delete(&f.tenant, job.id.as_str(), Some(5)).await.unwrap_err();
-        assert!(matches!(err, DeleteJobError::VersionMismatch { current: 1, .. }));
+        let err = f
+            .jobs
+            .update(&f.tenant, job.id.as_str(), spec(&a, &a), Some(5))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            UpdateJobError::VersionMismatch {
+                expected: 5,
+                current: 1
+            }
+        ));
+        let err = f
+            .jobs
+            .delete(&f.tenant, job.id.as_str(), Some(5))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            DeleteJobError::VersionMismatch { current: 1, .. }
+        ));
     }
 
     #[tokio::test]
@@ -487,15 +558,26 @@ mod tests {
         let mut s = spec(&a, &a);
         s.source.incremental = Some(Incremental {
             column: "updated_at".into(),
-            start: chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().into(),
+            start: chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .into(),
             lag_seconds: 60,
         });
         let job = f.jobs.create(&f.tenant, s).await.unwrap();
-        let sql = f.jobs.preview_sql(&f.tenant, job.id.as_str()).await.unwrap();
+        let sql = f
+            .jobs
+            .preview_sql(&f.tenant, job.id.as_str())
+            .await
+            .unwrap();
         // FixedClock is 2026-01-02T03:04:05Z; minus the 60 s lag.
-        assert!(sql.contains("from: 2026-01-01T00:00:00Z, to: 2026-01-02T03:03:05Z"), "{sql}");
+        assert!(
+            sql.contains("from: 2026-01-01T00:00:00Z, to: 2026-01-02T03:03:05Z"),
+            "{sql}"
+        );
         assert!(matches!(
-            f.jobs.preview_sql(&TenantId::parse("globex").unwrap(), job.id.as_str()).await,
+            f.jobs
+                .preview_sql(&TenantId::parse("globex").unwrap(), job.id.as_str())
+                .await,
             Err(PreviewSqlError::NotFound(_))
         ));
     }

@@ -148,7 +148,10 @@ mod tests {
     fn header_mode_is_refused_outside_local_dev_builds() {
         assert!(matches!(
             tenant_mode_from_lookup(&lookup(&[("SLUICE_TENANT_MODE", "header")])),
-            Err(TenantConfigError::Invalid { name: "SLUICE_TENANT_MODE", .. })
+            Err(TenantConfigError::Invalid {
+                name: "SLUICE_TENANT_MODE",
+                ..
+            })
         ));
     }
 }

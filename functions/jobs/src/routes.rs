@@ -1,0 +1,139 @@
+//! Routes of the jobs API. Handlers parse, call one use case, and shape the
+//! answer; errors become problem+json through `sluice_http`.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use sluice_domain::job::{JobId, JobSpec};
+use sluice_domain::jobs_service::JobsService;
+use sluice_http::pagination::foreign_token;
+use sluice_http::precondition::versioned_json;
+use sluice_http::problem::{method_not_allowed, route_not_found};
+use sluice_http::{IfMatch, JsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode};
+
+use crate::views::{JobList, JobView};
+
+const PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("jobs");
+
+#[derive(Clone)]
+struct AppState {
+    service: JobsService,
+}
+
+/// The jobs API over the given service.
+pub fn router(service: JobsService, tenant_mode: TenantMode) -> Router {
+    Router::new()
+        .route("/jobs", post(create).get(list).fallback(method_not_allowed))
+        .route(
+            "/jobs/{id}",
+            get(read)
+                .put(replace)
+                .delete(remove)
+                .fallback(method_not_allowed),
+        )
+        .route("/jobs/{id}/sql", get(sql).fallback(method_not_allowed))
+        .fallback(route_not_found)
+        .layer(Extension(tenant_mode))
+        .with_state(AppState { service })
+}
+
+async fn create(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    JsonBody(spec): JsonBody<JobSpec>,
+) -> Result<Response, Problem> {
+    let job = app.service.create(&tenant, spec).await?;
+    tracing::info!(%tenant, job_id = %job.id, source_id = %job.source_id, target_id = %job.target_id, "job created");
+    let mut response = versioned_json(StatusCode::CREATED, &JobView::from(&job), job.version);
+    let location =
+        HeaderValue::from_str(&format!("/jobs/{}", job.id)).expect("ids are valid header values");
+    response.headers_mut().insert(LOCATION, location);
+    Ok(response)
+}
+
+async fn list(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let request = PageRequest::from_query(query, &tenant, PAGE_TOKENS)?;
+    let after = request
+        .after
+        .map(|cursor| JobId::parse(&cursor).ok_or_else(foreign_token))
+        .transpose()?;
+    let page = app
+        .service
+        .list(&tenant, request.limit, after.as_ref())
+        .await?;
+    Ok(Json(JobList {
+        items: page.items.iter().map(JobView::from).collect(),
+        next_token: page
+            .next_after
+            .map(|id| PAGE_TOKENS.encode(&tenant, id.as_str())),
+    })
+    .into_response())
+}
+
+async fn read(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let job = app.service.get(&tenant, &id).await?;
+    Ok(versioned_json(
+        StatusCode::OK,
+        &JobView::from(&job),
+        job.version,
+    ))
+}
+
+async fn replace(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    JsonBody(spec): JsonBody<JobSpec>,
+) -> Result<Response, Problem> {
+    let expected = if_match.required()?;
+    let job = app.service.update(&tenant, &id, spec, expected).await?;
+    tracing::info!(%tenant, job_id = %job.id, version = job.version, "job updated");
+    Ok(versioned_json(
+        StatusCode::OK,
+        &JobView::from(&job),
+        job.version,
+    ))
+}
+
+async fn remove(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> Result<StatusCode, Problem> {
+    app.service
+        .delete(&tenant, &id, if_match.expected_version())
+        .await?;
+    tracing::info!(%tenant, job_id = %id, "job deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The Flink SQL script of the job, every secret shown as `'******'`.
+async fn sql(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let script = app.service.preview_sql(&tenant, &id).await?;
+    let mut response = script.into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/sql; charset=utf-8"),
+    );
+    Ok(response)
+}

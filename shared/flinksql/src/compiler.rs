@@ -1,0 +1,631 @@
+//! The [`JobCompiler`]: checks a job against its endpoints into a [`Plan`],
+//! and renders a plan, a window and the secrets into one script.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Datelike;
+use secrecy::ExposeSecret;
+use sluice_domain::job::{JobId, JobSpec, RuntimeMode, Window, WriteMode};
+use sluice_domain::ports::{JobCompiler, RenderError, SecretExposure};
+use sluice_domain::{Secrets, Source, SourceKind, ValidationErrors};
+
+use crate::connector::{
+    Endpoint, Format, OptionValue, Side, TableContext, can_write, check_format, check_object,
+    check_options, endpoint, key_columns,
+};
+use crate::expr::{self, Expr};
+use crate::ident::{check_identifier, quote_identifier};
+use crate::literal::{MASK, jaas_quoted, string_literal, window_bound};
+use crate::types::FlinkType;
+
+/// The longest job name.
+pub const MAX_NAME_CHARS: usize = 200;
+/// The most columns or mappings of a job.
+pub const MAX_COLUMNS: usize = 1000;
+
+/// The source and target table names.
+pub const SOURCE_TABLE: &str = "src";
+pub const TARGET_TABLE: &str = "dst";
+
+/// Renders jobs as Flink SQL 2.2 scripts. Pure: no I/O.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FlinkSqlCompiler;
+
+/// One item of the SELECT list.
+#[derive(Debug, Clone)]
+struct SelectItem {
+    expr: Expr,
+    /// Wrap in `CAST(... AS ty)`: the declared type differs from the known one.
+    cast_to: Option<FlinkType>,
+    alias: String,
+}
+
+/// A job that passed every check, ready to render.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    name: String,
+    mode: RuntimeMode,
+    parallelism: u32,
+    source_columns: Vec<(String, FlinkType)>,
+    target_columns: Vec<(String, FlinkType)>,
+    primary_key: Option<Vec<String>>,
+    select: Vec<SelectItem>,
+    filter: Option<Expr>,
+    /// The incremental column and its type.
+    incremental: Option<(String, FlinkType)>,
+    source: Endpoint,
+    target: Endpoint,
+    source_format: Option<Format>,
+    target_format: Option<Format>,
+    spec: JobSpec,
+}
+
+fn check_name(name: &str, errors: &mut ValidationErrors) {
+    if name.trim().is_empty() {
+        errors.push("name", "must not be blank");
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        errors.push(
+            "name",
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        );
+    } else if name.chars().any(char::is_control) {
+        errors.push("name", "must not contain control characters");
+    }
+}
+
+/// Checks the declared source columns; returns the ones that are valid.
+fn check_columns(spec: &JobSpec, errors: &mut ValidationErrors) -> Vec<(String, FlinkType)> {
+    let columns = &spec.source.columns;
+    if columns.is_empty() {
+        errors.push("source.columns", "must declare at least one column");
+    }
+    if columns.len() > MAX_COLUMNS {
+        errors.push(
+            "source.columns",
+            format!("must declare at most {MAX_COLUMNS} columns"),
+        );
+        return Vec::new();
+    }
+    let mut seen = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, column) in columns.iter().enumerate() {
+        let name_ok = match check_identifier(&format!("source.columns[{i}].name"), &column.name) {
+            Ok(()) => {
+                if let Some(first) = seen.insert(column.name.clone(), i) {
+                    errors.push(
+                        format!("source.columns[{i}].name"),
+                        format!("repeats source.columns[{first}].name"),
+                    );
+                    false
+                } else {
+                    true
+                }
+            }
+            Err(e) => {
+                errors.add(e);
+                false
+            }
+        };
+        match FlinkType::parse(&column.type_name) {
+            Ok(ty) if name_ok => out.push((column.name.clone(), ty)),
+            Ok(_) => {}
+            Err(reason) => errors.push(format!("source.columns[{i}].type"), reason),
+        }
+    }
+    out
+}
+
+impl FlinkSqlCompiler {
+    /// Checks `spec` against its endpoints and returns what to render.
+    pub fn plan(
+        &self,
+        spec: &JobSpec,
+        source: &Source,
+        target: &Source,
+    ) -> Result<Plan, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_name(&spec.name, &mut errors);
+
+        // Endpoints, objects and formats.
+        let source_end = endpoint(Side::Source, source, &mut errors);
+        let target_end = endpoint(Side::Target, target, &mut errors);
+        check_object(Side::Source, source.kind, &spec.source.object, &mut errors);
+        check_object(Side::Target, target.kind, &spec.target.object, &mut errors);
+        let source_format = check_format(
+            Side::Source,
+            source.kind,
+            spec.source.format.as_ref(),
+            &mut errors,
+        );
+        let target_format = check_format(
+            Side::Target,
+            target.kind,
+            spec.target.format.as_ref(),
+            &mut errors,
+        );
+        if let Some(mode) = &spec.source.startup_mode {
+            if source.kind != SourceKind::Kafka {
+                errors.push(
+                    "source.startup_mode",
+                    format!("only applies to kafka sources, not {}", source.kind),
+                );
+            } else if !["earliest-offset", "latest-offset", "group-offsets"]
+                .contains(&mode.as_str())
+            {
+                errors.push(
+                    "source.startup_mode",
+                    "must be one of earliest-offset, latest-offset, group-offsets",
+                );
+            }
+        }
+        if !can_write(target.kind, spec.target.write_mode) {
+            errors.push(
+                "target.write_mode",
+                format!("a {} target can only append", target.kind),
+            );
+        }
+        check_options(&spec.options, source.kind, target.kind, &mut errors);
+
+        // Columns, filter, incremental, partitioned reads.
+        let source_columns = check_columns(spec, &mut errors);
+        let all_source_columns_ok = source_columns.len() == spec.source.columns.len();
+        let types: BTreeMap<String, FlinkType> = source_columns.iter().cloned().collect();
+        // Column references are only checked when every column is valid;
+        // otherwise the column errors are what to fix first.
+        let column_check = |path: &str, name: &str, errors: &mut ValidationErrors| {
+            if let Err(e) = check_identifier(path, name) {
+                errors.add(e);
+                None
+            } else if let Some(ty) = types.get(name) {
+                Some(*ty)
+            } else {
+                if all_source_columns_ok {
+                    errors.push(path, "must be one of source.columns");
+                }
+                None
+            }
+        };
+
+        let filter = spec
+            .source
+            .filter
+            .as_ref()
+            .and_then(|text| match expr::parse(text, &types) {
+                Ok(e) if e.may_be_boolean(&types) => Some(e),
+                Ok(_) => {
+                    errors.push("source.filter", "must be a condition (true or false)");
+                    None
+                }
+                Err(e) => {
+                    if all_source_columns_ok || !e.unknown_column {
+                        errors.push("source.filter", e.reason);
+                    }
+                    None
+                }
+            });
+
+        let incremental = spec.source.incremental.as_ref().and_then(|inc| {
+            if spec.options.mode != RuntimeMode::Batch {
+                errors.push("source.incremental", "needs options.mode batch");
+            }
+            let ty = column_check("source.incremental.column", &inc.column, &mut errors)?;
+            if matches!(
+                ty,
+                FlinkType::Timestamp(_) | FlinkType::TimestampLtz(_) | FlinkType::Date
+            ) {
+                Some((inc.column.clone(), ty))
+            } else {
+                errors.push(
+                    "source.incremental.column",
+                    "must be a TIMESTAMP, TIMESTAMP_LTZ or DATE column",
+                );
+                None
+            }
+        });
+
+        if let Some(pr) = &spec.options.partitioned_read
+            && let Some(ty) =
+                column_check("options.partitioned_read.column", &pr.column, &mut errors)
+            && !ty.is_integer()
+        {
+            errors.push(
+                "options.partitioned_read.column",
+                "must be an integer column (TINYINT, SMALLINT, INT or BIGINT)",
+            );
+        }
+
+        // Target columns: the mapping, or the source columns.
+        let (target_columns, select) = match &spec.mapping {
+            None => (
+                source_columns.clone(),
+                source_columns
+                    .iter()
+                    .map(|(name, _)| SelectItem {
+                        expr: Expr::Column(name.clone()),
+                        cast_to: None,
+                        alias: name.clone(),
+                    })
+                    .collect(),
+            ),
+            Some(mapping) => {
+                if mapping.is_empty() {
+                    errors.push("mapping", "must map at least one column when given");
+                }
+                if mapping.len() > MAX_COLUMNS {
+                    errors.push(
+                        "mapping",
+                        format!("must have at most {MAX_COLUMNS} entries"),
+                    );
+                }
+                let mut seen = BTreeMap::new();
+                let mut columns = Vec::new();
+                let mut select = Vec::new();
+                for (i, m) in mapping.iter().enumerate().take(MAX_COLUMNS) {
+                    let target_ok =
+                        match check_identifier(&format!("mapping[{i}].target"), &m.target) {
+                            Err(e) => {
+                                errors.add(e);
+                                false
+                            }
+                            Ok(()) => match seen.insert(m.target.clone(), i) {
+                                Some(first) => {
+                                    errors.push(
+                                        format!("mapping[{i}].target"),
+                                        format!("repeats mapping[{first}].target"),
+                                    );
+                                    false
+                                }
+                                None => true,
+                            },
+                        };
+                    let parsed = match expr::parse(&m.expr, &types) {
+                        Ok(e) => Some(e),
+                        Err(e) => {
+                            if all_source_columns_ok || !e.unknown_column {
+                                errors.push(format!("mapping[{i}].expr"), e.reason);
+                            }
+                            None
+                        }
+                    };
+                    let declared = match &m.type_name {
+                        Some(text) => match FlinkType::parse(text) {
+                            Ok(ty) => Some(ty),
+                            Err(reason) => {
+                                errors.push(format!("mapping[{i}].type"), reason);
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
+                    let Some(parsed) = parsed else { continue };
+                    let known = parsed.known_type(&types);
+                    let Some(ty) = declared.or(known) else {
+                        errors.push(
+                            format!("mapping[{i}].type"),
+                            "is required unless expr is a bare column or a CAST",
+                        );
+                        continue;
+                    };
+                    if target_ok {
+                        columns.push((m.target.clone(), ty));
+                        select.push(SelectItem {
+                            cast_to: (known != Some(ty)).then_some(ty),
+                            expr: parsed,
+                            alias: m.target.clone(),
+                        });
+                    }
+                }
+                (columns, select)
+            }
+        };
+
+        // Primary key.
+        let target_names: BTreeSet<&str> = target_columns.iter().map(|(n, _)| n.as_str()).collect();
+        let targets_complete = match &spec.mapping {
+            Some(m) => target_columns.len() == m.len(),
+            None => all_source_columns_ok,
+        };
+        let primary_key = match (spec.target.write_mode, &spec.target.primary_key) {
+            (WriteMode::Append, None) => None,
+            (WriteMode::Append, Some(_)) => {
+                errors.push(
+                    "target.primary_key",
+                    "is only allowed with write_mode upsert",
+                );
+                None
+            }
+            (WriteMode::Upsert, None) => {
+                errors.push("target.primary_key", "is required with write_mode upsert");
+                None
+            }
+            (WriteMode::Upsert, Some(keys)) => {
+                if keys.is_empty() {
+                    errors.push("target.primary_key", "must name at least one column");
+                }
+                let mut seen = BTreeSet::new();
+                for (i, key) in keys.iter().enumerate() {
+                    let path = format!("target.primary_key[{i}]");
+                    if let Err(e) = check_identifier(&path, key) {
+                        errors.add(e);
+                    } else if !seen.insert(key.as_str()) {
+                        errors.push(path, "repeats a primary key column");
+                    } else if !target_names.contains(key.as_str()) && targets_complete {
+                        errors.push(path, "must be one of the target columns");
+                    }
+                }
+                Some(keys.clone())
+            }
+        };
+
+        errors.into_result()?;
+        Ok(Plan {
+            name: spec.name.clone(),
+            mode: spec.options.mode,
+            parallelism: spec.options.parallelism,
+            source_columns,
+            target_columns,
+            primary_key,
+            select,
+            filter,
+            incremental,
+            source: source_end.expect("no errors, so the endpoint was read"),
+            target: target_end.expect("no errors, so the endpoint was read"),
+            source_format,
+            target_format,
+            spec: spec.clone(),
+        })
+    }
+}
+
+/// Resolves one option value for the script.
+fn option_value(
+    value: &OptionValue,
+    side: Side,
+    secrets: &SecretExposure<'_>,
+) -> Result<String, RenderError> {
+    let lookup = |name: &str| -> Result<Option<String>, RenderError> {
+        let store: &Secrets = match secrets {
+            SecretExposure::Masked => return Ok(None),
+            SecretExposure::Revealed { source, target } => match side {
+                Side::Source => source,
+                Side::Target => target,
+            },
+        };
+        store
+            .get(name)
+            .map(|s| Some(s.expose_secret().to_owned()))
+            .ok_or_else(|| RenderError::MissingSecret(format!("{}.{name}", side.as_str())))
+    };
+    Ok(match value {
+        OptionValue::Text(t) => string_literal(t),
+        OptionValue::Secret(name) => match lookup(name)? {
+            None => string_literal(MASK),
+            Some(v) => string_literal(&v),
+        },
+        OptionValue::Jaas {
+            module,
+            username,
+            secret,
+        } => match lookup(secret)? {
+            None => string_literal(MASK),
+            Some(password) => string_literal(&format!(
+                "{module} required username={} password={};",
+                jaas_quoted(username),
+                jaas_quoted(&password)
+            )),
+        },
+    })
+}
+
+fn create_table(
+    name: &str,
+    columns: &[(String, FlinkType)],
+    primary_key: Option<&[String]>,
+    options: &[(String, String)],
+) -> String {
+    let mut lines: Vec<String> = columns
+        .iter()
+        .map(|(c, ty)| format!("  {} {}", quote_identifier(c), ty.sql()))
+        .collect();
+    if let Some(keys) = primary_key {
+        lines.push(format!(
+            "  PRIMARY KEY ({}) NOT ENFORCED",
+            key_columns(keys)
+        ));
+    }
+    let with: Vec<String> = options
+        .iter()
+        .map(|(k, v)| format!("  {} = {}", string_literal(k), v))
+        .collect();
+    format!(
+        "CREATE TEMPORARY TABLE {} (\n{}\n) WITH (\n{}\n);\n",
+        quote_identifier(name),
+        lines.join(",\n"),
+        with.join(",\n")
+    )
+}
+
+fn check_window(plan: &Plan, window: Option<Window>) -> Result<Option<Window>, RenderError> {
+    match (&plan.incremental, window) {
+        (Some(_), None) => Err(RenderError::Window(
+            "the job is incremental: a run needs a window".into(),
+        )),
+        (None, Some(_)) => Err(RenderError::Window(
+            "the job is not incremental: a run takes no window".into(),
+        )),
+        (None, None) => Ok(None),
+        (Some(_), Some(w)) => {
+            if w.from >= w.to {
+                return Err(RenderError::Window(
+                    "the window must end after it starts".into(),
+                ));
+            }
+            if !(1..=9999).contains(&w.from.year()) || !(1..=9999).contains(&w.to.year()) {
+                return Err(RenderError::Window(
+                    "the window must lie within the years 1 to 9999".into(),
+                ));
+            }
+            Ok(Some(w))
+        }
+    }
+}
+
+impl Plan {
+    /// The whole script.
+    pub fn render(
+        &self,
+        job_id: &JobId,
+        window: Option<Window>,
+        secrets: SecretExposure<'_>,
+    ) -> Result<String, RenderError> {
+        let window = check_window(self, window)?;
+        let mut out = String::new();
+
+        // SET lines.
+        let mode = match self.mode {
+            RuntimeMode::Batch => "batch",
+            RuntimeMode::Streaming => "streaming",
+        };
+        let pipeline = format!("sluice/{}/{}", job_id.as_str(), self.name);
+        for (key, value) in [
+            ("execution.runtime-mode", mode.to_owned()),
+            ("parallelism.default", self.parallelism.to_string()),
+            ("pipeline.name", pipeline),
+        ] {
+            out.push_str(&format!(
+                "SET {} = {};\n",
+                string_literal(key),
+                string_literal(&value)
+            ));
+        }
+
+        // Tables.
+        let group_id = format!("sluice-{}", job_id.as_str());
+        let spec = &self.spec;
+        let render_options = |end: &Endpoint, cx: &TableContext<'_>| {
+            end.options(cx)
+                .into_iter()
+                .map(|(k, v)| option_value(&v, end.side(), &secrets).map(|v| (k, v)))
+                .collect::<Result<Vec<_>, RenderError>>()
+        };
+        let source_options = render_options(
+            &self.source,
+            &TableContext {
+                object: &spec.source.object,
+                format: self.source_format.as_ref(),
+                mode: self.mode,
+                options: &spec.options,
+                startup_mode: spec.source.startup_mode.as_deref(),
+                write_mode: spec.target.write_mode,
+                group_id: &group_id,
+            },
+        )?;
+        let target_options = render_options(
+            &self.target,
+            &TableContext {
+                object: &spec.target.object,
+                format: self.target_format.as_ref(),
+                mode: self.mode,
+                options: &spec.options,
+                startup_mode: None,
+                write_mode: spec.target.write_mode,
+                group_id: &group_id,
+            },
+        )?;
+        out.push('\n');
+        out.push_str(&create_table(
+            SOURCE_TABLE,
+            &self.source_columns,
+            None,
+            &source_options,
+        ));
+        out.push('\n');
+        out.push_str(&create_table(
+            TARGET_TABLE,
+            &self.target_columns,
+            self.primary_key.as_deref(),
+            &target_options,
+        ));
+
+        // The INSERT.
+        let targets: Vec<String> = self
+            .target_columns
+            .iter()
+            .map(|(c, _)| quote_identifier(c))
+            .collect();
+        let items: Vec<String> = self
+            .select
+            .iter()
+            .map(|item| {
+                let expr = match item.cast_to {
+                    Some(ty) => format!("CAST({} AS {})", item.expr.sql(), ty.sql()),
+                    None => item.expr.sql(),
+                };
+                if matches!(&item.expr, Expr::Column(c) if *c == item.alias)
+                    && item.cast_to.is_none()
+                {
+                    format!("  {expr}")
+                } else {
+                    format!("  {expr} AS {}", quote_identifier(&item.alias))
+                }
+            })
+            .collect();
+        let mut conditions = Vec::new();
+        if let Some(filter) = &self.filter {
+            // Alone it needs no parentheses; with the window's conditions
+            // an AND chain joins them flat, anything else compound keeps
+            // its parentheses.
+            conditions.push(if self.incremental.is_some() {
+                filter.operand_of(expr::BinOp::And)
+            } else {
+                filter.sql()
+            });
+        }
+        if let (Some((column, ty)), Some(w)) = (&self.incremental, window) {
+            let col = quote_identifier(column);
+            let from = window_bound(ty, w.from).expect("incremental types have window bounds");
+            let to = window_bound(ty, w.to).expect("incremental types have window bounds");
+            conditions.push(format!("({col} >= {from})"));
+            conditions.push(format!("({col} < {to})"));
+        }
+        out.push('\n');
+        out.push_str(&format!(
+            "INSERT INTO {} ({})\nSELECT\n{}\nFROM {}",
+            quote_identifier(TARGET_TABLE),
+            targets.join(", "),
+            items.join(",\n"),
+            quote_identifier(SOURCE_TABLE)
+        ));
+        if !conditions.is_empty() {
+            out.push_str("\nWHERE ");
+            out.push_str(&conditions.join("\n  AND "));
+        }
+        out.push_str(";\n");
+        Ok(out)
+    }
+}
+
+impl JobCompiler for FlinkSqlCompiler {
+    fn check(
+        &self,
+        spec: &JobSpec,
+        source: &Source,
+        target: &Source,
+    ) -> Result<(), ValidationErrors> {
+        self.plan(spec, source, target).map(|_| ())
+    }
+
+    fn render(
+        &self,
+        job_id: &JobId,
+        spec: &JobSpec,
+        source: &Source,
+        target: &Source,
+        window: Option<Window>,
+        secrets: SecretExposure<'_>,
+    ) -> Result<String, RenderError> {
+        self.plan(spec, source, target)
+            .map_err(RenderError::Invalid)?
+            .render(job_id, window, secrets)
+    }
+}

@@ -1,0 +1,49 @@
+SET 'execution.runtime-mode' = 'batch';
+SET 'parallelism.default' = '1';
+SET 'pipeline.name' = 'sluice/job_01J0000000000000000000000A/orders filesystem to postgres (append)';
+
+CREATE TEMPORARY TABLE `src` (
+  `id` BIGINT,
+  `customer` VARCHAR(100),
+  `amount` DECIMAL(12, 2),
+  `status` STRING,
+  `created_at` TIMESTAMP(3),
+  `order_date` DATE
+) WITH (
+  'connector' = 'filesystem',
+  'path' = '/tmp/sluice/in/orders/csv',
+  'format' = 'csv',
+  'csv.field-delimiter' = ';',
+  'csv.ignore-parse-errors' = 'true'
+);
+
+CREATE TEMPORARY TABLE `dst` (
+  `id` BIGINT,
+  `customer` VARCHAR(100),
+  `amount_cents` BIGINT,
+  `status` STRING,
+  `created_day` STRING,
+  `customer_hash` STRING
+) WITH (
+  'connector' = 'jdbc',
+  'url' = 'jdbc:postgresql://127.0.0.1:5432/sluice_dst?sslmode=prefer&reWriteBatchedInserts=true',
+  'table-name' = 'public.orders_copy',
+  'driver' = 'org.postgresql.Driver',
+  'username' = 'sluice',
+  'password' = '******',
+  'sink.buffer-flush.max-rows' = '5000',
+  'sink.buffer-flush.interval' = '1000ms',
+  'sink.max-retries' = '3'
+);
+
+INSERT INTO `dst` (`id`, `customer`, `amount_cents`, `status`, `created_day`, `customer_hash`)
+SELECT
+  `id`,
+  CAST(UPPER(TRIM(`customer`)) AS VARCHAR(100)) AS `customer`,
+  CAST(`amount` * 100 AS BIGINT) AS `amount_cents`,
+  CAST(CASE WHEN `status` IN ('paid', 'shipped') THEN 'done' WHEN `status` IS NULL THEN 'unknown' ELSE LOWER(`status`) END AS STRING) AS `status`,
+  CAST(DATE_FORMAT(`created_at`, 'yyyy-MM-dd') AS STRING) AS `created_day`,
+  CAST(SHA256(COALESCE(`customer`, '')) AS STRING) AS `customer_hash`
+FROM `src`
+WHERE (`order_date` >= DATE '2024-01-01')
+  AND (`order_date` < DATE '2024-01-02');
