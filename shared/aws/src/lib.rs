@@ -2,6 +2,7 @@
 
 pub mod dynamo;
 pub mod dynamo_jobs;
+pub mod dynamo_runs;
 pub mod kms;
 
 pub use dynamo::DynamoSourceRepository;

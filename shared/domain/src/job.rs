@@ -228,7 +228,8 @@ pub struct Job {
 }
 
 /// The half-open time window `[from, to)` a run reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Window {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod job;
+pub mod run;
 pub mod jobs_service;
 pub mod ports;
 pub mod secrets;

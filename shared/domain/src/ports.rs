@@ -214,3 +214,101 @@ pub trait JobCompiler: Send + Sync {
         secrets: SecretExposure<'_>,
     ) -> Result<String, RenderError>;
 }
+
+/// Whether a create found the record new or already there.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created<T> {
+    New(T),
+    Existing(T),
+}
+
+/// One page of a job's runs, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunPage {
+    pub items: Vec<crate::run::Run>,
+    pub next_after: Option<crate::run::RunId>,
+}
+
+/// Durable storage of runs.
+#[async_trait]
+pub trait RunRepository: Send + Sync {
+    /// Stores `run` unless a run with its id exists, and returns the stored
+    /// one: the conditional put that makes deliveries idempotent.
+    async fn create(&self, run: &crate::run::Run) -> Result<Created<crate::run::Run>, RepositoryError>;
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &crate::run::RunId,
+    ) -> Result<Option<crate::run::Run>, RepositoryError>;
+
+    /// A job's runs, newest first, `limit` at most, older than `before`.
+    async fn list_for_job(
+        &self,
+        tenant: &TenantId,
+        job_id: &crate::job::JobId,
+        limit: usize,
+        before: Option<&crate::run::RunId>,
+    ) -> Result<RunPage, RepositoryError>;
+
+    /// Writes `run` only if the stored one is at `expected_version`.
+    async fn update(&self, run: &crate::run::Run, expected_version: u64) -> Result<(), RepositoryError>;
+
+    /// Active runs (pending, submitting, running) of every tenant, for the
+    /// reconciler.
+    async fn list_active(&self, limit: usize) -> Result<Vec<crate::run::Run>, RepositoryError>;
+}
+
+/// The state of a Flink job as its cluster reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlinkJobState {
+    /// Created, scheduled, running, restarting, ...: not finished yet.
+    InProgress,
+    Finished,
+    Failed,
+    Canceled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlinkJobStatus {
+    pub state: FlinkJobState,
+    pub rows_read: Option<u64>,
+    pub rows_written: Option<u64>,
+    /// The root cause of a failure, as Flink tells it.
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlinkError {
+    /// The cluster could not be reached or answered 5xx: retrying may help.
+    #[error("the Flink cluster is unreachable")]
+    Unreachable(#[source] BoxError),
+    /// The cluster refused the submission (bad script, runner error).
+    #[error("the Flink cluster refused the job: {0}")]
+    Rejected(String),
+    /// The cluster does not know the job (restarted, expired history).
+    #[error("the Flink cluster does not know the job")]
+    UnknownJob,
+}
+
+/// A Flink deployment that runs sealed scripts.
+#[async_trait]
+pub trait FlinkCluster: Send + Sync {
+    /// Submits the sealed script of one run; returns the Flink job id.
+    async fn submit(
+        &self,
+        job_id: &crate::job::JobId,
+        run_id: &crate::run::RunId,
+        sealed_script: &str,
+    ) -> Result<String, FlinkError>;
+
+    async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError>;
+
+    async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError>;
+}
+
+/// Hands a run to the trigger function (asynchronously).
+#[async_trait]
+pub trait TriggerInvoker: Send + Sync {
+    async fn invoke(&self, event: &serde_json::Value) -> Result<(), BoxError>;
+}

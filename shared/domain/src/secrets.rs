@@ -13,12 +13,15 @@ use crate::{SourceId, TenantId};
 pub enum Purpose {
     /// The credentials of a registered data source.
     SourceSecrets,
+    /// The script of one run, sealed for the Flink runner.
+    FlinkScript,
 }
 
 impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::SourceSecrets => "source-secrets",
+            Purpose::FlinkScript => "flink-script",
         }
     }
 }
@@ -40,6 +43,18 @@ impl EncryptionContext {
                 "purpose".to_owned(),
                 Purpose::SourceSecrets.as_str().to_owned(),
             ),
+        ]);
+        Self { pairs }
+    }
+
+    /// The context of a run's script: readable only by the runner opening
+    /// that run of that job.
+    pub fn for_run(tenant: &TenantId, job_id: &str, run_id: &str) -> Self {
+        let pairs = BTreeMap::from([
+            ("tenant".to_owned(), tenant.as_str().to_owned()),
+            ("job_id".to_owned(), job_id.to_owned()),
+            ("run_id".to_owned(), run_id.to_owned()),
+            ("purpose".to_owned(), Purpose::FlinkScript.as_str().to_owned()),
         ]);
         Self { pairs }
     }

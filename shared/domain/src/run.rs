@@ -1,0 +1,201 @@
+//! Runs: one execution of a job, keyed by (job, scheduled time).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::TenantId;
+use crate::job::{FlinkTarget, JobId, Window};
+
+/// `run_` followed by a ULID whose time is the run's scheduled time. Runs
+/// of the schedule derive the random part from (job, scheduled time), so
+/// every delivery of one fire names the same run: that is what makes
+/// duplicate deliveries collapse into one run.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(String);
+
+impl RunId {
+    const PREFIX: &'static str = "run_";
+
+    /// The one id of the run of `job` scheduled at `at`.
+    pub fn for_fire(job: &JobId, at: DateTime<Utc>) -> Self {
+        let digest = Sha256::digest(format!("{job}|{}", at.timestamp_millis()).as_bytes());
+        let mut random = [0u8; 16];
+        random[6..].copy_from_slice(&digest[..10]);
+        let ulid = ulid::Ulid::from_parts(at.timestamp_millis().max(0) as u64, u128::from_be_bytes(random));
+        Self(format!("{}{ulid}", Self::PREFIX))
+    }
+
+    /// A fresh id, for runs that are not a schedule's fire (manual runs).
+    pub fn generate() -> Self {
+        Self(format!("{}{}", Self::PREFIX, ulid::Ulid::new()))
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ulid = raw.strip_prefix(Self::PREFIX)?;
+        let parsed = ulid::Ulid::from_string(ulid).ok()?;
+        (parsed.to_string() == ulid).then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RunId({})", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Pending,
+    Submitting,
+    Running,
+    Succeeded,
+    Failed,
+    Canceled,
+    Skipped,
+    TimedOut,
+    Lost,
+}
+
+impl RunState {
+    /// Not finished: the reconciler follows these.
+    pub fn is_active(self) -> bool {
+        matches!(self, RunState::Pending | RunState::Submitting | RunState::Running)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Pending => "pending",
+            RunState::Submitting => "submitting",
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Canceled => "canceled",
+            RunState::Skipped => "skipped",
+            RunState::TimedOut => "timed_out",
+            RunState::Lost => "lost",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    Schedule,
+    Manual,
+    Retry,
+    Parent,
+    Backfill,
+}
+
+/// Why a run failed: a stable code for machines, a message for people.
+/// Messages never carry secrets or SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunError {
+    pub code: String,
+    pub message: String,
+    /// Whether another attempt may succeed (the cluster was unreachable,
+    /// KMS throttled), as opposed to a job that cannot run as it is.
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub id: RunId,
+    pub tenant: TenantId,
+    pub job_id: JobId,
+    pub trigger: TriggerKind,
+    pub scheduled_time: DateTime<Utc>,
+    pub window: Option<Window>,
+    pub state: RunState,
+    pub flink_target: FlinkTarget,
+    pub flink_job_id: Option<String>,
+    pub attempts: u32,
+    pub error: Option<RunError>,
+    pub rows_read: Option<u64>,
+    pub rows_written: Option<u64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Grows by one per write: every transition is a conditional update.
+    pub version: u64,
+}
+
+impl Run {
+    /// A new pending run.
+    pub fn pending(
+        id: RunId,
+        tenant: TenantId,
+        job_id: JobId,
+        trigger: TriggerKind,
+        scheduled_time: DateTime<Utc>,
+        window: Option<Window>,
+        flink_target: FlinkTarget,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            tenant,
+            job_id,
+            trigger,
+            scheduled_time,
+            window,
+            state: RunState::Pending,
+            flink_target,
+            flink_job_id: None,
+            attempts: 0,
+            error: None,
+            rows_read: None,
+            rows_written: None,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+            version: 1,
+        }
+    }
+
+    /// The next version of this run in `state`.
+    pub fn transition(&self, state: RunState, now: DateTime<Utc>) -> Self {
+        let mut next = self.clone();
+        next.state = state;
+        next.updated_at = now;
+        next.version += 1;
+        if !state.is_active() {
+            next.finished_at = Some(now);
+        }
+        next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn one_fire_one_id() {
+        let job = JobId::parse("job_01J0000000000000000000000A").unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+        let id = RunId::for_fire(&job, at);
+        assert_eq!(id, RunId::for_fire(&job, at));
+        assert_eq!(RunId::parse(id.as_str()), Some(id.clone()));
+        assert_ne!(id, RunId::for_fire(&job, at + chrono::Duration::minutes(1)));
+        let other = JobId::parse("job_01J0000000000000000000000B").unwrap();
+        assert_ne!(id, RunId::for_fire(&other, at));
+        // Ids sort by scheduled time.
+        assert!(id < RunId::for_fire(&other, at + chrono::Duration::milliseconds(1)));
+    }
+}
