@@ -8,9 +8,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use zeroize::Zeroizing;
 
 use crate::job::{Job, JobId};
+use crate::run::{Run, RunId};
 use crate::ports::{
-    Clock, JobPage, JobRepository, RepositoryError, SealError, SecretSealer, SourcePage,
-    SourceRepository,
+    Clock, Created, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, JobPage,
+    JobRepository, RepositoryError, RunPage, RunRepository, SealError, SecretSealer, SourcePage,
+    SourceRepository, TriggerInvoker,
 };
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
 
@@ -28,6 +30,7 @@ pub type MemorySourceRepository = MemoryStore;
 struct State {
     sources: BTreeMap<(TenantId, SourceId), Source>,
     jobs: BTreeMap<(TenantId, JobId), Job>,
+    runs: BTreeMap<(TenantId, RunId), Run>,
     usage: BTreeMap<(TenantId, SourceId), u64>,
 }
 
@@ -210,6 +213,179 @@ impl JobRepository for MemoryStore {
         }
         state.drop_refs(&current);
         state.jobs.remove(&key);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RunRepository for MemoryStore {
+    async fn create(&self, run: &Run) -> Result<Created<Run>, RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (run.tenant.clone(), run.id.clone());
+        if let Some(existing) = state.runs.get(&key) {
+            return Ok(Created::Existing(existing.clone()));
+        }
+        state.runs.insert(key, run.clone());
+        Ok(Created::New(run.clone()))
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &RunId) -> Result<Option<Run>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state.runs.get(&(tenant.clone(), id.clone())).cloned())
+    }
+
+    async fn list_for_job(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        limit: usize,
+        before: Option<&RunId>,
+    ) -> Result<RunPage, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        let mut items: Vec<Run> = state
+            .runs
+            .iter()
+            .rev()
+            .filter(|((t, id), r)| t == tenant && &r.job_id == job_id && before.is_none_or(|b| id < b))
+            .map(|(_, r)| r.clone())
+            .take(limit + 1)
+            .collect();
+        let next_after = (items.len() > limit).then(|| {
+            items.truncate(limit);
+            items[limit - 1].id.clone()
+        });
+        Ok(RunPage { items, next_after })
+    }
+
+    async fn update(&self, run: &Run, expected_version: u64) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (run.tenant.clone(), run.id.clone());
+        let current = state.runs.get(&key).ok_or(RepositoryError::NotFound)?;
+        if current.version != expected_version {
+            return Err(RepositoryError::VersionMismatch {
+                current: current.version,
+            });
+        }
+        state.runs.insert(key, run.clone());
+        Ok(())
+    }
+
+    async fn list_active(&self, limit: usize) -> Result<Vec<Run>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .runs
+            .values()
+            .filter(|r| r.state.is_active())
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+/// A Flink cluster in memory: records submissions, answers statuses set by
+/// the test, and fails on demand.
+#[derive(Default)]
+pub struct FakeFlink {
+    inner: Mutex<FakeFlinkState>,
+}
+
+#[derive(Default)]
+struct FakeFlinkState {
+    submissions: Vec<(JobId, RunId, String)>,
+    statuses: BTreeMap<String, FlinkJobStatus>,
+    canceled: Vec<String>,
+    unreachable: bool,
+    reject: Option<String>,
+}
+
+impl FakeFlink {
+    /// Every submission: (job, run, sealed script).
+    pub fn submissions(&self) -> Vec<(JobId, RunId, String)> {
+        self.inner.lock().unwrap().submissions.clone()
+    }
+
+    pub fn canceled(&self) -> Vec<String> {
+        self.inner.lock().unwrap().canceled.clone()
+    }
+
+    pub fn set_unreachable(&self, unreachable: bool) {
+        self.inner.lock().unwrap().unreachable = unreachable;
+    }
+
+    pub fn reject_with(&self, reason: &str) {
+        self.inner.lock().unwrap().reject = Some(reason.to_owned());
+    }
+
+    pub fn set_status(&self, flink_job_id: &str, state: FlinkJobState, rows: Option<u64>) {
+        self.inner.lock().unwrap().statuses.insert(
+            flink_job_id.to_owned(),
+            FlinkJobStatus {
+                state,
+                rows_read: rows,
+                rows_written: rows,
+                failure: (state == FlinkJobState::Failed).then(|| "boom".to_owned()),
+            },
+        );
+    }
+}
+
+#[async_trait]
+impl FlinkCluster for FakeFlink {
+    async fn submit(&self, job_id: &JobId, run_id: &RunId, sealed_script: &str) -> Result<String, FlinkError> {
+        let mut inner = self.inner.lock().unwrap();
+        if inner.unreachable {
+            return Err(FlinkError::Unreachable("connection refused".into()));
+        }
+        if let Some(reason) = &inner.reject {
+            return Err(FlinkError::Rejected(reason.clone()));
+        }
+        inner
+            .submissions
+            .push((job_id.clone(), run_id.clone(), sealed_script.to_owned()));
+        let id = format!("{:032x}", inner.submissions.len());
+        inner.statuses.insert(
+            id.clone(),
+            FlinkJobStatus {
+                state: FlinkJobState::InProgress,
+                rows_read: None,
+                rows_written: None,
+                failure: None,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError> {
+        let inner = self.inner.lock().unwrap();
+        if inner.unreachable {
+            return Err(FlinkError::Unreachable("connection refused".into()));
+        }
+        inner.statuses.get(flink_job_id).cloned().ok_or(FlinkError::UnknownJob)
+    }
+
+    async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError> {
+        let mut inner = self.inner.lock().unwrap();
+        inner.canceled.push(flink_job_id.to_owned());
+        Ok(())
+    }
+}
+
+/// A trigger invoker that records the events it was given.
+#[derive(Default)]
+pub struct RecordingInvoker {
+    events: Mutex<Vec<serde_json::Value>>,
+}
+
+impl RecordingInvoker {
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl TriggerInvoker for RecordingInvoker {
+    async fn invoke(&self, event: &serde_json::Value) -> Result<(), crate::ports::BoxError> {
+        self.events.lock().unwrap().push(event.clone());
         Ok(())
     }
 }

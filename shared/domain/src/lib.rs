@@ -7,12 +7,14 @@
 pub mod catalog;
 pub mod job;
 pub mod run;
+pub mod runs_service;
 pub mod jobs_service;
 pub mod ports;
 pub mod secrets;
 pub mod source;
 pub mod sources_service;
 pub mod tenant;
+pub mod trigger_service;
 pub mod validation;
 
 #[cfg(any(test, feature = "test-fakes"))]

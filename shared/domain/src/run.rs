@@ -134,27 +134,30 @@ pub struct Run {
     pub version: u64,
 }
 
+/// What identifies a new run and what it will read.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub id: RunId,
+    pub tenant: TenantId,
+    pub job_id: JobId,
+    pub trigger: TriggerKind,
+    pub scheduled_time: DateTime<Utc>,
+    pub window: Option<Window>,
+    pub flink_target: FlinkTarget,
+}
+
 impl Run {
     /// A new pending run.
-    pub fn pending(
-        id: RunId,
-        tenant: TenantId,
-        job_id: JobId,
-        trigger: TriggerKind,
-        scheduled_time: DateTime<Utc>,
-        window: Option<Window>,
-        flink_target: FlinkTarget,
-        now: DateTime<Utc>,
-    ) -> Self {
+    pub fn pending(new: NewRun, now: DateTime<Utc>) -> Self {
         Self {
-            id,
-            tenant,
-            job_id,
-            trigger,
-            scheduled_time,
-            window,
+            id: new.id,
+            tenant: new.tenant,
+            job_id: new.job_id,
+            trigger: new.trigger,
+            scheduled_time: new.scheduled_time,
+            window: new.window,
             state: RunState::Pending,
-            flink_target,
+            flink_target: new.flink_target,
             flink_job_id: None,
             attempts: 0,
             error: None,

@@ -145,6 +145,27 @@ pub struct SealedSecrets {
     pub algorithm: String,
 }
 
+impl SealedSecrets {
+    /// The envelope handed to the Flink runner, the contract with
+    /// `infra/flink-sql-runner`: `{"v":1,"alg","key_id","edk","nonce","ct",
+    /// "ctx"}`, binary fields in standard base64. The runner asks KMS to
+    /// open `edk` under `ctx` and uses the canonical `ctx` as AAD.
+    pub fn to_envelope_json(&self, context: &EncryptionContext) -> String {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        serde_json::json!({
+            "v": 1,
+            "alg": self.algorithm,
+            "key_id": self.key_id,
+            "edk": STANDARD.encode(&self.encrypted_data_key),
+            "nonce": STANDARD.encode(&self.nonce),
+            "ct": STANDARD.encode(&self.ciphertext),
+            "ctx": context.pairs(),
+        })
+        .to_string()
+    }
+}
+
 impl fmt::Debug for SealedSecrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SealedSecrets")
