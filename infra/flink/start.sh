@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local Flink session cluster: 1 JobManager + 1 TaskManager (2 slots), on 127.0.0.1
-# only, small memory. Writes $FLINK_HOME/conf/config.yaml; pids in $SLUICE_STATE/flink-*.pid,
+# only, small memory. Writes its configuration to $SLUICE_STATE/flink/conf (FLINK_CONF_DIR: the
+# distribution in $FLINK_HOME stays read-only, so checkouts sharing it do not overwrite each
+# other's settings); pids in $SLUICE_STATE/flink-*.pid,
 # logs in $SLUICE_STATE/flink/. Waits until the REST API reports the TaskManager.
 #   start.sh            the cluster
 #   start.sh --gateway  the cluster and a SQL Gateway (REST endpoint on $FLINK_GATEWAY_PORT)
@@ -39,9 +41,20 @@ gateway_up() {
 # The JVM options of the wheel's config (--add-opens ... that Flink needs on Java 17).
 java_opts="$(sed -n 's/^ *all: *//p' "$FLINK_HOME/conf/config.yaml.dist")"
 
+# This checkout's configuration directory: the distribution's log4j/logback files and masters /
+# workers, plus our config.yaml. Rewritten on every start.
+export FLINK_CONF_DIR="$SLUICE_STATE/flink/conf"
+mkdir -p "$FLINK_CONF_DIR"
+for file in "$FLINK_HOME"/conf/*; do
+    case "$(basename "$file")" in
+    config.yaml | config.yaml.dist) ;;
+    *) cp -f "$file" "$FLINK_CONF_DIR/" ;;
+    esac
+done
+
 # Flattened keys are valid in Flink 2's config.yaml.
-cat >"$FLINK_HOME/conf/config.yaml" <<EOF
-# Written by infra/flink/start.sh from config.yaml.dist; edits here are overwritten.
+cat >"$FLINK_CONF_DIR/config.yaml" <<EOF
+# Written by infra/flink/start.sh from \$FLINK_HOME/conf/config.yaml.dist; edits here are overwritten.
 env.java.opts.all: $java_opts
 env.java.opts.sql-gateway: -Xmx512m
 env.log.dir: $SLUICE_STATE/flink/log
@@ -76,6 +89,22 @@ sql-gateway.endpoint.rest.bind-address: 127.0.0.1
 sql-gateway.endpoint.rest.port: $FLINK_GATEWAY_PORT
 EOF
 
+# The environment of the Flink processes. The runner's main() runs inside the JobManager
+# (POST /jars/{id}/run) and opens sealed scripts with KMS (and reads them from S3), so the
+# JobManager needs the AWS settings: those of the local stack (moto) from infra/local/env.sh, which
+# the AWS SDK reads from the process environment (AWS_ENDPOINT_URL is honoured by SDK v2.57).
+# They are passed explicitly below; SLUICE_RUNNER_ALLOW_PLAINTEXT (the runner's weaker
+# --plaintext-script mode) only when set by the caller. Nothing of this goes into config.yaml (the
+# REST API shows the configuration); Flink does not show the process environment.
+flink_env=()
+for var in AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KMS AWS_ENDPOINT_URL_S3 AWS_ACCESS_KEY_ID \
+    AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_EC2_METADATA_DISABLED \
+    SLUICE_S3_PATH_STYLE SLUICE_RUNNER_ALLOW_PLAINTEXT; do
+    if [[ -n "${!var:-}" ]]; then
+        flink_env+=("$var=${!var}")
+    fi
+done
+
 # start_process NAME SCRIPT: runs SCRIPT start-foreground in its own session (process group),
 # records its pid; stop.sh kills the group.
 start_process() {
@@ -85,7 +114,7 @@ start_process() {
         return
     fi
     log "starting flink $name"
-    FLINK_LOG_DIR="$SLUICE_STATE/flink/log" \
+    env "${flink_env[@]}" FLINK_LOG_DIR="$SLUICE_STATE/flink/log" \
         setsid "$FLINK_HOME/bin/$script" start-foreground \
         </dev/null >"$SLUICE_STATE/flink/$name.out" 2>&1 &
     echo $! >"$SLUICE_STATE/flink-$name.pid"
