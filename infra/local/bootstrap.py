@@ -1,8 +1,10 @@
 """Creates the local stack's AWS resources in moto, as the SAM template does
-in an account: the DynamoDB table and the KMS key with its alias.
-Idempotent. Prints KEY=VALUE lines for the functions' environment."""
+in an account: the DynamoDB table (with the runs' indexes) and the KMS key
+with its alias. Idempotent: on a table that exists it only adds missing
+indexes. Prints KEY=VALUE lines for the functions' environment."""
 
 import os
+import time
 
 import boto3
 
@@ -10,20 +12,71 @@ table_name = os.environ["SLUICE_TABLE"]
 alias = os.environ["SLUICE_KMS_ALIAS"]
 
 dynamodb = boto3.client("dynamodb")
+
+
+def gsi(name, pk, sk):
+    """A global secondary index projecting every attribute."""
+    return {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": pk, "KeyType": "HASH"},
+            {"AttributeName": sk, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+# Runs: a job's history (`by_job`) and the sparse index of active runs
+# (`active`); see shared/aws/src/dynamo_runs.rs.
+indexes = [
+    gsi("by_job", "job_pk", "job_sk"),
+    gsi("active", "active_pk", "active_sk"),
+]
+key_attributes = ["pk", "sk", "job_pk", "job_sk", "active_pk", "active_sk"]
+
+
+def definitions(names):
+    return [{"AttributeName": n, "AttributeType": "S"} for n in names]
+
+
+def wait_for_indexes():
+    """Until the table and every index are ACTIVE (an index is backfilled)."""
+    for _ in range(240):
+        table = dynamodb.describe_table(TableName=table_name)["Table"]
+        statuses = [i.get("IndexStatus") for i in table.get("GlobalSecondaryIndexes", [])]
+        if table["TableStatus"] == "ACTIVE" and all(s == "ACTIVE" for s in statuses):
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the indexes of {table_name} did not become ACTIVE")
+
+
 if table_name not in dynamodb.list_tables()["TableNames"]:
     dynamodb.create_table(
         TableName=table_name,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+        AttributeDefinitions=definitions(key_attributes),
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
+        GlobalSecondaryIndexes=indexes,
         BillingMode="PAY_PER_REQUEST",
     )
     dynamodb.get_waiter("table_exists").wait(TableName=table_name)
+else:
+    # A table from before the indexes (moto kept running, or a table made by
+    # hand): add what is missing, one index per UpdateTable as DynamoDB wants.
+    table = dynamodb.describe_table(TableName=table_name)["Table"]
+    present = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
+    for index in indexes:
+        if index["IndexName"] in present:
+            continue
+        dynamodb.update_table(
+            TableName=table_name,
+            # All of them: moto replaces the definitions rather than merging.
+            AttributeDefinitions=definitions(key_attributes),
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        wait_for_indexes()
 
 kms = boto3.client("kms")
 aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}

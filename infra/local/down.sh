@@ -6,6 +6,12 @@ source "$(dirname "$0")/env.sh"
 quiet=false
 [[ "${1:-}" == "--quiet" ]] && quiet=true
 
+# Flink and the databases have their own stop scripts (by PID too).
+[[ -d "$SLUICE_STATE" ]] && {
+    "$SLUICE_REPO/infra/flink/stop.sh" >/dev/null 2>&1 || true
+    "$SLUICE_REPO/infra/db/stop.sh" >/dev/null 2>&1 || true
+}
+
 for name in watch moto; do
     pidfile="$SLUICE_STATE/$name.pid"
     [[ -f "$pidfile" ]] || continue

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test of sluice: format and lint gates, unit tests, adapter tests
-# against moto, and HTTP tests through `cargo lambda watch`. Starts the local
+# Every test of sluice: format and lint gates, the runner's JUnit tests,
+# unit tests, adapter tests against moto, HTTP tests through `cargo lambda
+# watch`, and end-to-end syncs on the local Flink cluster. Starts the local
 # stack it needs and stops it (by PID) on the way out.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -17,6 +18,13 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "flink-sql-runner: mvn test (JUnit)"
 (cd "$SLUICE_REPO/infra/flink-sql-runner" && mvn -B -ntp test)
+
+# The databases' password is a canary: tests search Flink's REST answers,
+# run records, DynamoDB and the logs for it.
+export SLUICE_DB_PASSWORD="canary-db-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+source "$SLUICE_REPO/infra/db/env.sh"
+source "$SLUICE_REPO/infra/flink/env.sh"
+export SLUICE_STATE
 
 trap '"$SLUICE_REPO/infra/local/down.sh"' EXIT
 "$SLUICE_REPO/infra/local/up.sh"

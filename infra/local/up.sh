@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Starts the local stack on 127.0.0.1: moto (DynamoDB, KMS, ...), the table
-# and key inside it, and the functions under `cargo lambda watch`.
+# and key inside it, PostgreSQL and MariaDB, a Flink 2.2 session cluster,
+# and the functions under `cargo lambda watch`.
 # Stop it with infra/local/down.sh (by PID).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 "$SLUICE_REPO/infra/local/install.sh"
+"$SLUICE_REPO/infra/db/install.sh"
+"$SLUICE_REPO/infra/flink/install.sh" >/dev/null
 "$SLUICE_REPO/infra/local/down.sh" --quiet
 mkdir -p "$SLUICE_STATE"
+source "$SLUICE_REPO/infra/flink/env.sh"
 
 # start NAME LOGFILE COMMAND...: runs COMMAND in its own process group,
 # recording its PID so down.sh can stop the whole group.
@@ -22,12 +26,30 @@ log "starting moto on 127.0.0.1:$MOTO_PORT"
 start moto "$SLUICE_STATE/moto.log" moto_server -H 127.0.0.1 -p "$MOTO_PORT"
 wait_for moto 60 curl -sf "$AWS_ENDPOINT_URL/moto-api/"
 
+log "starting PostgreSQL and MariaDB"
+"$SLUICE_REPO/infra/db/start.sh" --fresh
+
+log "building the runner jar"
+runner_jar="$FLINK_RUNNER_DIR/target/flink-sql-runner.jar"
+if [[ ! -f "$runner_jar" ]] || [[ -n "$(find "$FLINK_RUNNER_DIR/pom.xml" "$FLINK_RUNNER_DIR/src/main" -newer "$runner_jar" -print -quit)" ]]; then
+    run_quiet "$SLUICE_STATE/runner-build.log" mvn -B -ntp -f "$FLINK_RUNNER_DIR/pom.xml" package -DskipTests
+fi
+
+log "starting the Flink session cluster on $FLINK_REST_URL"
+"$SLUICE_REPO/infra/flink/start.sh"
+
 log "creating the table and the KMS key"
 python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")"
 {
     echo "$python_env"
     echo "SLUICE_TENANT_MODE=header"
     echo "SLUICE_TENANT_HEADER=x-sluice-tenant"
+    echo "SLUICE_FLINK_REST_URL=$FLINK_REST_URL"
+    echo "SLUICE_RUNNER_JAR=$runner_jar"
+    echo "SLUICE_TRIGGER_FUNCTION=trigger"
+    # The jobs function hands manual runs to the trigger through the
+    # emulator's Lambda Invoke API; every other AWS call goes to moto.
+    echo "AWS_ENDPOINT_URL_LAMBDA=$SLUICE_API_URL"
     echo "AWS_LAMBDA_LOG_FORMAT=JSON"
     echo "AWS_LAMBDA_LOG_LEVEL=INFO"
     for var in AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_EC2_METADATA_DISABLED; do
@@ -36,7 +58,7 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
 } >"$SLUICE_STATE/function.env"
 
 log "building the functions (debug, local-dev)"
-(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p jobs --features sources/local-dev,jobs/local-dev)
+(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p jobs -p trigger -p reconciler --features sources/local-dev,jobs/local-dev)
 
 log "serving the functions on $SLUICE_API_URL"
 start watch "$SLUICE_FUNCTION_LOG" \

@@ -224,3 +224,76 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+/// Local PostgreSQL and MariaDB (infra/db), driven through their CLIs.
+pub mod db {
+    use std::process::Command;
+
+    fn env(name: &str) -> String {
+        super::env(name)
+    }
+
+    pub fn password() -> String {
+        env("SLUICE_DB_PASSWORD")
+    }
+
+    pub fn pg_port() -> u16 {
+        env("SLUICE_PG_PORT").parse().unwrap()
+    }
+
+    pub fn mariadb_port() -> u16 {
+        env("SLUICE_MARIADB_PORT").parse().unwrap()
+    }
+
+    fn run(mut cmd: Command, sql: &str) -> String {
+        let out = cmd.output().expect("the database client runs");
+        assert!(
+            out.status.success(),
+            "SQL failed: {sql}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs SQL in PostgreSQL; rows come back tab-separated, NULL as `\N`.
+    pub fn psql(sql: &str) -> String {
+        let mut cmd = Command::new("psql");
+        cmd.env("PGPASSWORD", password())
+            .args(["-h", "127.0.0.1", "-p", &pg_port().to_string(), "-U", "sluice", "-d", "sluice"])
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-F", "\t", "-P", "null=\\N", "-c", sql]);
+        run(cmd, sql)
+    }
+
+    /// Runs SQL in MariaDB; rows come back tab-separated, NULL as `NULL`.
+    pub fn mariadb(sql: &str) -> String {
+        let mut cmd = Command::new("mariadb");
+        cmd.env("MYSQL_PWD", password())
+            .args(["-h", "127.0.0.1", "-P", &mariadb_port().to_string(), "-u", "sluice", "sluice"])
+            .args(["-B", "-N", "-e", sql]);
+        run(cmd, sql)
+    }
+}
+
+/// The Lambda functions' invoke API of `cargo lambda watch`.
+pub async fn invoke(function: &str, event: &Value) -> Value {
+    let url = format!(
+        "{}/2015-03-31/functions/{function}/invocations",
+        env("SLUICE_API_URL")
+    );
+    let resp = reqwest::Client::new()
+        .post(url)
+        .json(event)
+        .send()
+        .await
+        .expect("the invoke API answers");
+    let text = resp.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// The Flink cluster's REST API.
+pub async fn flink_get(path: &str) -> (StatusCode, String) {
+    let resp = reqwest::get(format!("{}{path}", env("FLINK_REST_URL")))
+        .await
+        .expect("Flink answers");
+    (resp.status(), resp.text().await.unwrap())
+}

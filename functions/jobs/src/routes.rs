@@ -12,22 +12,27 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use sluice_domain::job::{JobId, JobSpec};
 use sluice_domain::jobs_service::JobsService;
+use sluice_domain::run::RunId;
+use sluice_domain::runs_service::RunsService;
 use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
 use sluice_http::{IfMatch, JsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode};
 
-use crate::views::{JobList, JobView};
+use crate::views::{JobList, JobView, RunList, RunView, StartRunRequest};
 
 const PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("jobs");
+
+const RUN_PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("runs");
 
 #[derive(Clone)]
 struct AppState {
     service: JobsService,
+    runs: RunsService,
 }
 
-/// The jobs API over the given service.
-pub fn router(service: JobsService, tenant_mode: TenantMode) -> Router {
+/// The jobs and runs API over the given services.
+pub fn router(service: JobsService, runs: RunsService, tenant_mode: TenantMode) -> Router {
     Router::new()
         .route("/jobs", post(create).get(list).fallback(method_not_allowed))
         .route(
@@ -38,9 +43,15 @@ pub fn router(service: JobsService, tenant_mode: TenantMode) -> Router {
                 .fallback(method_not_allowed),
         )
         .route("/jobs/{id}/sql", get(sql).fallback(method_not_allowed))
+        .route(
+            "/jobs/{id}/runs",
+            post(start_run).get(list_runs).fallback(method_not_allowed),
+        )
+        .route("/runs/{id}", get(read_run).fallback(method_not_allowed))
+        .route("/runs/{id}/cancel", post(cancel_run).fallback(method_not_allowed))
         .fallback(route_not_found)
         .layer(Extension(tenant_mode))
-        .with_state(AppState { service })
+        .with_state(AppState { service, runs })
 }
 
 async fn create(
@@ -136,4 +147,66 @@ async fn sql(
         HeaderValue::from_static("application/sql; charset=utf-8"),
     );
     Ok(response)
+}
+
+/// Runs the job now, or backfills a window: 202 with the pending run.
+async fn start_run(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    // An empty body means "run now"; anything else must be the JSON object.
+    let request: StartRunRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        StartRunRequest::default()
+    } else {
+        sluice_http::body::parse(&body)?
+    };
+    let run = app.runs.start(&tenant, &id, request.window).await?;
+    tracing::info!(%tenant, job_id = %id, run_id = %run.id, "run requested");
+    let mut response = versioned_json(StatusCode::ACCEPTED, &RunView::from(&run), run.version);
+    let location = HeaderValue::from_str(&format!("/runs/{}", run.id))
+        .expect("ids are valid header values");
+    response.headers_mut().insert(LOCATION, location);
+    Ok(response)
+}
+
+async fn list_runs(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let request = PageRequest::from_query(query, &tenant, RUN_PAGE_TOKENS)?;
+    let before = request
+        .after
+        .map(|cursor| RunId::parse(&cursor).ok_or_else(foreign_token))
+        .transpose()?;
+    let page = app.runs.list(&tenant, &id, request.limit, before.as_ref()).await?;
+    Ok(Json(RunList {
+        items: page.items.iter().map(RunView::from).collect(),
+        next_token: page
+            .next_after
+            .map(|id| RUN_PAGE_TOKENS.encode(&tenant, id.as_str())),
+    })
+    .into_response())
+}
+
+async fn read_run(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let run = app.runs.get(&tenant, &id).await?;
+    Ok(versioned_json(StatusCode::OK, &RunView::from(&run), run.version))
+}
+
+async fn cancel_run(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let run = app.runs.cancel(&tenant, &id).await?;
+    tracing::info!(%tenant, run_id = %run.id, "run canceled");
+    Ok(versioned_json(StatusCode::OK, &RunView::from(&run), run.version))
 }

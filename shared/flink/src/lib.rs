@@ -1,1 +1,21 @@
 //! Flink adapters.
+//!
+//! [`FlinkSessionClient`] implements [`sluice_domain::ports::FlinkCluster`]
+//! against a self-hosted session cluster through the JobManager's REST API
+//! (DESIGN.md §4, target `session`): the runner jar is uploaded once per
+//! cluster and found again by its content hash, each run is one
+//! `POST /jars/{id}/run` of `dev.sluice.runner.Runner` with the sealed script
+//! as a program argument, and the reconciler follows the job through
+//! `GET /jobs/{id}`.
+//!
+//! Nothing this crate logs or returns carries the sealed script: it is only
+//! ever in the body of the run request.
+
+mod flink_errors;
+mod job_metrics;
+mod session;
+
+#[cfg(test)]
+mod real_cluster_tests;
+
+pub use session::{FlinkConfigError, FlinkSessionClient, FlinkSessionConfig, RUNNER_ENTRY_CLASS};

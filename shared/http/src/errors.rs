@@ -191,3 +191,52 @@ impl From<PreviewSqlError> for Problem {
         }
     }
 }
+
+use sluice_domain::runs_service::{CancelRunError, GetRunError, ListRunsError, StartRunError};
+
+fn run_not_found(id: &str) -> Problem {
+    Problem::not_found(format!("no run {id}"))
+}
+
+impl From<StartRunError> for Problem {
+    fn from(e: StartRunError) -> Self {
+        match e {
+            StartRunError::JobNotFound(id) => job_not_found(&id),
+            StartRunError::Invalid(errors) => Problem::invalid(errors),
+            StartRunError::TriggerUnavailable => Problem::unavailable(),
+            StartRunError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<GetRunError> for Problem {
+    fn from(e: GetRunError) -> Self {
+        match e {
+            GetRunError::NotFound(id) => run_not_found(&id),
+            GetRunError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<ListRunsError> for Problem {
+    fn from(e: ListRunsError) -> Self {
+        match e {
+            ListRunsError::JobNotFound(id) => job_not_found(&id),
+            ListRunsError::Invalid(errors) => Problem::invalid(errors),
+            ListRunsError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<CancelRunError> for Problem {
+    fn from(e: CancelRunError) -> Self {
+        match e {
+            CancelRunError::NotFound(id) => run_not_found(&id),
+            CancelRunError::AlreadyEnded { id, state } => {
+                Problem::conflict(format!("run {id} has already ended ({state})"))
+            }
+            CancelRunError::FlinkUnavailable => Problem::unavailable(),
+            CancelRunError::Repository(e) => repository(&e),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The trigger function: parses a delivery, runs the trigger use case, and
+//! tells the caller whether a redelivery can help. `main.rs` wires AWS.
+
+pub mod config;
+pub mod event;
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::{Value, json};
+use sluice_domain::trigger_service::{TriggerError, TriggerOutcome, TriggerService};
+
+/// Why a delivery did not end in a recorded outcome. `Retryable` makes the
+/// invocation fail so Lambda / EventBridge Scheduler deliver again;
+/// `NonRetryable` is reported the same way but is final for the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("{0}")]
+    Retryable(String),
+    #[error("{0}")]
+    NonRetryable(String),
+}
+
+impl From<DeliveryError> for Diagnostic {
+    fn from(e: DeliveryError) -> Self {
+        let error_type = match e {
+            DeliveryError::Retryable(_) => "Retryable",
+            DeliveryError::NonRetryable(_) => "NonRetryable",
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// Handles one delivery. A final failure is not an error: the run records
+/// it, and redelivering would change nothing.
+pub async fn handle(service: &TriggerService, event: LambdaEvent<Value>) -> Result<Value, DeliveryError> {
+    let fire = event::parse(event.payload).map_err(|reason| {
+        tracing::warn!(%reason, "invalid trigger event");
+        DeliveryError::NonRetryable(format!("invalid event: {reason}"))
+    })?;
+    match service.fire(fire).await {
+        Ok(outcome) => {
+            let (name, run) = match &outcome {
+                TriggerOutcome::Submitted(run) => ("submitted", run),
+                TriggerOutcome::AlreadyHandled(run) => ("already_handled", run),
+                TriggerOutcome::Failed(run) => ("failed", run),
+            };
+            tracing::info!(outcome = name, run_id = %run.id, state = run.state.as_str(), "delivery handled");
+            Ok(json!({
+                "outcome": name,
+                "run_id": run.id.as_str(),
+                "state": run.state.as_str(),
+                "flink_job_id": run.flink_job_id,
+                "error": run.error,
+            }))
+        }
+        Err(TriggerError::InvalidEvent(reason)) => Err(DeliveryError::NonRetryable(reason)),
+        Err(e) => {
+            tracing::warn!(error = %e, "delivery failed; a redelivery may succeed");
+            Err(DeliveryError::Retryable(e.to_string()))
+        }
+    }
+}

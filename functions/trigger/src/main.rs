@@ -1,0 +1,43 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use sluice_aws::{DynamoJobRepository, DynamoRunRepository, DynamoSourceRepository, KmsKeyProvider};
+use sluice_crypto::EnvelopeSealer;
+use sluice_domain::ports::SystemClock;
+use sluice_domain::trigger_service::{TriggerPorts, TriggerService};
+use sluice_flink::{FlinkSessionClient, FlinkSessionConfig};
+use sluice_flinksql::FlinkSqlCompiler;
+use trigger::config::Config;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+
+    let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let keys = KmsKeyProvider::new(aws_sdk_kms::Client::new(&aws), config.kms_key_id);
+    let flink = FlinkSessionClient::new(FlinkSessionConfig {
+        rest_url: config.flink_rest_url,
+        runner_jar: config.runner_jar,
+        request_timeout: Duration::from_secs(60),
+    })?;
+    let service = TriggerService::new(TriggerPorts {
+        jobs: Arc::new(DynamoJobRepository::new(dynamodb.clone(), config.table.clone())),
+        sources: Arc::new(DynamoSourceRepository::new(dynamodb.clone(), config.table.clone())),
+        runs: Arc::new(DynamoRunRepository::new(dynamodb, config.table)),
+        sealer: Arc::new(EnvelopeSealer::new(keys)),
+        compiler: Arc::new(FlinkSqlCompiler),
+        flink: Arc::new(flink),
+        clock: Arc::new(SystemClock),
+    });
+
+    let service = &service;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        trigger::handle(service, event).await
+    }))
+    .await
+}

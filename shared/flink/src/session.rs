@@ -1,0 +1,738 @@
+//! The `session` target: a self-hosted Flink session cluster, driven through
+//! the JobManager's REST API.
+//!
+//! - The runner jar is uploaded once per cluster under a name derived from
+//!   its content (`sluice-runner-<16 hex of its SHA-256>.jar`). Before
+//!   uploading, `GET /jars` is asked for a jar of that name (another function
+//!   instance may have uploaded it). The jar id is then kept in memory; when
+//!   a run answers that the jar is gone (the cluster restarted and lost its
+//!   upload directory), it is forgotten, looked up or uploaded again, and the
+//!   run retried once.
+//! - A run is `POST /jars/{id}/run` with `entryClass` and `programArgsList`
+//!   (`--sealed <base64 of the envelope JSON> --expect-job <job> --expect-run <run>`).
+//!   The runner's `main()` runs inside the JobManager, so a script it refuses
+//!   comes back as this request's error answer.
+//! - Status is `GET /jobs/{id}` (see [`crate::job_metrics`] for the rows),
+//!   the failure text `GET /jobs/{id}/exceptions`, cancel
+//!   `PATCH /jobs/{id}?mode=cancel`.
+//!
+//! Error mapping (Flink 2.2.1 answers, see `tests/data/`):
+//! - no connection, a timeout, or an answer without a Flink error body (a
+//!   502/503/504 from a proxy, HTML) -> `Unreachable`;
+//! - a run answered with errors that show the runner's exception or Flink's
+//!   `ProgramInvocationException` (400 when `main()` throws, sometimes 500)
+//!   -> `Rejected(<the runner's message, first line, capped>)`; any other
+//!   4xx with a Flink error body -> `Rejected(<its root cause>)`, other 5xx
+//!   -> `Unreachable`;
+//! - `Jar file ... does not exist` (500 on 2.2.1) or 404 on a run -> the jar
+//!   is uploaded again;
+//! - 404 on a job -> `UnknownJob`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::multipart::{Form, Part};
+use reqwest::{StatusCode, Url};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sluice_domain::job::JobId;
+use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus};
+use sluice_domain::run::RunId;
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::flink_errors::{self, jar_missing, parse_errors, program_failure, root_cause};
+use crate::job_metrics::{JobDetails, Plan, PlanAnswer, job_state, row_counts};
+
+/// The runner jar's main class (`infra/flink-sql-runner`).
+pub const RUNNER_ENTRY_CLASS: &str = "dev.sluice.runner.Runner";
+
+/// The content type Flink's web frontend gives jars it uploads.
+const JAR_CONTENT_TYPE: &str = "application/x-java-archive";
+
+/// Connecting is bounded by this even when the request timeout is longer.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Answers are read up to this size: Flink's error answers (stack traces)
+/// are tens of KiB, its job details a few KiB per vertex.
+const MAX_ANSWER: usize = 1 << 20;
+
+// The calls, as they appear in errors and logs (templates, never values).
+const LIST_JARS: &str = "GET /jars";
+const UPLOAD_JAR: &str = "POST /jars/upload";
+const RUN_JAR: &str = "POST /jars/{id}/run";
+const GET_JOB: &str = "GET /jobs/{id}";
+const GET_PLAN: &str = "GET /jobs/{id}/plan";
+const GET_EXCEPTIONS: &str = "GET /jobs/{id}/exceptions";
+const CANCEL_JOB: &str = "PATCH /jobs/{id}?mode=cancel";
+
+/// How to reach a session cluster and what to run on it.
+#[derive(Debug, Clone)]
+pub struct FlinkSessionConfig {
+    /// The JobManager's REST endpoint, `http://host:8081` (a path prefix is
+    /// kept, for a JobManager behind a reverse proxy). Flink's REST API has no
+    /// authentication of its own: it must be reachable only from the
+    /// functions' network. Only `http` is accepted: this crate is built
+    /// without TLS.
+    pub rest_url: String,
+    /// The runner jar (`infra/flink-sql-runner/target/flink-sql-runner.jar`)
+    /// as deployed with the function. It is read only when the first run is
+    /// submitted (status and cancel never need it) and named on the cluster by
+    /// its SHA-256, so every instance that ships the same jar reuses one
+    /// upload, and a new runner is uploaded once, beside the old one.
+    pub runner_jar: PathBuf,
+    /// The limit of one HTTP exchange, from connecting to the end of the
+    /// answer (connecting alone: at most 10 s). It must cover the slowest
+    /// call: the jar upload (about 10 MB) and `POST /jars/{id}/run`, which
+    /// answers only once the runner's `main()` has opened the script (a KMS
+    /// call), planned the SQL and submitted the job (1-3 s on the local
+    /// cluster). 30-60 s is reasonable; keep it below the function's timeout.
+    /// A run that times out may still have been submitted: it is reported
+    /// as `Unreachable` like any other exchange that got no answer.
+    pub request_timeout: Duration,
+}
+
+/// Why a [`FlinkSessionConfig`] cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FlinkConfigError {
+    #[error("rest_url {url:?} is not usable: {reason}")]
+    RestUrl { url: String, reason: &'static str },
+    #[error("request_timeout must be longer than zero")]
+    RequestTimeout,
+    #[error("the HTTP client could not be built")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// [`FlinkCluster`] on a Flink session cluster. Build one per process and
+/// share it: it holds the HTTP connection pool, the runner jar and the id
+/// of its upload.
+pub struct FlinkSessionClient {
+    http: reqwest::Client,
+    /// `rest_url` without a trailing slash.
+    base: String,
+    runner_jar: PathBuf,
+    jar: OnceCell<RunnerJar>,
+    /// The id of the runner jar on the cluster, once known. The lock is held
+    /// while it is looked up or uploaded, so concurrent submissions upload
+    /// once.
+    jar_id: Mutex<Option<String>>,
+}
+
+impl fmt::Debug for FlinkSessionClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlinkSessionClient")
+            .field("rest_url", &self.base)
+            .field("runner_jar", &self.runner_jar)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The runner jar's bytes and the name they are uploaded under.
+pub(crate) struct RunnerJar {
+    pub(crate) name: String,
+    bytes: Bytes,
+}
+
+impl RunnerJar {
+    fn new(bytes: Vec<u8>) -> Self {
+        let digest = format!("{:x}", Sha256::digest(&bytes));
+        Self {
+            name: format!("sluice-runner-{}.jar", &digest[..16]),
+            bytes: bytes.into(),
+        }
+    }
+}
+
+/// The body of `POST /jars/{id}/run`. It carries the sealed script: no
+/// `Debug`, never logged.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JarRunRequest<'a> {
+    entry_class: &'a str,
+    program_args_list: &'a [String],
+}
+
+#[derive(Deserialize)]
+struct JarRunAnswer {
+    jobid: String,
+}
+
+#[derive(Deserialize)]
+struct JarList {
+    #[serde(default)]
+    files: Vec<JarFile>,
+}
+
+#[derive(Deserialize)]
+struct JarFile {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct UploadAnswer {
+    filename: String,
+}
+
+#[derive(Deserialize)]
+struct ExceptionsAnswer {
+    #[serde(rename = "exceptionHistory")]
+    history: Option<ExceptionHistory>,
+    /// Flink 1.x only.
+    #[serde(rename = "root-exception")]
+    root_exception: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ExceptionHistory {
+    #[serde(default)]
+    entries: Vec<ExceptionEntry>,
+}
+
+#[derive(Deserialize)]
+struct ExceptionEntry {
+    #[serde(rename = "exceptionName")]
+    exception_name: Option<String>,
+    stacktrace: Option<String>,
+}
+
+/// What went wrong with the cluster, as the source of `Unreachable`. Never
+/// carries a request body.
+#[derive(Debug, thiserror::Error)]
+enum ClusterFault {
+    #[error("{call}: no answer")]
+    Transport {
+        call: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{call}: HTTP {status}: {detail}")]
+    Status {
+        call: &'static str,
+        status: StatusCode,
+        detail: String,
+    },
+    #[error("{call}: unexpected answer: {detail}")]
+    Unexpected { call: &'static str, detail: String },
+    #[error("the runner jar {path} cannot be read")]
+    RunnerJar {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<ClusterFault> for FlinkError {
+    fn from(fault: ClusterFault) -> Self {
+        FlinkError::Unreachable(Box::new(fault))
+    }
+}
+
+/// An answer, read (up to [`MAX_ANSWER`]).
+struct Answer {
+    status: StatusCode,
+    body: Bytes,
+}
+
+impl Answer {
+    /// The fault of an answer that is not what was asked for.
+    fn fault(&self, call: &'static str) -> ClusterFault {
+        let detail = match parse_errors(&self.body) {
+            Some(errors) => flink_errors::summary(&errors),
+            None => "no Flink error body".to_owned(),
+        };
+        ClusterFault::Status {
+            call,
+            status: self.status,
+            detail,
+        }
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, call: &'static str) -> Result<T, ClusterFault> {
+        serde_json::from_slice(&self.body).map_err(|e| ClusterFault::Unexpected {
+            call,
+            detail: e.to_string(),
+        })
+    }
+}
+
+/// How a run failed.
+enum RunFailure {
+    /// The cluster does not have the jar (any more).
+    JarMissing,
+    Flink(FlinkError),
+}
+
+impl From<FlinkError> for RunFailure {
+    fn from(e: FlinkError) -> Self {
+        RunFailure::Flink(e)
+    }
+}
+
+/// Flink job ids are 32 hex digits; nothing else is put in a URL.
+fn is_flink_job_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Jar ids are `<uuid>_<file name>`; nothing else is put in a URL.
+fn is_jar_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn parse_rest_url(raw: &str) -> Result<String, FlinkConfigError> {
+    let invalid = |reason| FlinkConfigError::RestUrl {
+        url: raw.to_owned(),
+        reason,
+    };
+    let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
+    match url.scheme() {
+        "http" => {}
+        "https" => {
+            return Err(invalid(
+                "https is not supported (this crate is built without TLS)",
+            ));
+        }
+        _ => return Err(invalid("the scheme must be http")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("it must not carry credentials"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Reads an answer's body, at most [`MAX_ANSWER`] bytes of it.
+async fn read_capped(mut response: reqwest::Response) -> Result<Bytes, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_ANSWER - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == MAX_ANSWER {
+            break;
+        }
+    }
+    Ok(body.into())
+}
+
+impl FlinkSessionClient {
+    /// Checks the configuration and builds the HTTP client; touches neither
+    /// the cluster nor the jar.
+    pub fn new(config: FlinkSessionConfig) -> Result<Self, FlinkConfigError> {
+        let base = parse_rest_url(&config.rest_url)?;
+        if config.request_timeout.is_zero() {
+            return Err(FlinkConfigError::RequestTimeout);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(MAX_CONNECT_TIMEOUT))
+            // A redirect would resend the sealed script elsewhere: Flink never
+            // redirects, so none are followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("sluice-flink/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(FlinkConfigError::HttpClient)?;
+        Ok(Self {
+            http,
+            base,
+            runner_jar: config.runner_jar,
+            jar: OnceCell::new(),
+            jar_id: Mutex::new(None),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+        call: &'static str,
+    ) -> Result<Answer, ClusterFault> {
+        let transport = |source| ClusterFault::Transport { call, source };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let body = read_capped(response).await.map_err(transport)?;
+        Ok(Answer { status, body })
+    }
+
+    /// Runs the runner with `args`: the Flink job id. The jar is uploaded
+    /// first if the cluster lacks it, and again once if the run says it is
+    /// gone.
+    pub(crate) async fn run_program(&self, args: &[String]) -> Result<String, FlinkError> {
+        let body: Bytes = serde_json::to_vec(&JarRunRequest {
+            entry_class: RUNNER_ENTRY_CLASS,
+            program_args_list: args,
+        })
+        .expect("a struct of strings serializes")
+        .into();
+        let jar_id = self.jar_id().await?;
+        match self.run_jar(&jar_id, body.clone()).await {
+            Ok(flink_job_id) => Ok(flink_job_id),
+            Err(RunFailure::Flink(e)) => Err(e),
+            Err(RunFailure::JarMissing) => {
+                tracing::warn!(
+                    jar_id,
+                    "the cluster no longer has the runner jar; uploading it again"
+                );
+                self.forget_jar_id(&jar_id).await;
+                let jar_id = self.jar_id().await?;
+                match self.run_jar(&jar_id, body).await {
+                    Ok(flink_job_id) => Ok(flink_job_id),
+                    Err(RunFailure::Flink(e)) => Err(e),
+                    Err(RunFailure::JarMissing) => Err(ClusterFault::Unexpected {
+                        call: RUN_JAR,
+                        detail: "the runner jar is missing right after it was uploaded".into(),
+                    }
+                    .into()),
+                }
+            }
+        }
+    }
+
+    async fn run_jar(&self, jar_id: &str, body: Bytes) -> Result<String, RunFailure> {
+        let request = self
+            .http
+            .post(self.url(&format!("/jars/{jar_id}/run")))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let answer = self
+            .exchange(request, RUN_JAR)
+            .await
+            .map_err(FlinkError::from)?;
+        if answer.status.is_success() {
+            let run: JarRunAnswer = answer.json(RUN_JAR).map_err(FlinkError::from)?;
+            if !is_flink_job_id(&run.jobid) {
+                return Err(FlinkError::from(ClusterFault::Unexpected {
+                    call: RUN_JAR,
+                    detail: "the job id is not 32 hex digits".into(),
+                })
+                .into());
+            }
+            return Ok(run.jobid);
+        }
+        if answer.status == StatusCode::NOT_FOUND {
+            return Err(RunFailure::JarMissing);
+        }
+        let Some(errors) = parse_errors(&answer.body) else {
+            return Err(FlinkError::from(answer.fault(RUN_JAR)).into());
+        };
+        if jar_missing(&errors) {
+            return Err(RunFailure::JarMissing);
+        }
+        if let Some(reason) = program_failure(&errors) {
+            tracing::info!(
+                status = answer.status.as_u16(),
+                reason,
+                "the runner refused the script"
+            );
+            return Err(FlinkError::Rejected(reason).into());
+        }
+        if answer.status.is_client_error() {
+            return Err(FlinkError::Rejected(flink_errors::summary(&errors)).into());
+        }
+        Err(FlinkError::from(answer.fault(RUN_JAR)).into())
+    }
+
+    /// The id of the runner jar on the cluster: remembered, found by name, or
+    /// uploaded.
+    pub(crate) async fn jar_id(&self) -> Result<String, FlinkError> {
+        let mut cached = self.jar_id.lock().await;
+        if let Some(id) = cached.as_ref() {
+            return Ok(id.clone());
+        }
+        let jar = self.runner_jar().await?;
+        let id = match self.find_jar(&jar.name).await? {
+            Some(id) => {
+                tracing::info!(jar_id = id, "the cluster has the runner jar");
+                id
+            }
+            None => self.upload_jar(jar).await?,
+        };
+        *cached = Some(id.clone());
+        Ok(id)
+    }
+
+    async fn forget_jar_id(&self, stale: &str) {
+        let mut cached = self.jar_id.lock().await;
+        if cached.as_deref() == Some(stale) {
+            *cached = None;
+        }
+    }
+
+    pub(crate) async fn runner_jar(&self) -> Result<&RunnerJar, FlinkError> {
+        self.jar
+            .get_or_try_init(|| async {
+                let bytes = tokio::fs::read(&self.runner_jar).await.map_err(|source| {
+                    tracing::error!(path = %self.runner_jar.display(), error = %source, "the runner jar cannot be read");
+                    ClusterFault::RunnerJar {
+                        path: self.runner_jar.clone(),
+                        source,
+                    }
+                })?;
+                let jar = RunnerJar::new(bytes);
+                tracing::debug!(name = jar.name, bytes = jar.bytes.len(), "read the runner jar");
+                Ok(jar)
+            })
+            .await
+    }
+
+    async fn find_jar(&self, name: &str) -> Result<Option<String>, FlinkError> {
+        let answer = self
+            .exchange(self.http.get(self.url("/jars")), LIST_JARS)
+            .await?;
+        if !answer.status.is_success() {
+            return Err(answer.fault(LIST_JARS).into());
+        }
+        let list: JarList = answer.json(LIST_JARS)?;
+        Ok(list
+            .files
+            .into_iter()
+            .find(|f| f.name == name && is_jar_id(&f.id))
+            .map(|f| f.id))
+    }
+
+    async fn upload_jar(&self, jar: &RunnerJar) -> Result<String, FlinkError> {
+        let part = Part::stream_with_length(jar.bytes.clone(), jar.bytes.len() as u64)
+            .file_name(jar.name.clone())
+            .mime_str(JAR_CONTENT_TYPE)
+            .expect("a valid content type");
+        let request = self
+            .http
+            .post(self.url("/jars/upload"))
+            .multipart(Form::new().part("jarfile", part));
+        let answer = self.exchange(request, UPLOAD_JAR).await?;
+        if !answer.status.is_success() {
+            return Err(match parse_errors(&answer.body) {
+                Some(errors) if answer.status.is_client_error() => FlinkError::Rejected(format!(
+                    "the cluster refused the runner jar: {}",
+                    flink_errors::summary(&errors)
+                )),
+                _ => answer.fault(UPLOAD_JAR).into(),
+            });
+        }
+        let uploaded: UploadAnswer = answer.json(UPLOAD_JAR)?;
+        // `filename` is the path on the JobManager; its last part is the id.
+        let id = uploaded
+            .filename
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or_default();
+        if !is_jar_id(id) || !id.ends_with(&format!("_{}", jar.name)) {
+            return Err(ClusterFault::Unexpected {
+                call: UPLOAD_JAR,
+                detail: "the stored file name is not <id>_<jar name>".into(),
+            }
+            .into());
+        }
+        tracing::info!(jar_id = id, "uploaded the runner jar");
+        Ok(id.to_owned())
+    }
+
+    async fn plan(&self, flink_job_id: &str) -> Result<Option<Plan>, FlinkError> {
+        let request = self
+            .http
+            .get(self.url(&format!("/jobs/{flink_job_id}/plan")));
+        let answer = self.exchange(request, GET_PLAN).await?;
+        if answer.status.is_server_error() {
+            return Err(answer.fault(GET_PLAN).into());
+        }
+        if !answer.status.is_success() {
+            return Ok(None);
+        }
+        match answer.json::<PlanAnswer>(GET_PLAN) {
+            Ok(p) => Ok(Some(p.plan)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the job's plan is unreadable; rows unknown");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The root cause of a failed job, first line, capped.
+    async fn failure(&self, flink_job_id: &str) -> Result<Option<String>, FlinkError> {
+        let request = self
+            .http
+            .get(self.url(&format!("/jobs/{flink_job_id}/exceptions?maxExceptions=1")));
+        let answer = self.exchange(request, GET_EXCEPTIONS).await?;
+        if answer.status.is_server_error() {
+            return Err(answer.fault(GET_EXCEPTIONS).into());
+        }
+        if !answer.status.is_success() {
+            return Ok(None);
+        }
+        let Ok(exceptions) = answer.json::<ExceptionsAnswer>(GET_EXCEPTIONS) else {
+            return Ok(None);
+        };
+        let latest = exceptions
+            .history
+            .and_then(|h| h.entries.into_iter().next());
+        let from_history = latest.as_ref().and_then(|e| {
+            e.stacktrace
+                .as_deref()
+                .and_then(root_cause)
+                .or_else(|| e.exception_name.as_deref().map(flink_errors::cap))
+        });
+        Ok(from_history.or_else(|| exceptions.root_exception.as_deref().and_then(root_cause)))
+    }
+}
+
+#[async_trait]
+impl FlinkCluster for FlinkSessionClient {
+    #[tracing::instrument(skip_all, fields(job_id = %job_id, run_id = %run_id))]
+    async fn submit(
+        &self,
+        job_id: &JobId,
+        run_id: &RunId,
+        sealed_script: &str,
+    ) -> Result<String, FlinkError> {
+        let args = [
+            "--sealed".to_owned(),
+            BASE64.encode(sealed_script),
+            "--expect-job".to_owned(),
+            job_id.to_string(),
+            "--expect-run".to_owned(),
+            run_id.to_string(),
+        ];
+        let flink_job_id = self.run_program(&args).await?;
+        tracing::info!(flink_job_id, "submitted the run");
+        Ok(flink_job_id)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError> {
+        if !is_flink_job_id(flink_job_id) {
+            return Err(FlinkError::UnknownJob);
+        }
+        let request = self.http.get(self.url(&format!("/jobs/{flink_job_id}")));
+        let answer = self.exchange(request, GET_JOB).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Err(FlinkError::UnknownJob);
+        }
+        if !answer.status.is_success() {
+            return Err(answer.fault(GET_JOB).into());
+        }
+        let details: JobDetails = answer.json(GET_JOB)?;
+        let state = job_state(&details.state);
+        let plan = match details.plan {
+            Some(plan) => Some(plan),
+            None => self.plan(flink_job_id).await?,
+        };
+        let (rows_read, rows_written) = plan
+            .map(|plan| row_counts(&details.vertices, &plan))
+            .unwrap_or_default();
+        let failure = if state == FlinkJobState::Failed {
+            self.failure(flink_job_id).await?
+        } else {
+            None
+        };
+        Ok(FlinkJobStatus {
+            state,
+            rows_read,
+            rows_written,
+            failure,
+        })
+    }
+
+    /// Asks Flink to cancel the job. A job that already ended (409) has
+    /// nothing left to cancel: `Ok`, its state is what `status` reports.
+    #[tracing::instrument(skip(self))]
+    async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError> {
+        if !is_flink_job_id(flink_job_id) {
+            return Err(FlinkError::UnknownJob);
+        }
+        let request = self
+            .http
+            .patch(self.url(&format!("/jobs/{flink_job_id}?mode=cancel")));
+        let answer = self.exchange(request, CANCEL_JOB).await?;
+        match answer.status {
+            s if s.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Err(FlinkError::UnknownJob),
+            StatusCode::CONFLICT => {
+                tracing::info!("the job had already ended");
+                Ok(())
+            }
+            _ => Err(answer.fault(CANCEL_JOB).into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(rest_url: &str) -> FlinkSessionConfig {
+        FlinkSessionConfig {
+            rest_url: rest_url.into(),
+            runner_jar: "runner.jar".into(),
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn rest_urls_are_checked() {
+        let ok = FlinkSessionClient::new(config("http://127.0.0.1:8081/")).unwrap();
+        assert_eq!(ok.url("/jars"), "http://127.0.0.1:8081/jars");
+        let prefixed = FlinkSessionClient::new(config("http://proxy/flink/")).unwrap();
+        assert_eq!(prefixed.url("/jars"), "http://proxy/flink/jars");
+        for bad in [
+            "",
+            "127.0.0.1:8081",
+            "https://flink:8081",
+            "ftp://flink",
+            "http://flink:8081/?x=1",
+            "http://user:pw@flink:8081",
+        ] {
+            assert!(
+                matches!(
+                    FlinkSessionClient::new(config(bad)),
+                    Err(FlinkConfigError::RestUrl { .. })
+                ),
+                "{bad}"
+            );
+        }
+        let mut zero = config("http://flink:8081");
+        zero.request_timeout = Duration::ZERO;
+        assert!(matches!(
+            FlinkSessionClient::new(zero),
+            Err(FlinkConfigError::RequestTimeout)
+        ));
+    }
+
+    #[test]
+    fn the_jar_is_named_by_its_content() {
+        // sha256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+        assert_eq!(
+            RunnerJar::new(b"abc".to_vec()).name,
+            "sluice-runner-ba7816bf8f01cfea.jar"
+        );
+    }
+
+    #[test]
+    fn only_well_formed_ids_reach_a_url() {
+        assert!(is_flink_job_id("c4390a7ccce0ea641798d21de69b45c9"));
+        assert!(!is_flink_job_id("c4390a7ccce0ea641798d21de69b45c"));
+        assert!(!is_flink_job_id("../../jars/c4390a7ccce0ea641798d2"));
+        assert!(is_jar_id(
+            "54927243-31fe-4e63-bec2-5213648d1d45_sluice-runner-0123456789abcdef.jar"
+        ));
+        for bad in ["", "..", "a/b", "a?b", "a b", ".hidden"] {
+            assert!(!is_jar_id(bad), "{bad}");
+        }
+    }
+}
