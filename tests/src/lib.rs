@@ -259,8 +259,29 @@ pub mod db {
     pub fn psql(sql: &str) -> String {
         let mut cmd = Command::new("psql");
         cmd.env("PGPASSWORD", password())
-            .args(["-h", "127.0.0.1", "-p", &pg_port().to_string(), "-U", "sluice", "-d", "sluice"])
-            .args(["-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-F", "\t", "-P", "null=\\N", "-c", sql]);
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &pg_port().to_string(),
+                "-U",
+                "sluice",
+                "-d",
+                "sluice",
+            ])
+            .args([
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-A",
+                "-t",
+                "-F",
+                "\t",
+                "-P",
+                "null=\\N",
+                "-c",
+                sql,
+            ]);
         run(cmd, sql)
     }
 
@@ -268,7 +289,15 @@ pub mod db {
     pub fn mariadb(sql: &str) -> String {
         let mut cmd = Command::new("mariadb");
         cmd.env("MYSQL_PWD", password())
-            .args(["-h", "127.0.0.1", "-P", &mariadb_port().to_string(), "-u", "sluice", "sluice"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-P",
+                &mariadb_port().to_string(),
+                "-u",
+                "sluice",
+                "sluice",
+            ])
             .args(["-B", "-N", "-e", sql]);
         run(cmd, sql)
     }

@@ -11,8 +11,11 @@ use serde_json::json;
 use sluice_tests::{Api, Table, db, fresh_tenant, invoke};
 
 fn flink_script(name: &str) {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../infra/flink/{name}.sh"));
-    let status = Command::new(script).status().expect("the Flink script runs");
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../infra/flink/{name}.sh"));
+    let status = Command::new(script)
+        .status()
+        .expect("the Flink script runs");
     assert!(status.success(), "infra/flink/{name}.sh failed");
 }
 
@@ -27,11 +30,19 @@ async fn a_fire_while_flink_is_down_fails_the_run_and_changes_nothing_else() {
         ("postgres", db::pg_port(), json!({})),
         ("mysql", db::mariadb_port(), json!({"flavor": "mariadb"})),
     ] {
-        let mut config = json!({"host": "127.0.0.1", "port": port, "database": "sluice", "username": "sluice"});
-        config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let mut config =
+            json!({"host": "127.0.0.1", "port": port, "database": "sluice", "username": "sluice"});
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         let reply = api
-            .post("/sources", &tenant, &json!({"name": kind, "kind": kind, "config": config,
-                "secrets": {"password": db::password()}}))
+            .post(
+                "/sources",
+                &tenant,
+                &json!({"name": kind, "kind": kind, "config": config,
+                "secrets": {"password": db::password()}}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         ids.push(reply.json()["id"].as_str().unwrap().to_owned());
@@ -48,13 +59,20 @@ async fn a_fire_while_flink_is_down_fails_the_run_and_changes_nothing_else() {
     let before = table.tenant_items(&tenant).await;
 
     flink_script("stop");
-    let answer = invoke("trigger", &json!({"tenant": tenant, "job_id": job_id,
-        "scheduled_time": "2026-09-01T00:00:00Z", "attempt": "1"})).await;
+    let answer = invoke(
+        "trigger",
+        &json!({"tenant": tenant, "job_id": job_id,
+        "scheduled_time": "2026-09-01T00:00:00Z", "attempt": "1"}),
+    )
+    .await;
     flink_script("start");
 
     // The delivery failed retryably, so EventBridge would deliver again.
     assert_eq!(answer["errorType"], "Retryable", "{answer}");
-    let runs = api.get(&format!("/jobs/{job_id}/runs"), &tenant).await.json();
+    let runs = api
+        .get(&format!("/jobs/{job_id}/runs"), &tenant)
+        .await
+        .json();
     let run = &runs["items"][0];
     assert_eq!(run["state"], "failed", "{runs}");
     assert_eq!(run["error"]["code"], "flink_unreachable");

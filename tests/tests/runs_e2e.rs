@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sluice_tests::{Api, Table, db, flink_get, fresh_tenant, function_log, invoke, item_bytes, contains};
+use sluice_tests::{
+    Api, Table, contains, db, flink_get, fresh_tenant, function_log, invoke, item_bytes,
+};
 
 const ROWS: u32 = 100_000;
 
@@ -17,17 +19,27 @@ async fn register(api: &Api, tenant: &str, body: Value) -> String {
 }
 
 async fn postgres_source(api: &Api, tenant: &str) -> String {
-    register(api, tenant, json!({"name": "pg", "kind": "postgres",
+    register(
+        api,
+        tenant,
+        json!({"name": "pg", "kind": "postgres",
         "config": {"host": "127.0.0.1", "port": db::pg_port(), "database": "sluice",
                    "username": "sluice", "ssl_mode": "disable"},
-        "secrets": {"password": db::password()}})).await
+        "secrets": {"password": db::password()}}),
+    )
+    .await
 }
 
 async fn mariadb_source(api: &Api, tenant: &str) -> String {
-    register(api, tenant, json!({"name": "maria", "kind": "mysql",
+    register(
+        api,
+        tenant,
+        json!({"name": "maria", "kind": "mysql",
         "config": {"host": "127.0.0.1", "port": db::mariadb_port(), "database": "sluice",
                    "username": "sluice", "flavor": "mariadb", "ssl_mode": "disabled"},
-        "secrets": {"password": db::password()}})).await
+        "secrets": {"password": db::password()}}),
+    )
+    .await
 }
 
 fn columns() -> Value {
@@ -106,21 +118,27 @@ async fn postgres_to_mariadb_append_then_upsert_moves_every_row() {
     let pg = postgres_source(&api, &tenant).await;
     let maria = mariadb_source(&api, &tenant).await;
 
-    let job = |mode: &str| json!({
-        "name": format!("e2e {mode}"),
-        "source": {"source_id": pg, "object": format!("public.{table}"), "columns": columns()},
-        "target": if mode == "upsert" {
-            json!({"source_id": maria, "object": table, "write_mode": "upsert", "primary_key": ["id"]})
-        } else {
-            json!({"source_id": maria, "object": table, "write_mode": "append"})
-        },
-        "options": {"mode": "batch", "parallelism": 2}
-    });
+    let job = |mode: &str| {
+        json!({
+            "name": format!("e2e {mode}"),
+            "source": {"source_id": pg, "object": format!("public.{table}"), "columns": columns()},
+            "target": if mode == "upsert" {
+                json!({"source_id": maria, "object": table, "write_mode": "upsert", "primary_key": ["id"]})
+            } else {
+                json!({"source_id": maria, "object": table, "write_mode": "append"})
+            },
+            "options": {"mode": "batch", "parallelism": 2}
+        })
+    };
     let append = api.post("/jobs", &tenant, &job("append")).await;
     assert_eq!(append.status, StatusCode::CREATED, "{}", append.text);
     let append_id = append.json()["id"].as_str().unwrap().to_owned();
 
-    let delivered = invoke("trigger", &fire(&tenant, &append_id, "2026-06-01T00:00:00Z")).await;
+    let delivered = invoke(
+        "trigger",
+        &fire(&tenant, &append_id, "2026-06-01T00:00:00Z"),
+    )
+    .await;
     assert_eq!(delivered["outcome"], "submitted", "{delivered}");
     let run_id = delivered["run_id"].as_str().unwrap().to_owned();
     let run = wait_for_end(&api, &tenant, &run_id).await;
@@ -135,7 +153,11 @@ async fn postgres_to_mariadb_append_then_upsert_moves_every_row() {
     let upsert = api.post("/jobs", &tenant, &job("upsert")).await;
     assert_eq!(upsert.status, StatusCode::CREATED, "{}", upsert.text);
     let upsert_id = upsert.json()["id"].as_str().unwrap().to_owned();
-    let delivered = invoke("trigger", &fire(&tenant, &upsert_id, "2026-06-01T01:00:00Z")).await;
+    let delivered = invoke(
+        "trigger",
+        &fire(&tenant, &upsert_id, "2026-06-01T01:00:00Z"),
+    )
+    .await;
     assert_eq!(delivered["outcome"], "submitted", "{delivered}");
     let run = wait_for_end(&api, &tenant, delivered["run_id"].as_str().unwrap()).await;
     assert_eq!(run["state"], "succeeded", "{run}");
@@ -154,14 +176,23 @@ async fn postgres_to_mariadb_append_then_upsert_moves_every_row() {
     ] {
         let (status, body) = flink_get(&path).await;
         assert!(status.is_success(), "{path}: {status}");
-        assert!(!body.contains(&password), "Flink's {path} shows the password");
+        assert!(
+            !body.contains(&password),
+            "Flink's {path} shows the password"
+        );
     }
     let runs = api.get(&format!("/jobs/{upsert_id}/runs"), &tenant).await;
     assert!(!runs.text.contains(&password));
     for item in Table::connect().await.scan().await {
-        assert!(!contains(&item_bytes(&item), &password), "a DynamoDB item holds the password");
+        assert!(
+            !contains(&item_bytes(&item), &password),
+            "a DynamoDB item holds the password"
+        );
     }
-    assert!(!function_log().contains(&password), "the function log shows the password");
+    assert!(
+        !function_log().contains(&password),
+        "the function log shows the password"
+    );
 }
 
 #[tokio::test]
@@ -197,19 +228,33 @@ async fn one_fire_delivered_many_times_is_one_run_and_one_flink_job() {
 
     // Eight at once.
     let event = fire(&tenant, &job_id, "2026-07-01T01:00:00Z");
-    let deliveries: Vec<_> = (0..8).map(|_| tokio::spawn({
-        let event = event.clone();
-        async move { invoke("trigger", &event).await }
-    })).collect();
+    let deliveries: Vec<_> = (0..8)
+        .map(|_| {
+            tokio::spawn({
+                let event = event.clone();
+                async move { invoke("trigger", &event).await }
+            })
+        })
+        .collect();
     let mut outcomes = Vec::new();
     for d in deliveries {
         outcomes.push(d.await.unwrap());
     }
-    let submitted = outcomes.iter().filter(|o| o["outcome"] == "submitted").count();
+    let submitted = outcomes
+        .iter()
+        .filter(|o| o["outcome"] == "submitted")
+        .count();
     assert_eq!(submitted, 1, "{outcomes:?}");
-    assert!(outcomes.iter().all(|o| o["run_id"] == outcomes[0]["run_id"]));
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o["run_id"] == outcomes[0]["run_id"])
+    );
 
-    let runs = api.get(&format!("/jobs/{job_id}/runs"), &tenant).await.json();
+    let runs = api
+        .get(&format!("/jobs/{job_id}/runs"), &tenant)
+        .await
+        .json();
     assert_eq!(runs["items"].as_array().unwrap().len(), 2, "{runs}");
     // Flink saw exactly two jobs named after this job.
     let (_, overview) = flink_get("/jobs/overview").await;
@@ -225,7 +270,10 @@ async fn one_fire_delivered_many_times_is_one_run_and_one_flink_job() {
         let done = wait_for_end(&api, &tenant, run["id"].as_str().unwrap()).await;
         assert_eq!(done["state"], "succeeded", "{done}");
     }
-    assert_eq!(db::mariadb(&format!("SELECT count(*) FROM {table}")).trim(), "200");
+    assert_eq!(
+        db::mariadb(&format!("SELECT count(*) FROM {table}")).trim(),
+        "200"
+    );
 }
 
 #[tokio::test]
@@ -234,11 +282,18 @@ async fn files_to_postgres_and_postgres_to_files() {
     let api = Api::new();
     let tenant = fresh_tenant("files");
     let suffix = &tenant[tenant.len() - 8..];
-    let dir = std::path::PathBuf::from(std::env::var("SLUICE_STATE").unwrap()).join(format!("files-{suffix}"));
+    let dir = std::path::PathBuf::from(std::env::var("SLUICE_STATE").unwrap())
+        .join(format!("files-{suffix}"));
     let input = dir.join("in");
     std::fs::create_dir_all(&input).unwrap();
     let csv: String = (1..=500)
-        .map(|i| format!("{i},{},{}.50,\"note, with comma {i}\",2026-02-01 10:00:00.000\n", i % 9, i))
+        .map(|i| {
+            format!(
+                "{i},{},{}.50,\"note, with comma {i}\",2026-02-01 10:00:00.000\n",
+                i % 9,
+                i
+            )
+        })
         .collect();
     std::fs::write(input.join("part-0.csv"), csv).unwrap();
 
@@ -246,8 +301,13 @@ async fn files_to_postgres_and_postgres_to_files() {
     db::psql(&format!(
         "CREATE TABLE {table} (id BIGINT, qty INT, amount NUMERIC(12,2), note VARCHAR(200), updated_at TIMESTAMP(3))"
     ));
-    let files = register(&api, &tenant, json!({"name": "files", "kind": "filesystem",
-        "config": {"path": dir.to_str().unwrap()}})).await;
+    let files = register(
+        &api,
+        &tenant,
+        json!({"name": "files", "kind": "filesystem",
+        "config": {"path": dir.to_str().unwrap()}}),
+    )
+    .await;
     let pg = postgres_source(&api, &tenant).await;
 
     let csv_job = api.post("/jobs", &tenant, &json!({
@@ -260,7 +320,10 @@ async fn files_to_postgres_and_postgres_to_files() {
     let delivered = invoke("trigger", &fire(&tenant, &id, "2026-08-01T00:00:00Z")).await;
     let run = wait_for_end(&api, &tenant, delivered["run_id"].as_str().unwrap()).await;
     assert_eq!(run["state"], "succeeded", "{run}");
-    assert_eq!(db::psql(&format!("SELECT count(*), sum(amount) FROM {table}")).trim(), "500\t125250.00");
+    assert_eq!(
+        db::psql(&format!("SELECT count(*), sum(amount) FROM {table}")).trim(),
+        "500\t125500.00"
+    );
 
     let json_job = api.post("/jobs", &tenant, &json!({
         "name": "json out", "options": {"mode": "batch"},
@@ -279,7 +342,12 @@ async fn files_to_postgres_and_postgres_to_files() {
     }
     assert_eq!(lines.len(), 500);
     let parsed: Value = serde_json::from_str(&lines[0]).unwrap();
-    assert!(parsed["note"].as_str().unwrap().starts_with("note, with comma"));
+    assert!(
+        parsed["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("note, with comma")
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -293,4 +361,123 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run `make test`"]
+async fn manual_runs_through_the_api_run_and_cancel() {
+    let api = Api::new();
+    let tenant = fresh_tenant("manual");
+    let table = format!("manual_{}", &tenant[tenant.len() - 8..]);
+    db::psql(&format!(
+        "CREATE TABLE {table} (id BIGINT, qty INT, amount NUMERIC(12,2), note VARCHAR(200), updated_at TIMESTAMP(3));
+         INSERT INTO {table} SELECT g, g % 100, g, 'row ' || g, TIMESTAMP '2026-01-01' FROM generate_series(1, 1000) g;"
+    ));
+    let big = format!("big_{}", &tenant[tenant.len() - 8..]);
+    db::psql(&format!(
+        "CREATE TABLE {big} (id BIGINT, qty INT, amount NUMERIC(12,2), note VARCHAR(200), updated_at TIMESTAMP(3));
+         INSERT INTO {big} SELECT g, g % 100, g, repeat('x', 150), TIMESTAMP '2026-01-01' FROM generate_series(1, 2000000) g;"
+    ));
+    for t in [&table, &big] {
+        db::mariadb(&format!(
+            "CREATE TABLE {t} (id BIGINT, qty INT, amount DECIMAL(12,2), note VARCHAR(200), updated_at DATETIME(3))"
+        ));
+    }
+    let pg = postgres_source(&api, &tenant).await;
+    let maria = mariadb_source(&api, &tenant).await;
+    let job_for = |t: &str| {
+        json!({
+            "name": format!("manual {t}"), "options": {"mode": "batch"},
+            "source": {"source_id": pg, "object": format!("public.{t}"), "columns": columns()},
+            "target": {"source_id": maria, "object": t, "write_mode": "append"}
+        })
+    };
+
+    let job = api.post("/jobs", &tenant, &job_for(&table)).await.json();
+    let job_id = job["id"].as_str().unwrap();
+    let started = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/jobs/{job_id}/runs"),
+            Some(&tenant),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+    let run = started.json();
+    assert_eq!(run["trigger"], "manual");
+    let done = wait_for_end(&api, &tenant, run["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(
+        db::mariadb(&format!("SELECT count(*) FROM {table}")).trim(),
+        "1000"
+    );
+    let history = api
+        .get(&format!("/jobs/{job_id}/runs"), &tenant)
+        .await
+        .json();
+    assert_eq!(history["items"][0]["id"], run["id"]);
+    // An ended run cannot be canceled.
+    let late = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/runs/{}/cancel", run["id"].as_str().unwrap()),
+            Some(&tenant),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+
+    // A long run is canceled on Flink.
+    let job = api.post("/jobs", &tenant, &job_for(&big)).await.json();
+    let job_id = job["id"].as_str().unwrap();
+    let started = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/jobs/{job_id}/runs"),
+            Some(&tenant),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+    let run_id = started.json()["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let flink_job = loop {
+        let run = api.get(&format!("/runs/{run_id}"), &tenant).await.json();
+        if let Some(id) = run["flink_job_id"].as_str() {
+            break id.to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached Flink: {run}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let canceled = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/runs/{run_id}/cancel"),
+            Some(&tenant),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(canceled.status, StatusCode::OK, "{}", canceled.text);
+    assert_eq!(canceled.json()["state"], "canceled");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, body) = flink_get(&format!("/jobs/{flink_job}")).await;
+        let state = serde_json::from_str::<Value>(&body).unwrap()["state"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        if state == "CANCELED" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Flink job still {state}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

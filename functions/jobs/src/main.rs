@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use jobs::config::Config;
-use sluice_aws::{DynamoJobRepository, DynamoRunRepository, DynamoSourceRepository, LambdaTriggerInvoker};
+use sluice_aws::{
+    DynamoJobRepository, DynamoRunRepository, DynamoSourceRepository, LambdaTriggerInvoker,
+};
 use sluice_domain::jobs_service::JobsService;
 use sluice_domain::ports::SystemClock;
 use sluice_domain::runs_service::RunsService;
@@ -17,11 +19,17 @@ async fn main() -> Result<(), lambda_http::Error> {
 
     let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let jobs = Arc::new(DynamoJobRepository::new(dynamodb.clone(), config.table.clone()));
+    let jobs = Arc::new(DynamoJobRepository::new(
+        dynamodb.clone(),
+        config.table.clone(),
+    ));
     let clock = Arc::new(SystemClock);
     let service = JobsService::new(
         jobs.clone(),
-        Arc::new(DynamoSourceRepository::new(dynamodb.clone(), config.table.clone())),
+        Arc::new(DynamoSourceRepository::new(
+            dynamodb.clone(),
+            config.table.clone(),
+        )),
         Arc::new(FlinkSqlCompiler),
         clock.clone(),
     );

@@ -48,7 +48,10 @@ pub fn router(service: JobsService, runs: RunsService, tenant_mode: TenantMode) 
             post(start_run).get(list_runs).fallback(method_not_allowed),
         )
         .route("/runs/{id}", get(read_run).fallback(method_not_allowed))
-        .route("/runs/{id}/cancel", post(cancel_run).fallback(method_not_allowed))
+        .route(
+            "/runs/{id}/cancel",
+            post(cancel_run).fallback(method_not_allowed),
+        )
         .fallback(route_not_found)
         .layer(Extension(tenant_mode))
         .with_state(AppState { service, runs })
@@ -165,8 +168,8 @@ async fn start_run(
     let run = app.runs.start(&tenant, &id, request.window).await?;
     tracing::info!(%tenant, job_id = %id, run_id = %run.id, "run requested");
     let mut response = versioned_json(StatusCode::ACCEPTED, &RunView::from(&run), run.version);
-    let location = HeaderValue::from_str(&format!("/runs/{}", run.id))
-        .expect("ids are valid header values");
+    let location =
+        HeaderValue::from_str(&format!("/runs/{}", run.id)).expect("ids are valid header values");
     response.headers_mut().insert(LOCATION, location);
     Ok(response)
 }
@@ -182,7 +185,10 @@ async fn list_runs(
         .after
         .map(|cursor| RunId::parse(&cursor).ok_or_else(foreign_token))
         .transpose()?;
-    let page = app.runs.list(&tenant, &id, request.limit, before.as_ref()).await?;
+    let page = app
+        .runs
+        .list(&tenant, &id, request.limit, before.as_ref())
+        .await?;
     Ok(Json(RunList {
         items: page.items.iter().map(RunView::from).collect(),
         next_token: page
@@ -198,7 +204,11 @@ async fn read_run(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let run = app.runs.get(&tenant, &id).await?;
-    Ok(versioned_json(StatusCode::OK, &RunView::from(&run), run.version))
+    Ok(versioned_json(
+        StatusCode::OK,
+        &RunView::from(&run),
+        run.version,
+    ))
 }
 
 async fn cancel_run(
@@ -208,5 +218,9 @@ async fn cancel_run(
 ) -> Result<Response, Problem> {
     let run = app.runs.cancel(&tenant, &id).await?;
     tracing::info!(%tenant, run_id = %run.id, "run canceled");
-    Ok(versioned_json(StatusCode::OK, &RunView::from(&run), run.version))
+    Ok(versioned_json(
+        StatusCode::OK,
+        &RunView::from(&run),
+        run.version,
+    ))
 }

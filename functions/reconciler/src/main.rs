@@ -35,7 +35,9 @@ impl Config {
             flink_rest_url: required("SLUICE_FLINK_REST_URL")?,
             runner_jar: required("SLUICE_RUNNER_JAR")?,
             stale_after_minutes: match std::env::var("SLUICE_STALE_AFTER_MINUTES") {
-                Ok(v) => v.parse().map_err(|_| BadSetting("SLUICE_STALE_AFTER_MINUTES"))?,
+                Ok(v) => v
+                    .parse()
+                    .map_err(|_| BadSetting("SLUICE_STALE_AFTER_MINUTES"))?,
                 Err(_) => 15,
             },
         })
@@ -54,7 +56,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         request_timeout: Duration::from_secs(30),
     })?;
     let reconciler = Reconciler::new(
-        Arc::new(DynamoRunRepository::new(aws_sdk_dynamodb::Client::new(&aws), config.table)),
+        Arc::new(DynamoRunRepository::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            config.table,
+        )),
         Arc::new(flink),
         Arc::new(SystemClock),
         chrono::Duration::minutes(config.stale_after_minutes),

@@ -67,7 +67,10 @@ mod tests {
     fn scheduler_event() {
         let fire = parse(fixture("scheduler.json")).unwrap();
         assert_eq!(fire.trigger, TriggerKind::Schedule);
-        assert_eq!(fire.scheduled_time.to_rfc3339(), "2026-03-01T08:00:00+00:00");
+        assert_eq!(
+            fire.scheduled_time.to_rfc3339(),
+            "2026-03-01T08:00:00+00:00"
+        );
         assert_eq!(fire.run_id, None);
     }
 

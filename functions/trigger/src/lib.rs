@@ -34,7 +34,10 @@ impl From<DeliveryError> for Diagnostic {
 
 /// Handles one delivery. A final failure is not an error: the run records
 /// it, and redelivering would change nothing.
-pub async fn handle(service: &TriggerService, event: LambdaEvent<Value>) -> Result<Value, DeliveryError> {
+pub async fn handle(
+    service: &TriggerService,
+    event: LambdaEvent<Value>,
+) -> Result<Value, DeliveryError> {
     let fire = event::parse(event.payload).map_err(|reason| {
         tracing::warn!(%reason, "invalid trigger event");
         DeliveryError::NonRetryable(format!("invalid event: {reason}"))

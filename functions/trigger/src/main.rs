@@ -4,7 +4,9 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use sluice_aws::{DynamoJobRepository, DynamoRunRepository, DynamoSourceRepository, KmsKeyProvider};
+use sluice_aws::{
+    DynamoJobRepository, DynamoRunRepository, DynamoSourceRepository, KmsKeyProvider,
+};
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
 use sluice_domain::trigger_service::{TriggerPorts, TriggerService};
@@ -26,8 +28,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         request_timeout: Duration::from_secs(60),
     })?;
     let service = TriggerService::new(TriggerPorts {
-        jobs: Arc::new(DynamoJobRepository::new(dynamodb.clone(), config.table.clone())),
-        sources: Arc::new(DynamoSourceRepository::new(dynamodb.clone(), config.table.clone())),
+        jobs: Arc::new(DynamoJobRepository::new(
+            dynamodb.clone(),
+            config.table.clone(),
+        )),
+        sources: Arc::new(DynamoSourceRepository::new(
+            dynamodb.clone(),
+            config.table.clone(),
+        )),
         runs: Arc::new(DynamoRunRepository::new(dynamodb, config.table)),
         sealer: Arc::new(EnvelopeSealer::new(keys)),
         compiler: Arc::new(FlinkSqlCompiler),

@@ -8,12 +8,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use zeroize::Zeroizing;
 
 use crate::job::{Job, JobId};
-use crate::run::{Run, RunId};
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, JobPage,
     JobRepository, RepositoryError, RunPage, RunRepository, SealError, SecretSealer, SourcePage,
     SourceRepository, TriggerInvoker,
 };
+use crate::run::{Run, RunId};
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
 
 /// Sources and jobs in maps keyed like the real table, with the per-source
@@ -246,7 +246,9 @@ impl RunRepository for MemoryStore {
             .runs
             .iter()
             .rev()
-            .filter(|((t, id), r)| t == tenant && &r.job_id == job_id && before.is_none_or(|b| id < b))
+            .filter(|((t, id), r)| {
+                t == tenant && &r.job_id == job_id && before.is_none_or(|b| id < b)
+            })
             .map(|(_, r)| r.clone())
             .take(limit + 1)
             .collect();
@@ -331,7 +333,12 @@ impl FakeFlink {
 
 #[async_trait]
 impl FlinkCluster for FakeFlink {
-    async fn submit(&self, job_id: &JobId, run_id: &RunId, sealed_script: &str) -> Result<String, FlinkError> {
+    async fn submit(
+        &self,
+        job_id: &JobId,
+        run_id: &RunId,
+        sealed_script: &str,
+    ) -> Result<String, FlinkError> {
         let mut inner = self.inner.lock().unwrap();
         if inner.unreachable {
             return Err(FlinkError::Unreachable("connection refused".into()));
@@ -360,7 +367,11 @@ impl FlinkCluster for FakeFlink {
         if inner.unreachable {
             return Err(FlinkError::Unreachable("connection refused".into()));
         }
-        inner.statuses.get(flink_job_id).cloned().ok_or(FlinkError::UnknownJob)
+        inner
+            .statuses
+            .get(flink_job_id)
+            .cloned()
+            .ok_or(FlinkError::UnknownJob)
     }
 
     async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError> {

@@ -6,10 +6,10 @@
 
 pub mod catalog;
 pub mod job;
-pub mod run;
-pub mod runs_service;
 pub mod jobs_service;
 pub mod ports;
+pub mod run;
+pub mod runs_service;
 pub mod secrets;
 pub mod source;
 pub mod sources_service;

@@ -234,7 +234,10 @@ pub struct RunPage {
 pub trait RunRepository: Send + Sync {
     /// Stores `run` unless a run with its id exists, and returns the stored
     /// one: the conditional put that makes deliveries idempotent.
-    async fn create(&self, run: &crate::run::Run) -> Result<Created<crate::run::Run>, RepositoryError>;
+    async fn create(
+        &self,
+        run: &crate::run::Run,
+    ) -> Result<Created<crate::run::Run>, RepositoryError>;
 
     async fn get(
         &self,
@@ -252,7 +255,11 @@ pub trait RunRepository: Send + Sync {
     ) -> Result<RunPage, RepositoryError>;
 
     /// Writes `run` only if the stored one is at `expected_version`.
-    async fn update(&self, run: &crate::run::Run, expected_version: u64) -> Result<(), RepositoryError>;
+    async fn update(
+        &self,
+        run: &crate::run::Run,
+        expected_version: u64,
+    ) -> Result<(), RepositoryError>;
 
     /// Active runs (pending, submitting, running) of every tenant, for the
     /// reconciler.

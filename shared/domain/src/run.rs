@@ -24,7 +24,10 @@ impl RunId {
         let digest = Sha256::digest(format!("{job}|{}", at.timestamp_millis()).as_bytes());
         let mut random = [0u8; 16];
         random[6..].copy_from_slice(&digest[..10]);
-        let ulid = ulid::Ulid::from_parts(at.timestamp_millis().max(0) as u64, u128::from_be_bytes(random));
+        let ulid = ulid::Ulid::from_parts(
+            at.timestamp_millis().max(0) as u64,
+            u128::from_be_bytes(random),
+        );
         Self(format!("{}{ulid}", Self::PREFIX))
     }
 
@@ -73,7 +76,10 @@ pub enum RunState {
 impl RunState {
     /// Not finished: the reconciler follows these.
     pub fn is_active(self) -> bool {
-        matches!(self, RunState::Pending | RunState::Submitting | RunState::Running)
+        matches!(
+            self,
+            RunState::Pending | RunState::Submitting | RunState::Running
+        )
     }
 
     pub fn as_str(self) -> &'static str {

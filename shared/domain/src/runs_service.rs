@@ -113,7 +113,11 @@ impl RunsService {
             ));
         }
         let now = self.clock.now();
-        let trigger = if window.is_some() { TriggerKind::Backfill } else { TriggerKind::Manual };
+        let trigger = if window.is_some() {
+            TriggerKind::Backfill
+        } else {
+            TriggerKind::Manual
+        };
         let run = Run::pending(
             NewRun {
                 id: RunId::generate(),
@@ -126,7 +130,10 @@ impl RunsService {
             },
             now,
         );
-        self.runs.create(&run).await.map_err(StartRunError::Repository)?;
+        self.runs
+            .create(&run)
+            .await
+            .map_err(StartRunError::Repository)?;
         let event = serde_json::json!({
             "kind": "manual",
             "tenant": tenant.as_str(),
@@ -268,50 +275,67 @@ impl Reconciler {
             report.followed += 1;
             let now = self.clock.now();
             let next = match (&run.flink_job_id, run.state) {
-                (Some(flink_job_id), RunState::Running) => match self.flink.status(flink_job_id).await {
-                    Ok(status) => {
-                        let mut next = match status.state {
-                            FlinkJobState::InProgress => continue,
-                            FlinkJobState::Finished => {
-                                report.succeeded += 1;
-                                run.transition(RunState::Succeeded, now)
-                            }
-                            FlinkJobState::Failed => {
-                                report.failed += 1;
-                                let mut failed = run.transition(RunState::Failed, now);
-                                failed.error = Some(RunError {
-                                    code: "flink_job_failed".into(),
-                                    message: status.failure.clone().unwrap_or_else(|| "the Flink job failed".into()),
-                                    retryable: false,
-                                });
-                                failed
-                            }
-                            FlinkJobState::Canceled => {
-                                report.canceled += 1;
-                                run.transition(RunState::Canceled, now)
-                            }
-                        };
-                        next.rows_read = status.rows_read;
-                        next.rows_written = status.rows_written;
-                        next
+                (Some(flink_job_id), RunState::Running) => {
+                    match self.flink.status(flink_job_id).await {
+                        Ok(status) => {
+                            let mut next = match status.state {
+                                FlinkJobState::InProgress => continue,
+                                FlinkJobState::Finished => {
+                                    report.succeeded += 1;
+                                    run.transition(RunState::Succeeded, now)
+                                }
+                                FlinkJobState::Failed => {
+                                    report.failed += 1;
+                                    let mut failed = run.transition(RunState::Failed, now);
+                                    failed.error = Some(RunError {
+                                        code: "flink_job_failed".into(),
+                                        message: status
+                                            .failure
+                                            .clone()
+                                            .unwrap_or_else(|| "the Flink job failed".into()),
+                                        retryable: false,
+                                    });
+                                    failed
+                                }
+                                FlinkJobState::Canceled => {
+                                    report.canceled += 1;
+                                    run.transition(RunState::Canceled, now)
+                                }
+                            };
+                            next.rows_read = status.rows_read;
+                            next.rows_written = status.rows_written;
+                            next
+                        }
+                        Err(FlinkError::UnknownJob) => {
+                            report.lost += 1;
+                            lost(
+                                &run,
+                                now,
+                                "flink_job_unknown",
+                                "the Flink cluster no longer knows the job",
+                            )
+                        }
+                        Err(_) => {
+                            report.unreachable += 1;
+                            continue;
+                        }
                     }
-                    Err(FlinkError::UnknownJob) => {
-                        report.lost += 1;
-                        lost(&run, now, "flink_job_unknown", "the Flink cluster no longer knows the job")
-                    }
-                    Err(_) => {
-                        report.unreachable += 1;
-                        continue;
-                    }
-                },
+                }
                 _ if now - run.updated_at > self.stale_after => {
                     report.lost += 1;
-                    lost(&run, now, "stalled", "the run stopped before it reached Flink")
+                    lost(
+                        &run,
+                        now,
+                        "stalled",
+                        "the run stopped before it reached Flink",
+                    )
                 }
                 _ => continue,
             };
             match self.runs.update(&next, run.version).await {
-                Ok(()) => tracing::info!(run_id = %run.id, state = next.state.as_str(), "run ended"),
+                Ok(()) => {
+                    tracing::info!(run_id = %run.id, state = next.state.as_str(), "run ended")
+                }
                 // Someone else moved it (cancel, trigger): next pass sees it.
                 Err(RepositoryError::VersionMismatch { .. }) => {}
                 Err(e) => return Err(e),

@@ -54,7 +54,10 @@ impl EncryptionContext {
             ("tenant".to_owned(), tenant.as_str().to_owned()),
             ("job_id".to_owned(), job_id.to_owned()),
             ("run_id".to_owned(), run_id.to_owned()),
-            ("purpose".to_owned(), Purpose::FlinkScript.as_str().to_owned()),
+            (
+                "purpose".to_owned(),
+                Purpose::FlinkScript.as_str().to_owned(),
+            ),
         ]);
         Self { pairs }
     }

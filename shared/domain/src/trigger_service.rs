@@ -9,7 +9,7 @@ use zeroize::Zeroize;
 use crate::job::{FlinkTarget, Job, JobId, Window};
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, JobCompiler, JobRepository, RepositoryError,
-    SealError, SecretExposure, SecretSealer, SourceRepository, RunRepository,
+    RunRepository, SealError, SecretExposure, SecretSealer, SourceRepository,
 };
 use crate::run::{NewRun, Run, RunError, RunId, RunState, TriggerKind};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
@@ -118,7 +118,10 @@ impl TriggerService {
             .as_ref()
             .and_then(|j| j.spec.flink_target)
             .unwrap_or(FlinkTarget::Session);
-        let window = fire.window.or_else(|| job.as_ref().and_then(|j| default_window(j, fire.scheduled_time)));
+        let window = fire.window.or_else(|| {
+            job.as_ref()
+                .and_then(|j| default_window(j, fire.scheduled_time))
+        });
         let now = self.clock.now();
         let fresh = Run::pending(
             NewRun {
@@ -132,12 +135,18 @@ impl TriggerService {
             },
             now,
         );
-        let stored = match self.runs.create(&fresh).await.map_err(TriggerError::Repository)? {
+        let stored = match self
+            .runs
+            .create(&fresh)
+            .await
+            .map_err(TriggerError::Repository)?
+        {
             Created::New(run) | Created::Existing(run) => run,
         };
 
         // Claim the run: exactly one delivery moves it to `submitting`.
-        let retry = stored.state == RunState::Failed && stored.error.as_ref().is_some_and(|e| e.retryable);
+        let retry =
+            stored.state == RunState::Failed && stored.error.as_ref().is_some_and(|e| e.retryable);
         if stored.state != RunState::Pending && !retry {
             return Ok(TriggerOutcome::AlreadyHandled(stored));
         }
@@ -235,24 +244,40 @@ impl TriggerService {
         let sealed = self.sealer.seal(&context, script.as_bytes()).await;
         script.zeroize();
         let sealed = sealed.map_err(|e| match e {
-            SealError::KeyProvider(_) => failure("kms_unavailable", "KMS could not issue a data key", true),
+            SealError::KeyProvider(_) => {
+                failure("kms_unavailable", "KMS could not issue a data key", true)
+            }
             other => failure("seal_failed", other.to_string(), false),
         })?;
         self.flink
             .submit(&job.id, &run.id, &sealed.to_envelope_json(&context))
             .await
             .map_err(|e| match e {
-                FlinkError::Unreachable(_) => failure("flink_unreachable", "the Flink cluster could not be reached", true),
+                FlinkError::Unreachable(_) => failure(
+                    "flink_unreachable",
+                    "the Flink cluster could not be reached",
+                    true,
+                ),
                 FlinkError::Rejected(reason) => failure("flink_rejected", reason, false),
-                FlinkError::UnknownJob => failure("flink_rejected", "the cluster lost the submission", true),
+                FlinkError::UnknownJob => {
+                    failure("flink_rejected", "the cluster lost the submission", true)
+                }
             })
     }
 
     async fn load_source(&self, tenant: &TenantId, id: &SourceId) -> Result<Source, RunError> {
         match self.sources.get(tenant, id).await {
             Ok(Some(source)) => Ok(source),
-            Ok(None) => Err(failure("source_not_found", format!("source {id} no longer exists"), false)),
-            Err(_) => Err(failure("store_unavailable", "the source could not be read", true)),
+            Ok(None) => Err(failure(
+                "source_not_found",
+                format!("source {id} no longer exists"),
+                false,
+            )),
+            Err(_) => Err(failure(
+                "store_unavailable",
+                "the source could not be read",
+                true,
+            )),
         }
     }
 
@@ -261,16 +286,30 @@ impl TriggerService {
             return Ok(Secrets::new());
         };
         let context = EncryptionContext::for_source(&source.tenant, &source.id);
-        let plaintext = self.sealer.open(&context, sealed).await.map_err(|e| match e {
-            SealError::KeyProvider(_) => failure("kms_unavailable", "KMS could not decrypt a data key", true),
-            _ => failure(
+        let plaintext = self
+            .sealer
+            .open(&context, sealed)
+            .await
+            .map_err(|e| match e {
+                SealError::KeyProvider(_) => {
+                    failure("kms_unavailable", "KMS could not decrypt a data key", true)
+                }
+                _ => failure(
+                    "secrets_unreadable",
+                    format!(
+                        "the secrets of source {} do not open; set them again",
+                        source.id
+                    ),
+                    false,
+                ),
+            })?;
+        Secrets::from_plaintext_json(&plaintext).map_err(|_| {
+            failure(
                 "secrets_unreadable",
-                format!("the secrets of source {} do not open; set them again", source.id),
+                "the stored secrets are malformed",
                 false,
-            ),
-        })?;
-        Secrets::from_plaintext_json(&plaintext)
-            .map_err(|_| failure("secrets_unreadable", "the stored secrets are malformed", false))
+            )
+        })
     }
 }
 
@@ -320,7 +359,10 @@ mod tests {
             };
             Ok(format!(
                 "password={} window={window:?}",
-                source.get("password").map(|p| p.expose_secret().to_owned()).unwrap_or_default()
+                source
+                    .get("password")
+                    .map(|p| p.expose_secret().to_owned())
+                    .unwrap_or_default()
             ))
         }
     }
@@ -349,7 +391,10 @@ mod tests {
                 SourceDraft {
                     name: "db".into(),
                     kind: "postgres".into(),
-                    config: json!({"host": "h", "database": "d", "username": "u"}).as_object().unwrap().clone(),
+                    config: json!({"host": "h", "database": "d", "username": "u"})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
                     secrets: Some(secrets),
                 },
             )
@@ -462,7 +507,11 @@ mod tests {
                     }
                 }
             }
-            if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+            if pending {
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
         })
         .await;
         out.extend(done.into_iter().map(Option::unwrap));
@@ -494,9 +543,14 @@ mod tests {
             panic!("expected a final failure");
         };
         assert_eq!(run.error.as_ref().unwrap().code, "flink_rejected");
-        assert!(matches!(f.trigger.fire(f.fire()).await.unwrap(), TriggerOutcome::AlreadyHandled(_)));
+        assert!(matches!(
+            f.trigger.fire(f.fire()).await.unwrap(),
+            TriggerOutcome::AlreadyHandled(_)
+        ));
 
-        JobRepository::delete(f.store.as_ref(), &f.tenant, &f.job.id, None).await.unwrap();
+        JobRepository::delete(f.store.as_ref(), &f.tenant, &f.job.id, None)
+            .await
+            .unwrap();
         let mut later = f.fire();
         later.scheduled_time += chrono::Duration::days(1);
         let TriggerOutcome::Failed(run) = f.trigger.fire(later).await.unwrap() else {
@@ -519,10 +573,17 @@ mod tests {
         );
         let report = reconciler.reconcile().await.unwrap();
         assert_eq!((report.followed, report.succeeded), (1, 0));
-        f.flink.set_status(run.flink_job_id.as_ref().unwrap(), FlinkJobState::Finished, Some(42));
+        f.flink.set_status(
+            run.flink_job_id.as_ref().unwrap(),
+            FlinkJobState::Finished,
+            Some(42),
+        );
         let report = reconciler.reconcile().await.unwrap();
         assert_eq!(report.succeeded, 1);
-        let done = RunRepository::get(f.store.as_ref(), &f.tenant, &run.id).await.unwrap().unwrap();
+        let done = RunRepository::get(f.store.as_ref(), &f.tenant, &run.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(done.state, RunState::Succeeded);
         assert_eq!(done.rows_written, Some(42));
         assert!(done.finished_at.is_some());

@@ -488,7 +488,12 @@ impl Endpoint {
                 }
                 ("postgresql", POSTGRES_DRIVER)
             }
-            (_, Flavor::Mariadb) => {
+            // MariaDB Connector/J 3.5 sends batched `ON DUPLICATE KEY
+            // UPDATE` statements as invalid SQL (seen end to end on MariaDB
+            // 10.11, with and without its bulk options), so upserts into
+            // MariaDB go through MySQL Connector/J, which speaks to MariaDB
+            // and batches them correctly.
+            (_, Flavor::Mariadb) if reading || cx.write_mode == WriteMode::Append => {
                 // Flink's MySQL dialect only takes jdbc:mysql: URLs, which
                 // MariaDB Connector/J accepts with permitMysqlScheme.
                 params.push("permitMysqlScheme".into());
@@ -496,8 +501,6 @@ impl Endpoint {
                     params.push(format!("sslMode={mode}"));
                 }
                 if !reading {
-                    // Bulk protocol on MariaDB servers, multi-row INSERTs
-                    // where the server lacks it.
                     params.push("useBulkStmtsForInserts=true".into());
                     params.push("rewriteBatchedStatements=true".into());
                 }
