@@ -1,86 +1,109 @@
 #!/usr/bin/env bash
-# The main job on the local stack: start it, register a PostgreSQL and a
-# MySQL source through the HTTP API, show what the API returns (masked)
-# beside what DynamoDB stores (sealed), build a sync job between them and
-# show the Flink SQL it renders. The stack keeps running afterwards;
-# `make down` stops it.
+# The main job on the local stack, end to end: start the stack; register a
+# PostgreSQL and a MariaDB source through the HTTP API (masked views beside
+# the sealed DynamoDB items); build a sync job and show its Flink SQL; fire it
+# as EventBridge Scheduler would; follow it with the reconciler until Flink
+# has moved the rows; show the rows in MariaDB beside the source's count.
+# The stack keeps running afterwards; `make down` stops it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$SLUICE_REPO"
 
 "$SLUICE_REPO/infra/local/up.sh"
+source "$SLUICE_REPO/infra/db/env.sh"
+source "$SLUICE_REPO/infra/flink/env.sh"
 
 tenant="demo"
-pretty() { "$SLUICE_VENV/bin/python" -m json.tool; }
-post_source() {
-    curl -sS -X POST "$SLUICE_API_URL/sources" \
-        -H "x-sluice-tenant: $tenant" -H 'content-type: application/json' -d "$1"
+py="$SLUICE_VENV/bin/python"
+pretty() { "$py" -m json.tool; }
+field() { "$py" -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+api() { # api METHOD PATH [BODY]
+    curl -sS -X "$1" "$SLUICE_API_URL$2" -H "x-sluice-tenant: $tenant" \
+        ${3:+-H 'content-type: application/json' -d "$3"}
 }
+invoke() { # invoke FUNCTION EVENT: through the emulator's Lambda Invoke API
+    curl -sS -X POST "$SLUICE_API_URL/2015-03-31/functions/$1/invocations" -d "$2"
+}
+psql_q() { PGPASSWORD="$SLUICE_DB_PASSWORD" psql -h 127.0.0.1 -p "$SLUICE_PG_PORT" -U sluice -d sluice -qAt -c "$1"; }
+maria_q() { MYSQL_PWD="$SLUICE_DB_PASSWORD" mariadb -h 127.0.0.1 -P "$SLUICE_MARIADB_PORT" -u sluice sluice -BN -e "$1"; }
 
-log "registering a PostgreSQL source (password: demo-pg-secret)"
-pg="$(post_source '{"name": "orders (PostgreSQL)", "kind": "postgres",
-  "config": {"host": "127.0.0.1", "port": 5432, "database": "shop", "username": "sluice"},
-  "secrets": {"password": "demo-pg-secret"}}')"
+log "creating public.orders in PostgreSQL (50,000 rows) and an empty orders table in MariaDB"
+psql_q "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(100), amount NUMERIC(12,2), updated_at TIMESTAMP(3));
+        INSERT INTO orders SELECT g, 'customer ' || (g % 997), (g % 10000) / 100.0,
+               TIMESTAMP '2026-01-01' + g * INTERVAL '1 minute' FROM generate_series(1, 50000) g;"
+maria_q "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(100), amount DECIMAL(12,2), updated_at DATETIME(3))"
+
+log "registering the PostgreSQL source"
+pg="$(api POST /sources "{\"name\": \"orders (PostgreSQL)\", \"kind\": \"postgres\",
+  \"config\": {\"host\": \"127.0.0.1\", \"port\": $SLUICE_PG_PORT, \"database\": \"sluice\", \"username\": \"sluice\", \"ssl_mode\": \"disable\"},
+  \"secrets\": {\"password\": \"$SLUICE_DB_PASSWORD\"}}")"
 echo "$pg" | pretty
-
-log "registering a MySQL/MariaDB source (password: demo-mysql-secret)"
-my="$(post_source '{"name": "warehouse (MariaDB)", "kind": "mysql",
-  "config": {"host": "127.0.0.1", "port": 3306, "database": "warehouse", "username": "sluice", "flavor": "mariadb"},
-  "secrets": {"password": "demo-mysql-secret"}}')"
+log "registering the MariaDB source"
+my="$(api POST /sources "{\"name\": \"warehouse (MariaDB)\", \"kind\": \"mysql\",
+  \"config\": {\"host\": \"127.0.0.1\", \"port\": $SLUICE_MARIADB_PORT, \"database\": \"sluice\", \"username\": \"sluice\", \"flavor\": \"mariadb\", \"ssl_mode\": \"disabled\"},
+  \"secrets\": {\"password\": \"$SLUICE_DB_PASSWORD\"}}")"
 echo "$my" | pretty
+pg_id="$(echo "$pg" | field '["id"]')"
+my_id="$(echo "$my" | field '["id"]')"
 
-log "GET /sources: the API's view; secrets appear only as names"
-curl -sS "$SLUICE_API_URL/sources" -H "x-sluice-tenant: $tenant" | pretty
-
-log "DynamoDB items as stored (binary fields base64): only ciphertext"
-"$SLUICE_VENV/bin/python" - <<'PY'
-import base64, json, os
+log "the PostgreSQL source as DynamoDB stores it: the password only sealed"
+"$py" - "$pg_id" <<'PY'
+import base64, json, os, sys
 import boto3
 
-table = boto3.resource("dynamodb").Table(os.environ["SLUICE_TABLE"])
-items = table.query(
-    KeyConditionExpression=boto3.dynamodb.conditions.Key("pk").eq("TENANT#demo"))["Items"]
-
-def plain(v):
-    if isinstance(v, boto3.dynamodb.types.Binary):
-        return "base64:" + base64.b64encode(bytes(v)).decode()
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [plain(x) for x in v]
-    return str(v) if not isinstance(v, str) else v
-
-for item in items[-2:]:
-    print(json.dumps(plain(item), indent=2, sort_keys=True))
-blob = json.dumps([plain(i) for i in items])
-for secret in ("demo-pg-secret", "demo-mysql-secret"):
-    assert secret not in blob, f"{secret} is stored in plain form"
-print("checked: neither password appears in the stored items")
+item = boto3.client("dynamodb").get_item(
+    TableName=os.environ["SLUICE_TABLE"],
+    Key={"pk": {"S": "TENANT#demo"}, "sk": {"S": "SOURCE#" + sys.argv[1]}})["Item"]
+def show(v):
+    (t, x), = v.items()
+    if t == "B": return "base64:" + base64.b64encode(x).decode()
+    if t == "M": return {k: show(y) for k, y in x.items()}
+    if t == "L": return [show(y) for y in x]
+    return x
+print(json.dumps({k: show(v) for k, v in item.items()}, indent=2, sort_keys=True))
+assert os.environ["SLUICE_DB_PASSWORD"] not in json.dumps({k: show(v) for k, v in item.items()})
 PY
 
-log "building a job: orders from PostgreSQL, upserted into MariaDB"
-pg_id="$(echo "$pg" | "$SLUICE_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-my_id="$(echo "$my" | "$SLUICE_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-job="$(curl -sS -X POST "$SLUICE_API_URL/jobs" -H "x-sluice-tenant: $tenant" \
-    -H 'content-type: application/json' -d @- <<JSON
-{"name": "orders to warehouse",
- "source": {"source_id": "$pg_id", "object": "public.orders",
-            "columns": [{"name": "id", "type": "BIGINT"}, {"name": "customer", "type": "VARCHAR(100)"},
-                        {"name": "amount", "type": "DECIMAL(12,2)"}, {"name": "updated_at", "type": "TIMESTAMP(3)"}],
-            "filter": "amount > 0",
-            "incremental": {"column": "updated_at", "start": "2026-01-01T00:00:00Z", "lag_seconds": 60}},
- "target": {"source_id": "$my_id", "object": "orders", "write_mode": "upsert", "primary_key": ["id"]},
- "mapping": [{"target": "id", "expr": "id"}, {"target": "customer", "expr": "UPPER(customer)", "type": "VARCHAR(100)"},
-             {"target": "amount", "expr": "amount"}, {"target": "updated_at", "expr": "updated_at"}],
- "options": {"mode": "batch", "parallelism": 2}}
-JSON
-)"
+log "building a job: orders upserted from PostgreSQL into MariaDB"
+job="$(api POST /jobs "{\"name\": \"orders to warehouse\",
+  \"source\": {\"source_id\": \"$pg_id\", \"object\": \"public.orders\",
+    \"columns\": [{\"name\": \"id\", \"type\": \"BIGINT\"}, {\"name\": \"customer\", \"type\": \"VARCHAR(100)\"},
+                  {\"name\": \"amount\", \"type\": \"DECIMAL(12,2)\"}, {\"name\": \"updated_at\", \"type\": \"TIMESTAMP(3)\"}],
+    \"filter\": \"amount >= 0\"},
+  \"target\": {\"source_id\": \"$my_id\", \"object\": \"orders\", \"write_mode\": \"upsert\", \"primary_key\": [\"id\"]},
+  \"mapping\": [{\"target\": \"id\", \"expr\": \"id\"}, {\"target\": \"customer\", \"expr\": \"UPPER(customer)\", \"type\": \"VARCHAR(100)\"},
+               {\"target\": \"amount\", \"expr\": \"amount\"}, {\"target\": \"updated_at\", \"expr\": \"updated_at\"}],
+  \"options\": {\"mode\": \"batch\", \"parallelism\": 2}}")"
 echo "$job" | pretty
-job_id="$(echo "$job" | "$SLUICE_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+job_id="$(echo "$job" | field '["id"]')"
 
-log "GET /jobs/$job_id/sql: the Flink SQL of a run now (secrets masked)"
-curl -sS "$SLUICE_API_URL/jobs/$job_id/sql" -H "x-sluice-tenant: $tenant"
+log "GET /jobs/$job_id/sql: the script a run submits, secrets masked"
+api GET "/jobs/$job_id/sql"
 echo
 
-log "done. The stack is still running: API $SLUICE_API_URL (header x-sluice-tenant), moto $AWS_ENDPOINT_URL."
+fire_time="$(date -u +%Y-%m-%dT%H:%M:00Z)"
+log "firing the job as EventBridge Scheduler would (scheduled time $fire_time)"
+event="{\"tenant\": \"$tenant\", \"job_id\": \"$job_id\", \"scheduled_time\": \"$fire_time\",
+        \"schedule_arn\": \"arn:aws:scheduler:us-east-1:000000000000:schedule/local/demo\", \"attempt\": \"1\"}"
+answer="$(invoke trigger "$event")"
+echo "$answer" | pretty
+run_id="$(echo "$answer" | field '["run_id"]')"
+log "delivering the same fire again: the trigger recognises it"
+invoke trigger "$event" | pretty
+
+log "running the reconciler until the run ends"
+for _ in $(seq 1 90); do
+    invoke reconciler '{}' >/dev/null
+    state="$(api GET "/runs/$run_id" | field '["state"]')"
+    [[ "$state" == pending || "$state" == submitting || "$state" == running ]] || break
+    sleep 2
+done
+api GET "/runs/$run_id" | pretty
+
+log "rows: PostgreSQL public.orders beside MariaDB orders"
+printf '  PostgreSQL: %s rows, amount sum %s\n' "$(psql_q 'SELECT count(*) FROM orders')" "$(psql_q 'SELECT sum(amount) FROM orders')"
+printf '  MariaDB:    %s rows, amount sum %s\n' "$(maria_q 'SELECT count(*) FROM orders')" "$(maria_q 'SELECT sum(amount) FROM orders')"
+printf '  sample:     %s\n' "$(maria_q 'SELECT id, customer, amount, updated_at FROM orders ORDER BY id LIMIT 1')"
+
+log "done. The stack is still running: API $SLUICE_API_URL (header x-sluice-tenant), Flink UI $FLINK_REST_URL."
 log "stop it with: make down"

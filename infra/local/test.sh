@@ -32,7 +32,7 @@ trap '"$SLUICE_REPO/infra/local/down.sh"' EXIT
 log "cargo test (unit, moto adapters, HTTP end to end)"
 results="$SLUICE_STATE/cargo-test.log"
 set +e
-cargo test --workspace -- --include-ignored 2>&1 | tee "$results"
+cargo test --workspace --no-fail-fast -- --include-ignored 2>&1 | tee "$results"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole run: cargo's own last line is often a

@@ -4,7 +4,7 @@
 //! ```text
 //! SLUICE_RUNNER_ALLOW_PLAINTEXT=true infra/flink/start.sh
 //! (cd infra/flink-sql-runner && mvn -q -B -o package -DskipTests)
-//! cargo test -p sluice-flink -- --ignored
+//! cargo test -p sluice-flink --features plaintext-cluster-tests -- --ignored
 //! ```
 //!
 //! `FLINK_REST_URL` (default `http://127.0.0.1:8081`) and `SLUICE_RUNNER_JAR`
