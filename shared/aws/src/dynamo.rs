@@ -68,6 +68,53 @@ pub(crate) fn usage_key(tenant: &TenantId, id: &SourceId) -> HashMap<String, Att
     item_key(tenant, format!("SOURCEUSE#{id}"))
 }
 
+/// One item by key, read consistently.
+pub(crate) async fn get_item(
+    client: &Client,
+    table: &str,
+    key: HashMap<String, AttributeValue>,
+) -> Result<Option<HashMap<String, AttributeValue>>, RepositoryError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    Ok(out.item)
+}
+
+/// Up to `limit` of a tenant's items whose sort key starts with `prefix`,
+/// after `start`, and whether more follow. One extra item is fetched to
+/// tell, so the last page never carries a token that leads nowhere.
+pub(crate) async fn query_prefix(
+    client: &Client,
+    table: &str,
+    tenant: &TenantId,
+    prefix: &str,
+    start: Option<HashMap<String, AttributeValue>>,
+    limit: usize,
+) -> Result<(Vec<HashMap<String, AttributeValue>>, bool), RepositoryError> {
+    let fetch = i32::try_from(limit + 1).unwrap_or(i32::MAX);
+    let out = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", AttributeValue::S(tenant_pk(tenant)))
+        .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+        .set_exclusive_start_key(start)
+        .limit(fetch)
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    let mut items = out.items.unwrap_or_default();
+    let more = items.len() > limit;
+    items.truncate(limit);
+    Ok((items, more))
+}
+
 /// Which operations of a cancelled transaction failed their condition.
 pub(crate) fn failed_conditions<R>(
     e: &aws_sdk_dynamodb::error::SdkError<
@@ -237,16 +284,10 @@ impl SourceRepository for DynamoSourceRepository {
         tenant: &TenantId,
         id: &SourceId,
     ) -> Result<Option<Source>, RepositoryError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(tenant, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item.map(from_item).transpose()
+        get_item(&self.client, &self.table, key(tenant, id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     #[tracing::instrument(skip_all, fields(limit))]
@@ -256,32 +297,21 @@ impl SourceRepository for DynamoSourceRepository {
         limit: usize,
         after: Option<&SourceId>,
     ) -> Result<SourcePage, RepositoryError> {
-        // One extra item tells whether another page follows, so the last
-        // page never carries a token that leads nowhere.
-        let fetch = i32::try_from(limit + 1).unwrap_or(i32::MAX);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(tenant_pk(tenant)))
-            .expression_attribute_values(":prefix", AttributeValue::S(SOURCE_PREFIX.to_owned()))
-            .set_exclusive_start_key(after.map(|a| key(tenant, a)))
-            .limit(fetch)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let mut items = out
-            .items
-            .unwrap_or_default()
+        let start = after.map(|a| key(tenant, a));
+        let (raw, more) = query_prefix(
+            &self.client,
+            &self.table,
+            tenant,
+            SOURCE_PREFIX,
+            start,
+            limit,
+        )
+        .await?;
+        let items = raw
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = (items.len() > limit).then(|| {
-            items.truncate(limit);
-            items[limit - 1].id.clone()
-        });
+        let next_after = more.then(|| items[items.len() - 1].id.clone());
         Ok(SourcePage { items, next_after })
     }
 

@@ -15,7 +15,9 @@ use sluice_domain::job::{Job, JobId, JobSpec};
 use sluice_domain::ports::{JobPage, JobRepository, RepositoryError};
 use sluice_domain::{SourceId, TenantId};
 
-use crate::dynamo::{failed_conditions, item_key, key, tenant_pk, unavailable, usage_key};
+use crate::dynamo::{
+    failed_conditions, get_item, item_key, key, query_prefix, tenant_pk, unavailable, usage_key,
+};
 
 const JOB_PREFIX: &str = "JOB#";
 
@@ -200,16 +202,10 @@ impl JobRepository for DynamoJobRepository {
 
     #[tracing::instrument(skip_all, fields(job_id = %id))]
     async fn get(&self, tenant: &TenantId, id: &JobId) -> Result<Option<Job>, RepositoryError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(job_key(tenant, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item.map(from_item).transpose()
+        get_item(&self.client, &self.table, job_key(tenant, id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     #[tracing::instrument(skip_all, fields(limit))]
@@ -219,30 +215,14 @@ impl JobRepository for DynamoJobRepository {
         limit: usize,
         after: Option<&JobId>,
     ) -> Result<JobPage, RepositoryError> {
-        let fetch = i32::try_from(limit + 1).unwrap_or(i32::MAX);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(tenant_pk(tenant)))
-            .expression_attribute_values(":prefix", AttributeValue::S(JOB_PREFIX.to_owned()))
-            .set_exclusive_start_key(after.map(|a| job_key(tenant, a)))
-            .limit(fetch)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let mut items = out
-            .items
-            .unwrap_or_default()
+        let start = after.map(|a| job_key(tenant, a));
+        let (raw, more) =
+            query_prefix(&self.client, &self.table, tenant, JOB_PREFIX, start, limit).await?;
+        let items = raw
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = (items.len() > limit).then(|| {
-            items.truncate(limit);
-            items[limit - 1].id.clone()
-        });
+        let next_after = more.then(|| items[items.len() - 1].id.clone());
         Ok(JobPage { items, next_after })
     }
 
