@@ -105,18 +105,25 @@ for var in AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KMS AWS_ENDPOINT_URL_S3 AWS_ACCESS_
     fi
 done
 
-# start_process NAME SCRIPT: runs SCRIPT start-foreground in its own session (process group),
-# records its pid; stop.sh kills the group.
+# start_process NAME SCRIPT [supervised]: runs SCRIPT start-foreground in its own session
+# (process group), records its pid; stop.sh kills the group. A supervised process is started
+# again when it exits: a TaskManager dies with some failing jobs (a JDBC sink whose failure
+# handler throws is FATAL for the whole TaskManager), and one bad job must not take the local
+# cluster down for every run after it.
 start_process() {
-    local name="$1" script="$2"
+    local name="$1" script="$2" supervised="${3:-}"
     if running "$name"; then
         log "flink $name already running (pid $(cat "$SLUICE_STATE/flink-$name.pid"))"
         return
     fi
     log "starting flink $name"
+    local command=("$FLINK_HOME/bin/$script" start-foreground)
+    if [[ "$supervised" == supervised ]]; then
+        command=(bash -c 'while :; do "$@"; echo "[sluice] $1 exited ($?); restarting" >&2; sleep 2; done' \
+            supervise "${command[@]}")
+    fi
     env "${flink_env[@]}" FLINK_LOG_DIR="$SLUICE_STATE/flink/log" \
-        setsid "$FLINK_HOME/bin/$script" start-foreground \
-        </dev/null >"$SLUICE_STATE/flink/$name.out" 2>&1 &
+        setsid "${command[@]}" </dev/null >"$SLUICE_STATE/flink/$name.out" 2>&1 &
     echo $! >"$SLUICE_STATE/flink-$name.pid"
 }
 
@@ -130,7 +137,7 @@ if ! running jobmanager && port_taken "$FLINK_REST_PORT"; then
 fi
 
 start_process jobmanager jobmanager.sh
-start_process taskmanager taskmanager.sh
+start_process taskmanager taskmanager.sh supervised
 if ! wait_for "Flink (JobManager with a TaskManager on $FLINK_REST_URL)" 120 taskmanager_registered; then
     tail -n 30 "$SLUICE_STATE/flink/jobmanager.out" "$SLUICE_STATE/flink/taskmanager.out" >&2 || true
     exit 1
