@@ -1,0 +1,221 @@
+//! The jobs and runs routes over in-memory ports and the real compiler.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequestContext,
+};
+use lambda_http::request::RequestContext;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sluice_domain::fakes::{FakeFlink, FakeSealer, FixedClock, MemoryStore, RecordingInvoker};
+use sluice_domain::jobs_service::JobsService;
+use sluice_domain::runs_service::RunsService;
+use sluice_domain::sources_service::{SourceDraft, SourcesService};
+use sluice_domain::{Secrets, TenantId};
+use sluice_flinksql::FlinkSqlCompiler;
+use sluice_http::TenantMode;
+use tower::ServiceExt;
+
+const CLAIM: &str = "tenant";
+
+struct Fixture {
+    app: Router,
+    invoker: Arc<RecordingInvoker>,
+    source_id: String,
+}
+
+async fn fixture() -> Fixture {
+    let store = Arc::new(MemoryStore::default());
+    let clock = Arc::new(FixedClock::default());
+    let sources = SourcesService::new(
+        store.clone(),
+        Arc::new(FakeSealer::default()),
+        clock.clone(),
+    );
+    let mut secrets = Secrets::new();
+    secrets.insert("password", SecretString::from("canary-route-pw"));
+    let source = sources
+        .register(
+            &TenantId::parse("acme").unwrap(),
+            SourceDraft {
+                name: "db".into(),
+                kind: "postgres".into(),
+                config: json!({"host": "127.0.0.1", "database": "shop", "username": "etl"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                secrets: Some(secrets),
+            },
+        )
+        .await
+        .unwrap();
+    let invoker = Arc::new(RecordingInvoker::default());
+    let jobs = JobsService::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(FlinkSqlCompiler),
+        clock.clone(),
+    );
+    let runs = RunsService::new(
+        store.clone(),
+        store,
+        Arc::new(FakeFlink::default()),
+        invoker.clone(),
+        clock,
+    );
+    Fixture {
+        app: jobs::router(jobs, runs, TenantMode::JwtClaim(CLAIM.into())),
+        invoker,
+        source_id: source.id.to_string(),
+    }
+}
+
+fn request(method: Method, uri: &str, tenant: &str, body: Option<Value>) -> Request<Body> {
+    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+    jwt.claims.insert(CLAIM.into(), tenant.into());
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer.jwt = Some(jwt);
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.authorizer = Some(authorizer);
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .extension(RequestContext::ApiGatewayV2(context));
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    builder
+        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+        .unwrap()
+}
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+fn job(source: &str) -> Value {
+    json!({
+        "name": "copy orders",
+        "source": {"source_id": source, "object": "public.orders",
+                   "columns": [{"name": "id", "type": "BIGINT"}, {"name": "note", "type": "STRING"}]},
+        "target": {"source_id": source, "object": "public.orders_copy", "write_mode": "upsert", "primary_key": ["id"]},
+        "options": {"mode": "batch"}
+    })
+}
+
+#[tokio::test]
+async fn a_job_is_created_previewed_and_run() {
+    let f = fixture().await;
+    let (status, body) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, sql) = call(
+        &f.app,
+        request(Method::GET, &format!("/jobs/{id}/sql"), "acme", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        sql.contains("'password' = '******'") && !sql.contains("canary-route-pw"),
+        "{sql}"
+    );
+
+    let (status, body) = call(
+        &f.app,
+        request(Method::POST, &format!("/jobs/{id}/runs"), "acme", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let run: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(run["state"], "pending");
+    let events = f.invoker.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["run_id"], run["id"]);
+    assert_eq!(events[0]["kind"], "manual");
+
+    let run_path = format!("/runs/{}", run["id"].as_str().unwrap());
+    let (status, _) = call(&f.app, request(Method::GET, &run_path, "globex", None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = call(
+        &f.app,
+        request(Method::POST, &format!("{run_path}/cancel"), "acme", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["state"],
+        "canceled"
+    );
+    let (status, _) = call(
+        &f.app,
+        request(Method::POST, &format!("{run_path}/cancel"), "acme", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn bad_run_requests_are_problems() {
+    let f = fixture().await;
+    let (_, body) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let runs = format!("/jobs/{id}/runs");
+    for (body, field) in [
+        (
+            json!({"window": {"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}}),
+            "window.to",
+        ),
+        (
+            json!({"window": {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}}),
+            "window",
+        ),
+        (json!({"window": "yesterday"}), "window"),
+        (json!({"when": "now"}), "when"),
+    ] {
+        let (status, problem) =
+            call(&f.app, request(Method::POST, &runs, "acme", Some(body))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&problem).unwrap()["field"],
+            field,
+            "{problem}"
+        );
+    }
+    let (status, _) = call(
+        &f.app,
+        request(
+            Method::POST,
+            "/jobs/job_01J0000000000000000000000A/runs",
+            "acme",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(f.invoker.events().is_empty());
+}
