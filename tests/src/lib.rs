@@ -229,9 +229,7 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 pub mod db {
     use std::process::Command;
 
-    fn env(name: &str) -> String {
-        super::env(name)
-    }
+    use super::env;
 
     pub fn password() -> String {
         env("SLUICE_DB_PASSWORD")

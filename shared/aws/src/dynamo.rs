@@ -115,6 +115,44 @@ pub(crate) async fn query_prefix(
     Ok((items, more))
 }
 
+/// After a failed condition on a record: the record is gone, or newer.
+/// `current` is a consistent read of its version.
+pub(crate) fn condition_failure(current: Result<Option<u64>, RepositoryError>) -> RepositoryError {
+    match current {
+        Ok(None) => RepositoryError::NotFound,
+        Ok(Some(version)) => RepositoryError::VersionMismatch { current: version },
+        Err(e) => e,
+    }
+}
+
+/// Replaces an item only if the stored one is at `expected` version:
+/// `Ok(false)` when the condition failed (see [`condition_failure`]).
+pub(crate) async fn put_if_version(
+    client: &Client,
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+    expected: u64,
+) -> Result<bool, RepositoryError> {
+    let result = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_exists(pk) AND version = :expected")
+        .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 /// Which operations of a cancelled transaction failed their condition.
 pub(crate) fn failed_conditions<R>(
     e: &aws_sdk_dynamodb::error::SdkError<
@@ -244,13 +282,7 @@ fn to_item(source: &Source) -> Result<HashMap<String, AttributeValue>, Repositor
 impl DynamoSourceRepository {
     /// After a failed condition: tells a missing record from a newer one.
     async fn explain_condition_failure(&self, tenant: &TenantId, id: &SourceId) -> RepositoryError {
-        match self.get(tenant, id).await {
-            Ok(None) => RepositoryError::NotFound,
-            Ok(Some(current)) => RepositoryError::VersionMismatch {
-                current: current.version,
-            },
-            Err(e) => e,
-        }
+        condition_failure(self.get(tenant, id).await.map(|s| s.map(|s| s.version)))
     }
 }
 
@@ -317,29 +349,19 @@ impl SourceRepository for DynamoSourceRepository {
 
     #[tracing::instrument(skip_all, fields(source_id = %source.id, expected_version))]
     async fn update(&self, source: &Source, expected_version: u64) -> Result<(), RepositoryError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(source)?))
-            .condition_expression("attribute_exists(pk) AND version = :expected")
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(self
-                    .explain_condition_failure(&source.tenant, &source.id)
-                    .await)
-            }
-            Err(e) => Err(unavailable(e)),
+        if put_if_version(
+            &self.client,
+            &self.table,
+            to_item(source)?,
+            expected_version,
+        )
+        .await?
+        {
+            Ok(())
+        } else {
+            Err(self
+                .explain_condition_failure(&source.tenant, &source.id)
+                .await)
         }
     }
 

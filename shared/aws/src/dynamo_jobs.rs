@@ -16,7 +16,8 @@ use sluice_domain::ports::{JobPage, JobRepository, RepositoryError};
 use sluice_domain::{SourceId, TenantId};
 
 use crate::dynamo::{
-    failed_conditions, get_item, item_key, key, query_prefix, tenant_pk, unavailable, usage_key,
+    condition_failure, failed_conditions, get_item, item_key, key, query_prefix, tenant_pk,
+    unavailable, usage_key,
 };
 
 const JOB_PREFIX: &str = "JOB#";
@@ -146,13 +147,7 @@ impl DynamoJobRepository {
 
     /// After a failed condition on the job item: gone, or newer.
     async fn explain(&self, tenant: &TenantId, id: &JobId) -> RepositoryError {
-        match self.get(tenant, id).await {
-            Ok(None) => RepositoryError::NotFound,
-            Ok(Some(current)) => RepositoryError::VersionMismatch {
-                current: current.version,
-            },
-            Err(e) => e,
-        }
+        condition_failure(self.get(tenant, id).await.map(|j| j.map(|j| j.version)))
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Option<Vec<bool>>> {

@@ -42,7 +42,9 @@ use sluice_domain::job::{FlinkTarget, JobId, Window};
 use sluice_domain::ports::{Created, RepositoryError, RunPage, RunRepository};
 use sluice_domain::run::{Run, RunError, RunId, RunState, TriggerKind};
 
-use crate::dynamo::{item_key, tenant_pk, unavailable};
+use crate::dynamo::{
+    condition_failure, get_item, item_key, put_if_version, tenant_pk, unavailable,
+};
 
 const RUN_PREFIX: &str = "RUN#";
 const BY_JOB_INDEX: &str = "by_job";
@@ -197,13 +199,7 @@ fn from_items(
 impl DynamoRunRepository {
     /// After a failed condition on an update: gone, or newer.
     async fn explain(&self, tenant: &TenantId, id: &RunId) -> RepositoryError {
-        match self.get(tenant, id).await {
-            Ok(None) => RepositoryError::NotFound,
-            Ok(Some(current)) => RepositoryError::VersionMismatch {
-                current: current.version,
-            },
-            Err(e) => e,
-        }
+        condition_failure(self.get(tenant, id).await.map(|r| r.map(|r| r.version)))
     }
 }
 
@@ -241,16 +237,10 @@ impl RunRepository for DynamoRunRepository {
 
     #[tracing::instrument(skip_all, fields(run_id = %id))]
     async fn get(&self, tenant: &TenantId, id: &RunId) -> Result<Option<Run>, RepositoryError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(run_key(tenant, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item.map(from_item).transpose()
+        get_item(&self.client, &self.table, run_key(tenant, id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     #[tracing::instrument(skip_all, fields(job_id = %job_id, limit))]
@@ -300,27 +290,10 @@ impl RunRepository for DynamoRunRepository {
 
     #[tracing::instrument(skip_all, fields(run_id = %run.id, expected_version))]
     async fn update(&self, run: &Run, expected_version: u64) -> Result<(), RepositoryError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(run)?))
-            .condition_expression("attribute_exists(pk) AND version = :expected")
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(self.explain(&run.tenant, &run.id).await)
-            }
-            Err(e) => Err(unavailable(e)),
+        if put_if_version(&self.client, &self.table, to_item(run)?, expected_version).await? {
+            Ok(())
+        } else {
+            Err(self.explain(&run.tenant, &run.id).await)
         }
     }
 
