@@ -1,7 +1,8 @@
 """Creates the local stack's AWS resources in moto, as the SAM template does
-in an account: the DynamoDB table (with the runs' indexes) and the KMS key
-with its alias. Idempotent: on a table that exists it only adds missing
-indexes. Prints KEY=VALUE lines for the functions' environment."""
+in an account: the DynamoDB table (with the runs' indexes), the KMS key
+with its alias, and the SQS dead-letter queue of the schedules' fires.
+Idempotent: on a table that exists it only adds missing indexes. Prints
+KEY=VALUE lines for the functions' environment."""
 
 import os
 import time
@@ -90,5 +91,14 @@ if key_id is None:
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
 key_arn = kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
 
+# The dead-letter queue of the schedules' fires (the scheduler bridge sends
+# what it could not deliver there, as EventBridge Scheduler does).
+sqs = boto3.client("sqs")
+dlq_url = sqs.create_queue(QueueName="sluice-scheduler-dlq")["QueueUrl"]
+dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+    "Attributes"
+]["QueueArn"]
+
 print(f"SLUICE_TABLE={table_name}")
 print(f"SLUICE_KMS_KEY_ID={key_arn}")
+print(f"SLUICE_SCHEDULER_DLQ_ARN={dlq_arn}")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the local stack, end to end: start the stack; register a
 # PostgreSQL and a MariaDB source through the HTTP API (masked views beside
-# the sealed DynamoDB items); build a sync job and show its Flink SQL; fire it
-# as EventBridge Scheduler would; follow it with the reconciler until Flink
-# has moved the rows; show the rows in MariaDB beside the source's count.
+# the sealed DynamoDB items); build a sync job and show its Flink SQL; give it
+# a schedule through the API (an EventBridge schedule in moto) and let the
+# local scheduler bridge fire it as EventBridge would; follow the run until
+# Flink has moved the rows; show the rows in MariaDB beside the source's.
 # The stack keeps running afterwards; `make down` stops it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -81,19 +82,36 @@ log "GET /jobs/$job_id/sql: the script a run submits, secrets masked"
 api GET "/jobs/$job_id/sql"
 echo
 
-fire_time="$(date -u +%Y-%m-%dT%H:%M:00Z)"
-log "firing the job as EventBridge Scheduler would (scheduled time $fire_time)"
-event="{\"tenant\": \"$tenant\", \"job_id\": \"$job_id\", \"scheduled_time\": \"$fire_time\",
-        \"schedule_arn\": \"arn:aws:scheduler:us-east-1:000000000000:schedule/local/demo\", \"attempt\": \"1\"}"
-answer="$(invoke trigger "$event")"
-echo "$answer" | pretty
-run_id="$(echo "$answer" | field '["run_id"]')"
-log "delivering the same fire again: the trigger recognises it"
-invoke trigger "$event" | pretty
+log "scheduling it every minute (imported from XXL-JOB's cron '0 * * * * ?'), Shanghai time"
+schedule="$(api PUT "/jobs/$job_id/schedule" '{"xxl_cron": "0 * * * * ?", "timezone": "Asia/Shanghai",
+  "overlap": "skip", "timeout_seconds": 600, "retry": {"max_attempts": 2, "backoff_seconds": 30}}')"
+echo "$schedule" | pretty
+"$py" - "$job_id" <<'PY'
+import json, sys
+import boto3
 
-log "running the reconciler until the run ends"
+# The EventBridge schedule the jobs function made in moto: its target input
+# carries ids and scheduler placeholders only.
+scheduler = boto3.client("scheduler")
+s = scheduler.get_schedule(GroupName="sluice-demo", Name=sys.argv[1])
+print(json.dumps({k: s[k] for k in ("Name", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone", "State")}, indent=2))
+print("Target.Input:", s["Target"]["Input"])
+PY
+
+log "waiting for the local scheduler bridge to fire it (at the next whole minute)"
+run_id=""
 for _ in $(seq 1 90); do
-    invoke reconciler '{}' >/dev/null
+    runs="$(api GET "/jobs/$job_id/runs")"
+    run_id="$(echo "$runs" | "$py" -c 'import json,sys; items=json.load(sys.stdin)["items"]; print(items[-1]["id"] if items else "")')"
+    [[ -n "$run_id" ]] && break
+    sleep 2
+done
+[[ -n "$run_id" ]] || { log "the schedule did not fire"; exit 1; }
+log "fired: run $run_id; pausing the schedule so the demo shows one run"
+api PUT "/jobs/$job_id/schedule" '{"xxl_cron": "0 * * * * ?", "timezone": "Asia/Shanghai", "enabled": false}' >/dev/null
+
+log "following the run (the bridge also runs the reconciler every few seconds)"
+for _ in $(seq 1 120); do
     state="$(api GET "/runs/$run_id" | field '["state"]')"
     [[ "$state" == pending || "$state" == submitting || "$state" == running ]] || break
     sleep 2

@@ -12,7 +12,8 @@ quiet=false
     "$SLUICE_REPO/infra/db/stop.sh" >/dev/null 2>&1 || true
 }
 
-for name in watch moto; do
+# The bridge first: it invokes the functions.
+for name in bridge watch moto; do
     pidfile="$SLUICE_STATE/$name.pid"
     [[ -f "$pidfile" ]] || continue
     pid="$(cat "$pidfile")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local stack on 127.0.0.1: moto (DynamoDB, KMS, ...), the table
 # and key inside it, PostgreSQL and MariaDB, a Flink 2.2 session cluster,
-# and the functions under `cargo lambda watch`.
+# the functions under `cargo lambda watch`, and the scheduler bridge that
+# fires moto's EventBridge Scheduler schedules.
 # Stop it with infra/local/down.sh (by PID).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -47,6 +48,11 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
     echo "SLUICE_FLINK_REST_URL=$FLINK_REST_URL"
     echo "SLUICE_RUNNER_JAR=$runner_jar"
     echo "SLUICE_TRIGGER_FUNCTION=trigger"
+    # EventBridge Scheduler (moto) schedules target the trigger; the
+    # scheduler bridge below fires them.
+    echo "SLUICE_SCHEDULER_TARGET_ARN=arn:aws:lambda:$AWS_REGION:123456789012:function:trigger"
+    echo "SLUICE_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/sluice-scheduler"
+    echo "SLUICE_SCHEDULE_GROUP_PREFIX=sluice-"
     # The jobs function hands manual runs to the trigger through the
     # emulator's Lambda Invoke API; every other AWS call goes to moto.
     echo "AWS_ENDPOINT_URL_LAMBDA=$SLUICE_API_URL"
@@ -57,8 +63,8 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
     done
 } >"$SLUICE_STATE/function.env"
 
-log "building the functions (debug, local-dev)"
-(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p jobs -p trigger -p reconciler --features sources/local-dev,jobs/local-dev)
+log "building the functions and the scheduler bridge (debug, local-dev)"
+(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p jobs -p trigger -p reconciler -p scheduler-bridge --features sources/local-dev,jobs/local-dev)
 
 log "serving the functions on $SLUICE_API_URL"
 start watch "$SLUICE_FUNCTION_LOG" \
@@ -75,6 +81,18 @@ api_answers() {
 }
 wait_for "the HTTP functions" 300 api_answers || {
     tail -n 40 "$SLUICE_FUNCTION_LOG" >&2
+    exit 1
+}
+
+# moto stores schedules but never fires them: the bridge does, invoking the
+# targets through the functions' Invoke API, and runs the reconciler as the
+# template's one-minute rule would (every 5 s here).
+log "starting the scheduler bridge"
+start bridge "$SLUICE_STATE/bridge.log" \
+    env AWS_ENDPOINT_URL_LAMBDA="$SLUICE_API_URL" "$CARGO_TARGET_DIR/debug/scheduler-bridge" \
+    --reconciler reconciler --reconcile-every 5
+wait_for "the scheduler bridge" 30 grep -q '"scheduler bridge started"' "$SLUICE_STATE/bridge.log" || {
+    tail -n 20 "$SLUICE_STATE/bridge.log" >&2
     exit 1
 }
 log "local stack is up: API $SLUICE_API_URL, AWS endpoint $AWS_ENDPOINT_URL"

@@ -324,3 +324,32 @@ pub async fn flink_get(path: &str) -> (StatusCode, String) {
         .expect("Flink answers");
     (resp.status(), resp.text().await.unwrap())
 }
+
+/// Gives a job an enabled schedule whose only fires are in 2199, so the
+/// scheduler events a test delivers by hand are honoured (the trigger
+/// ignores fires of jobs without an enabled schedule) and the local
+/// scheduler bridge never fires it. `policy` adds fields (overlap, retry,
+/// timeout_seconds, on_success).
+pub async fn schedule_for_hand_delivery(api: &Api, tenant: &str, job_id: &str, policy: Value) {
+    let mut body = serde_json::json!({"expression": "cron(0 0 1 1 ? 2199)"});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), policy.as_object()) {
+        body.extend(extra.clone());
+    }
+    let reply = api
+        .send(
+            Method::PUT,
+            &format!("/jobs/{job_id}/schedule"),
+            Some(tenant),
+            &[],
+            Some(&body.to_string()),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{}", reply.text);
+}
+
+/// A schedule fire as EventBridge Scheduler delivers it.
+pub fn scheduler_event(tenant: &str, job_id: &str, at: &str) -> Value {
+    serde_json::json!({"tenant": tenant, "job_id": job_id, "scheduled_time": at,
+           "schedule_arn": "arn:aws:scheduler:us-east-1:123456789012:schedule/local/test",
+           "attempt": "1"})
+}

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use sluice_tests::{Api, Table, db, fresh_tenant, invoke};
+use sluice_tests::{Api, Table, db, fresh_tenant, invoke, schedule_for_hand_delivery};
 
 fn flink_script(name: &str) {
     let script =
@@ -56,6 +56,7 @@ async fn a_fire_while_flink_is_down_fails_the_run_and_changes_nothing_else() {
         .await;
     assert_eq!(job.status, StatusCode::CREATED, "{}", job.text);
     let job_id = job.json()["id"].as_str().unwrap().to_owned();
+    schedule_for_hand_delivery(&api, &tenant, &job_id, json!({})).await;
     let before = table.tenant_items(&tenant).await;
 
     flink_script("stop");

@@ -18,9 +18,10 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::request::RequestContext;
 use serde_json::Value;
 use sluice_crypto::{EnvelopeSealer, InMemoryKeyProvider};
-use sluice_domain::fakes::{FakeFlink, FixedClock, MemoryStore, RecordingInvoker};
+use sluice_domain::fakes::{FakeFlink, FakeScheduler, FixedClock, MemoryStore, RecordingInvoker};
 use sluice_domain::jobs_service::JobsService;
 use sluice_domain::runs_service::RunsService;
+use sluice_domain::schedule::ScheduleService;
 use sluice_domain::sources_service::SourcesService;
 use sluice_flinksql::FlinkSqlCompiler;
 use sluice_http::TenantMode;
@@ -89,16 +90,22 @@ fn routers() -> BTreeMap<&'static str, Router> {
         Arc::new(FlinkSqlCompiler),
         clock.clone(),
     );
+    let schedules = ScheduleService::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(FakeScheduler::default()),
+        clock.clone(),
+    );
     let runs = RunsService::new(
         store.clone(),
         store,
         Arc::new(FakeFlink::default()),
         Arc::new(RecordingInvoker::default()),
-        clock,
+        clock.clone(),
     );
     BTreeMap::from([
         ("sources", sources::router(sources, mode.clone())),
-        ("jobs", jobs::router(jobs, runs, mode)),
+        ("jobs", jobs::router(jobs, runs, schedules, clock, mode)),
     ])
 }
 

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sluice_tests::{
     Api, Table, contains, db, flink_get, fresh_tenant, function_log, invoke, item_bytes,
+    schedule_for_hand_delivery, scheduler_event,
 };
 
 const ROWS: u32 = 100_000;
@@ -52,11 +53,14 @@ fn columns() -> Value {
     ])
 }
 
-/// A schedule fire as EventBridge Scheduler delivers it.
-fn fire(tenant: &str, job_id: &str, at: &str) -> Value {
-    json!({"tenant": tenant, "job_id": job_id, "scheduled_time": at,
-           "schedule_arn": "arn:aws:scheduler:us-east-1:123456789012:schedule/local/test",
-           "attempt": "1"})
+/// A schedule fire as EventBridge Scheduler delivers it, for a job given a
+/// schedule (created on first use) whose policy lets fires overlap.
+async fn fire(api: &Api, tenant: &str, job_id: &str, at: &str) -> Value {
+    let path = format!("/jobs/{job_id}/schedule");
+    if api.get(&path, tenant).await.status == StatusCode::NOT_FOUND {
+        schedule_for_hand_delivery(api, tenant, job_id, json!({"overlap": "allow"})).await;
+    }
+    scheduler_event(tenant, job_id, at)
 }
 
 /// Invokes the reconciler until the run ends; returns the final run.
@@ -136,7 +140,7 @@ async fn postgres_to_mariadb_append_then_upsert_moves_every_row() {
 
     let delivered = invoke(
         "trigger",
-        &fire(&tenant, &append_id, "2026-06-01T00:00:00Z"),
+        &fire(&api, &tenant, &append_id, "2026-06-01T00:00:00Z").await,
     )
     .await;
     assert_eq!(delivered["outcome"], "submitted", "{delivered}");
@@ -155,7 +159,7 @@ async fn postgres_to_mariadb_append_then_upsert_moves_every_row() {
     let upsert_id = upsert.json()["id"].as_str().unwrap().to_owned();
     let delivered = invoke(
         "trigger",
-        &fire(&tenant, &upsert_id, "2026-06-01T01:00:00Z"),
+        &fire(&api, &tenant, &upsert_id, "2026-06-01T01:00:00Z").await,
     )
     .await;
     assert_eq!(delivered["outcome"], "submitted", "{delivered}");
@@ -219,7 +223,7 @@ async fn one_fire_delivered_many_times_is_one_run_and_one_flink_job() {
     let job_id = created.json()["id"].as_str().unwrap().to_owned();
 
     // Twice in a row.
-    let event = fire(&tenant, &job_id, "2026-07-01T00:00:00Z");
+    let event = fire(&api, &tenant, &job_id, "2026-07-01T00:00:00Z").await;
     let first = invoke("trigger", &event).await;
     let second = invoke("trigger", &event).await;
     assert_eq!(first["outcome"], "submitted", "{first}");
@@ -227,7 +231,7 @@ async fn one_fire_delivered_many_times_is_one_run_and_one_flink_job() {
     assert_eq!(first["run_id"], second["run_id"]);
 
     // Eight at once.
-    let event = fire(&tenant, &job_id, "2026-07-01T01:00:00Z");
+    let event = fire(&api, &tenant, &job_id, "2026-07-01T01:00:00Z").await;
     let deliveries: Vec<_> = (0..8)
         .map(|_| {
             tokio::spawn({
@@ -317,7 +321,11 @@ async fn files_to_postgres_and_postgres_to_files() {
     })).await;
     assert_eq!(csv_job.status, StatusCode::CREATED, "{}", csv_job.text);
     let id = csv_job.json()["id"].as_str().unwrap().to_owned();
-    let delivered = invoke("trigger", &fire(&tenant, &id, "2026-08-01T00:00:00Z")).await;
+    let delivered = invoke(
+        "trigger",
+        &fire(&api, &tenant, &id, "2026-08-01T00:00:00Z").await,
+    )
+    .await;
     let run = wait_for_end(&api, &tenant, delivered["run_id"].as_str().unwrap()).await;
     assert_eq!(run["state"], "succeeded", "{run}");
     assert_eq!(
@@ -332,7 +340,11 @@ async fn files_to_postgres_and_postgres_to_files() {
     })).await;
     assert_eq!(json_job.status, StatusCode::CREATED, "{}", json_job.text);
     let id = json_job.json()["id"].as_str().unwrap().to_owned();
-    let delivered = invoke("trigger", &fire(&tenant, &id, "2026-08-01T01:00:00Z")).await;
+    let delivered = invoke(
+        "trigger",
+        &fire(&api, &tenant, &id, "2026-08-01T01:00:00Z").await,
+    )
+    .await;
     let run = wait_for_end(&api, &tenant, delivered["run_id"].as_str().unwrap()).await;
     assert_eq!(run["state"], "succeeded", "{run}");
     let mut lines = Vec::new();

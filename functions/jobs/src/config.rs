@@ -1,5 +1,6 @@
 //! Typed configuration from the environment, checked at cold start.
 
+use sluice_flink::{TargetsConfig, TargetsConfigError};
 use sluice_http::TenantMode;
 use sluice_http::tenant::tenant_mode_from_lookup;
 
@@ -10,8 +11,24 @@ pub struct Config {
     pub tenant_mode: TenantMode,
     /// The trigger function that manual runs are handed to.
     pub trigger_function: String,
-    /// The session cluster's JobManager REST endpoint, to cancel runs.
-    pub flink_rest_url: String,
+    /// The deployment's Flink targets: jobs choose among their names, runs
+    /// are canceled on theirs.
+    pub flink_targets: TargetsConfig,
+    /// Where EventBridge Scheduler delivers fires, and how.
+    pub scheduler: SchedulerSettings,
+}
+
+/// The settings of the schedules this function creates.
+#[derive(Debug, Clone)]
+pub struct SchedulerSettings {
+    /// The trigger function's ARN: every schedule's target.
+    pub target_arn: String,
+    /// The role EventBridge Scheduler assumes to invoke the trigger.
+    pub role_arn: String,
+    /// The SQS queue for deliveries that exhausted their retries.
+    pub dead_letter_arn: Option<String>,
+    /// Schedule groups are `<prefix><tenant>`.
+    pub group_prefix: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +37,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error(transparent)]
     Tenant(#[from] sluice_http::tenant::TenantConfigError),
+    #[error(transparent)]
+    FlinkTargets(#[from] TargetsConfigError),
 }
 
 impl Config {
@@ -37,7 +56,15 @@ impl Config {
             table: required("SLUICE_TABLE")?,
             tenant_mode: tenant_mode_from_lookup(&get)?,
             trigger_function: required("SLUICE_TRIGGER_FUNCTION")?,
-            flink_rest_url: required("SLUICE_FLINK_REST_URL")?,
+            flink_targets: TargetsConfig::from_lookup(&get)?,
+            scheduler: SchedulerSettings {
+                target_arn: required("SLUICE_SCHEDULER_TARGET_ARN")?,
+                role_arn: required("SLUICE_SCHEDULER_ROLE_ARN")?,
+                dead_letter_arn: get("SLUICE_SCHEDULER_DLQ_ARN").filter(|v| !v.trim().is_empty()),
+                group_prefix: get("SLUICE_SCHEDULE_GROUP_PREFIX")
+                    .filter(|v| !v.trim().is_empty())
+                    .unwrap_or_else(|| "sluice-".to_owned()),
+            },
         })
     }
 }

@@ -4,12 +4,13 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use jobs::config::Config;
 use sluice_aws::{
-    DynamoJobRepository, DynamoRunRepository, DynamoSourceRepository, LambdaTriggerInvoker,
+    DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
+    EventBridgeScheduler, LambdaTriggerInvoker, SchedulerTarget,
 };
 use sluice_domain::jobs_service::JobsService;
 use sluice_domain::ports::SystemClock;
 use sluice_domain::runs_service::RunsService;
-use sluice_flink::{FlinkSessionClient, FlinkSessionConfig};
+use sluice_domain::schedule::ScheduleService;
 use sluice_flinksql::FlinkSqlCompiler;
 
 #[tokio::main]
@@ -24,6 +25,25 @@ async fn main() -> Result<(), lambda_http::Error> {
         config.table.clone(),
     ));
     let clock = Arc::new(SystemClock);
+    let schedule_records = Arc::new(DynamoScheduleRepository::new(
+        dynamodb.clone(),
+        config.table.clone(),
+    ));
+    let scheduler = Arc::new(EventBridgeScheduler::new(
+        aws_sdk_scheduler::Client::new(&aws),
+        SchedulerTarget {
+            target_arn: config.scheduler.target_arn,
+            role_arn: config.scheduler.role_arn,
+            dead_letter_arn: config.scheduler.dead_letter_arn,
+            group_prefix: config.scheduler.group_prefix,
+        },
+    )?);
+    let schedules = ScheduleService::new(
+        jobs.clone(),
+        schedule_records.clone(),
+        scheduler.clone(),
+        clock.clone(),
+    );
     let service = JobsService::new(
         jobs.clone(),
         Arc::new(DynamoSourceRepository::new(
@@ -32,24 +52,29 @@ async fn main() -> Result<(), lambda_http::Error> {
         )),
         Arc::new(FlinkSqlCompiler),
         clock.clone(),
-    );
-    // This function only cancels on Flink; it never submits, so it has no
-    // runner jar.
-    let flink = FlinkSessionClient::new(FlinkSessionConfig {
-        rest_url: config.flink_rest_url,
-        runner_jar: Default::default(),
-        request_timeout: Duration::from_secs(15),
-    })?;
+    )
+    .with_schedules(scheduler, schedule_records)
+    .with_flink_targets(config.flink_targets.names());
+    // This function only cancels on Flink; it never submits.
+    let flink =
+        sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(15), false)?;
     let runs = RunsService::new(
         jobs,
         Arc::new(DynamoRunRepository::new(dynamodb, config.table)),
-        Arc::new(flink),
+        flink,
         Arc::new(LambdaTriggerInvoker::new(
             aws_sdk_lambda::Client::new(&aws),
             config.trigger_function,
         )),
-        clock,
+        clock.clone(),
     );
 
-    lambda_http::run(jobs::router(service, runs, config.tenant_mode)).await
+    lambda_http::run(jobs::router(
+        service,
+        runs,
+        schedules,
+        clock,
+        config.tenant_mode,
+    ))
+    .await
 }

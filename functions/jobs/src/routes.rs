@@ -2,6 +2,7 @@
 //! answer; errors become problem+json through `sluice_http`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -12,14 +13,18 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use sluice_domain::job::{JobId, JobSpec};
 use sluice_domain::jobs_service::JobsService;
+use sluice_domain::ports::Clock;
 use sluice_domain::run::RunId;
 use sluice_domain::runs_service::RunsService;
+use sluice_domain::schedule::{GetScheduleError, ScheduleService, ScheduleSpec};
 use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
 use sluice_http::{IfMatch, JsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode};
 
-use crate::views::{JobList, JobView, RunList, RunView, StartRunRequest};
+use crate::views::{
+    JobList, JobView, RunList, RunView, ScheduleView, ScheduledJobView, StartRunRequest,
+};
 
 const PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("jobs");
 
@@ -29,10 +34,18 @@ const RUN_PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("runs");
 struct AppState {
     service: JobsService,
     runs: RunsService,
+    schedules: ScheduleService,
+    clock: Arc<dyn Clock>,
 }
 
-/// The jobs and runs API over the given services.
-pub fn router(service: JobsService, runs: RunsService, tenant_mode: TenantMode) -> Router {
+/// The jobs, schedules and runs API over the given services.
+pub fn router(
+    service: JobsService,
+    runs: RunsService,
+    schedules: ScheduleService,
+    clock: Arc<dyn Clock>,
+    tenant_mode: TenantMode,
+) -> Router {
     Router::new()
         .route("/jobs", post(create).get(list).fallback(method_not_allowed))
         .route(
@@ -44,6 +57,13 @@ pub fn router(service: JobsService, runs: RunsService, tenant_mode: TenantMode) 
         )
         .route("/jobs/{id}/sql", get(sql).fallback(method_not_allowed))
         .route(
+            "/jobs/{id}/schedule",
+            get(read_schedule)
+                .put(put_schedule)
+                .delete(remove_schedule)
+                .fallback(method_not_allowed),
+        )
+        .route(
             "/jobs/{id}/runs",
             post(start_run).get(list_runs).fallback(method_not_allowed),
         )
@@ -54,7 +74,12 @@ pub fn router(service: JobsService, runs: RunsService, tenant_mode: TenantMode) 
         )
         .fallback(route_not_found)
         .layer(Extension(tenant_mode))
-        .with_state(AppState { service, runs })
+        .with_state(AppState {
+            service,
+            runs,
+            schedules,
+            clock,
+        })
 }
 
 async fn create(
@@ -100,11 +125,18 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let job = app.service.get(&tenant, &id).await?;
-    Ok(versioned_json(
-        StatusCode::OK,
-        &JobView::from(&job),
-        job.version,
-    ))
+    let schedule = app
+        .schedules
+        .find(&tenant, &job.id)
+        .await
+        .map_err(|e| Problem::from(GetScheduleError::Repository(e)))?;
+    let view = ScheduledJobView {
+        job: JobView::from(&job),
+        schedule: schedule
+            .as_ref()
+            .map(|s| ScheduleView::new(s, app.clock.now())),
+    };
+    Ok(versioned_json(StatusCode::OK, &view, job.version))
 }
 
 async fn replace(
@@ -134,6 +166,51 @@ async fn remove(
         .delete(&tenant, &id, if_match.expected_version())
         .await?;
     tracing::info!(%tenant, job_id = %id, "job deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Creates (201) or replaces (200) the job's schedule.
+async fn put_schedule(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    JsonBody(spec): JsonBody<ScheduleSpec>,
+) -> Result<Response, Problem> {
+    let (schedule, created) = app
+        .schedules
+        .put(&tenant, &id, spec, if_match.expected_version())
+        .await?;
+    tracing::info!(%tenant, job_id = %id, version = schedule.version, expression = %schedule.expression, enabled = schedule.enabled, "schedule saved");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let view = ScheduleView::new(&schedule, app.clock.now());
+    Ok(versioned_json(status, &view, schedule.version))
+}
+
+async fn read_schedule(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let schedule = app.schedules.get(&tenant, &id).await?;
+    let view = ScheduleView::new(&schedule, app.clock.now());
+    Ok(versioned_json(StatusCode::OK, &view, schedule.version))
+}
+
+async fn remove_schedule(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> Result<StatusCode, Problem> {
+    app.schedules
+        .delete(&tenant, &id, if_match.expected_version())
+        .await?;
+    tracing::info!(%tenant, job_id = %id, "schedule deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sluice_domain::job::{Job, JobSpec};
+use sluice_domain::schedule::{DeliveryRetry, Overlap, RetryPolicy, Schedule};
 
 #[derive(Serialize)]
 pub struct JobView<'a> {
@@ -28,6 +29,78 @@ impl<'a> From<&'a Job> for JobView<'a> {
             updated_at: timestamp(job.updated_at),
         }
     }
+}
+
+/// The view of a job's schedule: the schedule as stored, its EventBridge
+/// state, and the next fire times.
+#[derive(Serialize)]
+pub struct ScheduleView<'a> {
+    pub job_id: &'a str,
+    pub expression: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xxl_cron: Option<&'a str>,
+    pub timezone: &'a str,
+    pub enabled: bool,
+    /// EventBridge's schedule state.
+    pub state: &'static str,
+    pub start_at: Option<String>,
+    pub end_at: Option<String>,
+    pub flexible_window_minutes: Option<u32>,
+    pub delivery_retry: Option<DeliveryRetry>,
+    pub overlap: Overlap,
+    pub timeout_seconds: Option<u32>,
+    pub retry: Option<RetryPolicy>,
+    pub on_success: Vec<&'a str>,
+    pub next_fires: Vec<String>,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> ScheduleView<'a> {
+    pub fn new(schedule: &'a Schedule, now: DateTime<Utc>) -> Self {
+        Self {
+            job_id: schedule.job_id.as_str(),
+            expression: &schedule.expression,
+            xxl_cron: schedule.xxl_cron.as_deref(),
+            timezone: &schedule.timezone,
+            enabled: schedule.enabled,
+            state: if schedule.enabled {
+                "ENABLED"
+            } else {
+                "DISABLED"
+            },
+            start_at: schedule.start_at.map(timestamp),
+            end_at: schedule.end_at.map(timestamp),
+            flexible_window_minutes: schedule.flexible_window_minutes,
+            delivery_retry: schedule.delivery_retry,
+            overlap: schedule.policy.overlap,
+            timeout_seconds: schedule.policy.timeout_seconds,
+            retry: schedule.policy.retry,
+            on_success: schedule
+                .policy
+                .on_success
+                .iter()
+                .map(|j| j.as_str())
+                .collect(),
+            next_fires: schedule
+                .next_fires(now)
+                .into_iter()
+                .map(timestamp)
+                .collect(),
+            version: schedule.version,
+            created_at: timestamp(schedule.created_at),
+            updated_at: timestamp(schedule.updated_at),
+        }
+    }
+}
+
+/// A job with its schedule (`GET /jobs/{id}`).
+#[derive(Serialize)]
+pub struct ScheduledJobView<'a> {
+    #[serde(flatten)]
+    pub job: JobView<'a>,
+    pub schedule: Option<ScheduleView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +139,12 @@ pub struct RunView<'a> {
     pub created_at: String,
     pub updated_at: String,
     pub finished_at: Option<String>,
+    /// When a running run is canceled as `timed_out` (its timeout policy).
+    pub deadline: Option<String>,
+    /// When a failed run's next attempt starts (its retry policy).
+    pub next_attempt_at: Option<String>,
+    /// The run whose success started this one (`trigger: parent`).
+    pub parent_run_id: Option<&'a str>,
     pub version: u64,
 }
 
@@ -87,6 +166,9 @@ impl<'a> From<&'a Run> for RunView<'a> {
             created_at: timestamp(run.created_at),
             updated_at: timestamp(run.updated_at),
             finished_at: run.finished_at.map(timestamp),
+            deadline: run.deadline.map(timestamp),
+            next_attempt_at: run.next_attempt_at.map(timestamp),
+            parent_run_id: run.parent_run_id.as_ref().map(|id| id.as_str()),
             version: run.version,
         }
     }

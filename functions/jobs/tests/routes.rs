@@ -12,9 +12,12 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::request::RequestContext;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use sluice_domain::fakes::{FakeFlink, FakeSealer, FixedClock, MemoryStore, RecordingInvoker};
+use sluice_domain::fakes::{
+    FakeFlink, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
+};
 use sluice_domain::jobs_service::JobsService;
 use sluice_domain::runs_service::RunsService;
+use sluice_domain::schedule::ScheduleService;
 use sluice_domain::sources_service::{SourceDraft, SourcesService};
 use sluice_domain::{Secrets, TenantId};
 use sluice_flinksql::FlinkSqlCompiler;
@@ -61,15 +64,27 @@ async fn fixture() -> Fixture {
         Arc::new(FlinkSqlCompiler),
         clock.clone(),
     );
+    let schedules = ScheduleService::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(FakeScheduler::default()),
+        clock.clone(),
+    );
     let runs = RunsService::new(
         store.clone(),
         store,
         Arc::new(FakeFlink::default()),
         invoker.clone(),
-        clock,
+        clock.clone(),
     );
     Fixture {
-        app: jobs::router(jobs, runs, TenantMode::JwtClaim(CLAIM.into())),
+        app: jobs::router(
+            jobs,
+            runs,
+            schedules,
+            clock,
+            TenantMode::JwtClaim(CLAIM.into()),
+        ),
         invoker,
         source_id: source.id.to_string(),
     }

@@ -4,16 +4,18 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-use sluice_aws::DynamoRunRepository;
+use sluice_aws::{DynamoJobRepository, DynamoRunRepository, LambdaTriggerInvoker};
 use sluice_domain::ports::SystemClock;
-use sluice_domain::runs_service::Reconciler;
-use sluice_flink::{FlinkSessionClient, FlinkSessionConfig};
+use sluice_domain::runs_service::{Reconciler, ReconcilerPorts};
+use sluice_flink::TargetsConfig;
 
 /// Typed configuration, checked at cold start.
 struct Config {
     table: String,
-    flink_rest_url: String,
-    runner_jar: String,
+    /// The deployment's Flink targets (see `sluice_flink::targets`).
+    flink_targets: TargetsConfig,
+    /// The trigger function: next attempts and child runs go to it.
+    trigger_function: String,
     /// Minutes after which a run that never reached Flink is marked lost.
     stale_after_minutes: i64,
 }
@@ -23,7 +25,7 @@ struct Config {
 struct BadSetting(&'static str);
 
 impl Config {
-    fn from_env() -> Result<Self, BadSetting> {
+    fn from_env() -> Result<Self, lambda_runtime::Error> {
         let required = |name: &'static str| {
             std::env::var(name)
                 .ok()
@@ -32,8 +34,8 @@ impl Config {
         };
         Ok(Self {
             table: required("SLUICE_TABLE")?,
-            flink_rest_url: required("SLUICE_FLINK_REST_URL")?,
-            runner_jar: required("SLUICE_RUNNER_JAR")?,
+            flink_targets: TargetsConfig::from_env()?,
+            trigger_function: required("SLUICE_TRIGGER_FUNCTION")?,
             stale_after_minutes: match std::env::var("SLUICE_STALE_AFTER_MINUTES") {
                 Ok(v) => v
                     .parse()
@@ -50,18 +52,24 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env()?;
 
     let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let flink = FlinkSessionClient::new(FlinkSessionConfig {
-        rest_url: config.flink_rest_url,
-        runner_jar: config.runner_jar.into(),
-        request_timeout: Duration::from_secs(30),
-    })?;
+    // The reconciler follows and stops runs; it never submits.
+    let flink =
+        sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(30), false)?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let reconciler = Reconciler::new(
-        Arc::new(DynamoRunRepository::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table,
-        )),
-        Arc::new(flink),
-        Arc::new(SystemClock),
+        ReconcilerPorts {
+            runs: Arc::new(DynamoRunRepository::new(
+                dynamodb.clone(),
+                config.table.clone(),
+            )),
+            jobs: Arc::new(DynamoJobRepository::new(dynamodb, config.table)),
+            flink,
+            trigger: Arc::new(LambdaTriggerInvoker::new(
+                aws_sdk_lambda::Client::new(&aws),
+                config.trigger_function,
+            )),
+            clock: Arc::new(SystemClock),
+        },
         chrono::Duration::minutes(config.stale_after_minutes),
     );
 

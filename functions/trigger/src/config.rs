@@ -1,21 +1,24 @@
 //! Typed configuration from the environment, checked at cold start.
 
-use std::path::PathBuf;
+use sluice_flink::{TargetsConfig, TargetsConfigError};
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table: String,
     /// The KMS key that wraps data keys of sealed scripts.
     pub kms_key_id: String,
-    /// The session cluster's JobManager REST endpoint.
-    pub flink_rest_url: String,
-    /// The runner jar uploaded to the cluster (once per content hash).
-    pub runner_jar: PathBuf,
+    /// The deployment's Flink targets (`SLUICE_FLINK_TARGETS`, else the
+    /// session cluster of `SLUICE_FLINK_REST_URL` with `SLUICE_RUNNER_JAR`).
+    pub flink_targets: TargetsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{0} is not set")]
-pub struct MissingSetting(pub &'static str);
+pub enum MissingSetting {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error(transparent)]
+    FlinkTargets(#[from] TargetsConfigError),
+}
 
 impl Config {
     pub fn from_env() -> Result<Self, MissingSetting> {
@@ -26,13 +29,12 @@ impl Config {
         let required = |name: &'static str| {
             get(name)
                 .filter(|v| !v.trim().is_empty())
-                .ok_or(MissingSetting(name))
+                .ok_or(MissingSetting::Missing(name))
         };
         Ok(Self {
             table: required("SLUICE_TABLE")?,
             kms_key_id: required("SLUICE_KMS_KEY_ID")?,
-            flink_rest_url: required("SLUICE_FLINK_REST_URL")?,
-            runner_jar: required("SLUICE_RUNNER_JAR")?.into(),
+            flink_targets: TargetsConfig::from_lookup(&get)?,
         })
     }
 }

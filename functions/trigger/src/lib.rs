@@ -43,11 +43,17 @@ pub async fn handle(
         DeliveryError::NonRetryable(format!("invalid event: {reason}"))
     })?;
     match service.fire(fire).await {
+        Ok(TriggerOutcome::Ignored(reason)) => {
+            tracing::info!(outcome = "ignored", %reason, "delivery handled");
+            Ok(json!({"outcome": "ignored", "reason": reason}))
+        }
         Ok(outcome) => {
             let (name, run) = match &outcome {
                 TriggerOutcome::Submitted(run) => ("submitted", run),
                 TriggerOutcome::AlreadyHandled(run) => ("already_handled", run),
                 TriggerOutcome::Failed(run) => ("failed", run),
+                TriggerOutcome::Skipped(run) => ("skipped", run),
+                TriggerOutcome::Ignored(_) => unreachable!("answered above"),
             };
             tracing::info!(outcome = name, run_id = %run.id, state = run.state.as_str(), "delivery handled");
             Ok(json!({

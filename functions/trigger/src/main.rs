@@ -5,12 +5,12 @@ use aws_config::BehaviorVersion;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use sluice_aws::{
-    DynamoJobRepository, DynamoRunRepository, DynamoSourceRepository, KmsKeyProvider,
+    DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
+    KmsKeyProvider,
 };
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
 use sluice_domain::trigger_service::{TriggerPorts, TriggerService};
-use sluice_flink::{FlinkSessionClient, FlinkSessionConfig};
 use sluice_flinksql::FlinkSqlCompiler;
 use trigger::config::Config;
 
@@ -22,11 +22,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let keys = KmsKeyProvider::new(aws_sdk_kms::Client::new(&aws), config.kms_key_id);
-    let flink = FlinkSessionClient::new(FlinkSessionConfig {
-        rest_url: config.flink_rest_url,
-        runner_jar: config.runner_jar,
-        request_timeout: Duration::from_secs(60),
-    })?;
+    // The trigger submits: session targets need their runner jar.
+    let flink =
+        sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(60), true)?;
     let service = TriggerService::new(TriggerPorts {
         jobs: Arc::new(DynamoJobRepository::new(
             dynamodb.clone(),
@@ -36,10 +34,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             dynamodb.clone(),
             config.table.clone(),
         )),
-        runs: Arc::new(DynamoRunRepository::new(dynamodb, config.table)),
+        runs: Arc::new(DynamoRunRepository::new(
+            dynamodb.clone(),
+            config.table.clone(),
+        )),
+        schedules: Arc::new(DynamoScheduleRepository::new(dynamodb, config.table)),
         sealer: Arc::new(EnvelopeSealer::new(keys)),
         compiler: Arc::new(FlinkSqlCompiler),
-        flink: Arc::new(flink),
+        flink,
         clock: Arc::new(SystemClock),
     });
 

@@ -280,6 +280,20 @@ impl JobRepository for DynamoJobRepository {
         for source in refs(&current) {
             items.push(self.count(tenant, &source, -1)?);
         }
+        // What belongs to the job goes with it: its schedule record,
+        // watermark and run slot (absent items delete as no-ops).
+        for sk in [
+            crate::dynamo_schedules::schedule_sk(id),
+            watermark_sk(id),
+            crate::dynamo_runs::slot_sk(id),
+        ] {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(item_key(tenant, sk)))
+                .build()
+                .map_err(unavailable)?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(Some(failed)) if failed.first() == Some(&true) => {
@@ -288,4 +302,74 @@ impl JobRepository for DynamoJobRepository {
             Err(_) => Err(transaction_failed()),
         }
     }
+
+    #[tracing::instrument(skip_all, fields(job_id = %id))]
+    async fn watermark(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+    ) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        let Some(item) = get_item(
+            &self.client,
+            &self.table,
+            item_key(tenant, watermark_sk(id)),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let stored: WatermarkItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+        Ok(Some(stored.watermark))
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %id, to = %to))]
+    async fn advance_watermark(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        to: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        // Forward only, by condition: two runs ending together cannot move
+        // it back, whatever order their writes land in.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(tenant, watermark_sk(id))))
+            .update_expression("SET entity = :entity, watermark = :at, watermark_us = :ms")
+            .condition_expression("attribute_not_exists(watermark_us) OR watermark_us < :ms")
+            .expression_attribute_values(":entity", AttributeValue::S("watermark".into()))
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::S(to.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            )
+            .expression_attribute_values(
+                ":ms",
+                AttributeValue::N(to.timestamp_micros().to_string()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+pub(crate) fn watermark_sk(id: &JobId) -> String {
+    format!("WATERMARK#{id}")
+}
+
+/// An incremental job's watermark, beside the job (a job's `PutItem` on
+/// edit would otherwise overwrite it). `watermark_us` holds microseconds,
+/// for the forward-only condition.
+#[derive(Deserialize)]
+struct WatermarkItem {
+    watermark: DateTime<Utc>,
 }

@@ -39,8 +39,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sluice_domain::TenantId;
 use sluice_domain::job::{FlinkTarget, JobId, Window};
-use sluice_domain::ports::{Created, RepositoryError, RunPage, RunRepository};
+use sluice_domain::ports::{Created, RepositoryError, RunPage, RunRepository, SlotClaim};
 use sluice_domain::run::{Run, RunError, RunId, RunState, TriggerKind};
+use sluice_domain::schedule::RunPolicy;
 
 use crate::dynamo::{
     condition_failure, get_item, item_key, put_if_version, tenant_pk, unavailable,
@@ -65,6 +66,11 @@ impl DynamoRunRepository {
             table: table.into(),
         }
     }
+}
+
+/// The item naming the run that holds a job's run slot (overlap policy).
+pub(crate) fn slot_sk(job: &JobId) -> String {
+    format!("JOBSLOT#{job}")
 }
 
 fn run_sk(id: &RunId) -> String {
@@ -126,11 +132,31 @@ struct RunItem {
     updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     finished_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    policy: RunPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deadline: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_attempt_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    follow_up_pending: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent_run_id: Option<String>,
+    /// TTL (epoch seconds): a run the reconciler is done with expires
+    /// [`RUN_RETENTION_DAYS`] after it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
     version: u64,
 }
 
+/// How long finished runs are kept (the table's TTL attribute `expires_at`).
+pub const RUN_RETENTION_DAYS: i64 = 90;
+
 fn to_item(run: &Run) -> Result<HashMap<String, AttributeValue>, RepositoryError> {
-    let active = run.state.is_active();
+    let active = run.needs_reconciler();
+    let expires_at = (!active)
+        .then(|| run.finished_at.unwrap_or(run.updated_at))
+        .map(|ended| (ended + chrono::Duration::days(RUN_RETENTION_DAYS)).timestamp());
     serde_dynamo::to_item(RunItem {
         pk: tenant_pk(&run.tenant),
         sk: run_sk(&run.id),
@@ -155,6 +181,12 @@ fn to_item(run: &Run) -> Result<HashMap<String, AttributeValue>, RepositoryError
         created_at: run.created_at,
         updated_at: run.updated_at,
         finished_at: run.finished_at,
+        policy: run.policy.clone(),
+        deadline: run.deadline,
+        next_attempt_at: run.next_attempt_at,
+        follow_up_pending: run.follow_up_pending,
+        parent_run_id: run.parent_run_id.as_ref().map(|id| id.to_string()),
+        expires_at,
         version: run.version,
     })
     .map_err(unavailable)
@@ -182,6 +214,14 @@ fn from_item(item: HashMap<String, AttributeValue>) -> Result<Run, RepositoryErr
         created_at: i.created_at,
         updated_at: i.updated_at,
         finished_at: i.finished_at,
+        policy: i.policy,
+        deadline: i.deadline,
+        next_attempt_at: i.next_attempt_at,
+        follow_up_pending: i.follow_up_pending,
+        parent_run_id: match i.parent_run_id {
+            Some(raw) => Some(RunId::parse(&raw).ok_or_else(|| corrupt("parent_run_id"))?),
+            None => None,
+        },
         version: i.version,
     })
 }
@@ -325,5 +365,94 @@ impl RunRepository for DynamoRunRepository {
         }
         runs.truncate(limit);
         Ok(runs)
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %job_id, run_id = %run))]
+    async fn claim_slot(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        run: &RunId,
+        stale: Option<&RunId>,
+    ) -> Result<SlotClaim, RepositoryError> {
+        let mut item = item_key(tenant, slot_sk(job_id));
+        item.insert("entity".into(), AttributeValue::S("run_slot".into()));
+        item.insert("holder".into(), AttributeValue::S(run.to_string()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR holder = :me OR holder = :stale")
+            .expression_attribute_values(":me", AttributeValue::S(run.to_string()))
+            .expression_attribute_values(
+                ":stale",
+                // No run id is empty, so this matches no holder.
+                AttributeValue::S(stale.map(ToString::to_string).unwrap_or_default()),
+            )
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(SlotClaim::Claimed),
+            Err(e) => e,
+        };
+        let holder = match error.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(c)) => c
+                .item
+                .as_ref()
+                .and_then(|item| item.get("holder"))
+                .and_then(|v| v.as_s().ok())
+                .and_then(|raw| RunId::parse(raw)),
+            _ => return Err(unavailable(error)),
+        };
+        match holder {
+            Some(holder) => Ok(SlotClaim::HeldBy(holder)),
+            // A store that does not return the item: read it.
+            None => {
+                let item =
+                    get_item(&self.client, &self.table, item_key(tenant, slot_sk(job_id))).await?;
+                let holder = item
+                    .as_ref()
+                    .and_then(|item| item.get("holder"))
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|raw| RunId::parse(raw));
+                match holder {
+                    Some(holder) => Ok(SlotClaim::HeldBy(holder)),
+                    None => Err(RepositoryError::Unavailable(
+                        "the run slot changed while it was claimed".into(),
+                    )),
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %job_id, run_id = %run))]
+    async fn release_slot(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        run: &RunId,
+    ) -> Result<(), RepositoryError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(tenant, slot_sk(job_id))))
+            .condition_expression("holder = :me")
+            .expression_attribute_values(":me", AttributeValue::S(run.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Someone else holds it (or nobody): nothing of ours to free.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }

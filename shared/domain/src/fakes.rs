@@ -10,10 +10,11 @@ use zeroize::Zeroizing;
 use crate::job::{Job, JobId};
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, JobPage,
-    JobRepository, RepositoryError, RunPage, RunRepository, SealError, SecretSealer, SourcePage,
-    SourceRepository, TriggerInvoker,
+    JobRepository, RepositoryError, RunPage, RunRepository, ScriptTransport, SealError,
+    SecretSealer, SlotClaim, SourcePage, SourceRepository, SubmitSettings, TriggerInvoker,
 };
 use crate::run::{Run, RunId};
+use crate::schedule::{Schedule, ScheduleRepository, Scheduler, SchedulerError};
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
 
 /// Sources and jobs in maps keyed like the real table, with the per-source
@@ -32,6 +33,9 @@ struct State {
     jobs: BTreeMap<(TenantId, JobId), Job>,
     runs: BTreeMap<(TenantId, RunId), Run>,
     usage: BTreeMap<(TenantId, SourceId), u64>,
+    schedules: BTreeMap<(TenantId, JobId), Schedule>,
+    watermarks: BTreeMap<(TenantId, JobId), DateTime<Utc>>,
+    slots: BTreeMap<(TenantId, JobId), RunId>,
 }
 
 impl State {
@@ -213,6 +217,142 @@ impl JobRepository for MemoryStore {
         }
         state.drop_refs(&current);
         state.jobs.remove(&key);
+        state.schedules.remove(&key);
+        state.watermarks.remove(&key);
+        state.slots.remove(&key);
+        Ok(())
+    }
+
+    async fn watermark(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+    ) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state.watermarks.get(&(tenant.clone(), id.clone())).copied())
+    }
+
+    async fn advance_watermark(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        to: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (tenant.clone(), id.clone());
+        if !state.jobs.contains_key(&key) || state.watermarks.get(&key).is_some_and(|w| *w >= to) {
+            return Ok(false);
+        }
+        state.watermarks.insert(key, to);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl ScheduleRepository for MemoryStore {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Schedule>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .schedules
+            .get(&(tenant.clone(), job_id.clone()))
+            .cloned())
+    }
+
+    async fn put(
+        &self,
+        schedule: &Schedule,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (schedule.tenant.clone(), schedule.job_id.clone());
+        if !state.jobs.contains_key(&key) {
+            return Err(RepositoryError::MissingReference);
+        }
+        match (state.schedules.get(&key), expected_version) {
+            (None, None) => {}
+            (Some(_), None) => return Err(RepositoryError::AlreadyExists),
+            (None, Some(_)) => return Err(RepositoryError::NotFound),
+            (Some(current), Some(v)) if current.version != v => {
+                return Err(RepositoryError::VersionMismatch {
+                    current: current.version,
+                });
+            }
+            (Some(_), Some(_)) => {}
+        }
+        state.schedules.insert(key, schedule.clone());
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (tenant.clone(), job_id.clone());
+        let current = state.schedules.get(&key).ok_or(RepositoryError::NotFound)?;
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(RepositoryError::VersionMismatch {
+                current: current.version,
+            });
+        }
+        state.schedules.remove(&key);
+        Ok(())
+    }
+}
+
+/// EventBridge Scheduler in memory: the schedules it holds, and failures
+/// on demand.
+#[derive(Default)]
+pub struct FakeScheduler {
+    schedules: Mutex<BTreeMap<(TenantId, JobId), Schedule>>,
+    unavailable: std::sync::atomic::AtomicBool,
+}
+
+impl FakeScheduler {
+    pub fn get(&self, tenant: &TenantId, job_id: &JobId) -> Option<Schedule> {
+        self.schedules
+            .lock()
+            .unwrap()
+            .get(&(tenant.clone(), job_id.clone()))
+            .cloned()
+    }
+
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable
+            .store(unavailable, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), SchedulerError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SchedulerError::Unavailable("scheduler down".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Scheduler for FakeScheduler {
+    async fn upsert(&self, schedule: &Schedule) -> Result<(), SchedulerError> {
+        self.check()?;
+        self.schedules.lock().unwrap().insert(
+            (schedule.tenant.clone(), schedule.job_id.clone()),
+            schedule.clone(),
+        );
+        Ok(())
+    }
+
+    async fn delete(&self, tenant: &TenantId, job_id: &JobId) -> Result<(), SchedulerError> {
+        self.check()?;
+        self.schedules
+            .lock()
+            .unwrap()
+            .remove(&(tenant.clone(), job_id.clone()));
         Ok(())
     }
 }
@@ -277,23 +417,60 @@ impl RunRepository for MemoryStore {
         Ok(state
             .runs
             .values()
-            .filter(|r| r.state.is_active())
+            .filter(|r| r.needs_reconciler())
             .take(limit)
             .cloned()
             .collect())
     }
+
+    async fn claim_slot(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        run: &RunId,
+        stale: Option<&RunId>,
+    ) -> Result<SlotClaim, RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (tenant.clone(), job_id.clone());
+        match state.slots.get(&key) {
+            Some(holder) if holder != run && Some(holder) != stale => {
+                Ok(SlotClaim::HeldBy(holder.clone()))
+            }
+            _ => {
+                state.slots.insert(key, run.clone());
+                Ok(SlotClaim::Claimed)
+            }
+        }
+    }
+
+    async fn release_slot(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        run: &RunId,
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (tenant.clone(), job_id.clone());
+        if state.slots.get(&key) == Some(run) {
+            state.slots.remove(&key);
+        }
+        Ok(())
+    }
 }
 
 /// A Flink cluster in memory: records submissions, answers statuses set by
-/// the test, and fails on demand.
+/// the test, and fails on demand. It takes sealed scripts, or plaintext
+/// ones when built with [`FakeFlink::plaintext`].
 #[derive(Default)]
 pub struct FakeFlink {
     inner: Mutex<FakeFlinkState>,
+    transport: ScriptTransport,
 }
 
 #[derive(Default)]
 struct FakeFlinkState {
     submissions: Vec<(JobId, RunId, String)>,
+    settings: Vec<SubmitSettings>,
     statuses: BTreeMap<String, FlinkJobStatus>,
     canceled: Vec<String>,
     unreachable: bool,
@@ -301,9 +478,22 @@ struct FakeFlinkState {
 }
 
 impl FakeFlink {
-    /// Every submission: (job, run, sealed script).
+    /// A target that takes plaintext scripts (like a SQL Gateway).
+    pub fn plaintext() -> Self {
+        Self {
+            transport: ScriptTransport::Plaintext,
+            ..Self::default()
+        }
+    }
+
+    /// Every submission: (job, run, script as submitted).
     pub fn submissions(&self) -> Vec<(JobId, RunId, String)> {
         self.inner.lock().unwrap().submissions.clone()
+    }
+
+    /// The settings of every submission, in order.
+    pub fn settings(&self) -> Vec<SubmitSettings> {
+        self.inner.lock().unwrap().settings.clone()
     }
 
     pub fn canceled(&self) -> Vec<String> {
@@ -333,11 +523,16 @@ impl FakeFlink {
 
 #[async_trait]
 impl FlinkCluster for FakeFlink {
+    fn transport(&self) -> ScriptTransport {
+        self.transport
+    }
+
     async fn submit(
         &self,
         job_id: &JobId,
         run_id: &RunId,
-        sealed_script: &str,
+        script: &str,
+        settings: &SubmitSettings,
     ) -> Result<String, FlinkError> {
         let mut inner = self.inner.lock().unwrap();
         if inner.unreachable {
@@ -348,7 +543,8 @@ impl FlinkCluster for FakeFlink {
         }
         inner
             .submissions
-            .push((job_id.clone(), run_id.clone(), sealed_script.to_owned()));
+            .push((job_id.clone(), run_id.clone(), script.to_owned()));
+        inner.settings.push(*settings);
         let id = format!("{:032x}", inner.submissions.len());
         inner.statuses.insert(
             id.clone(),
@@ -465,6 +661,25 @@ impl SecretSealer for FakeSealer {
         Ok(Zeroizing::new(
             sealed.ciphertext.iter().rev().copied().collect(),
         ))
+    }
+}
+
+/// A clock that moves only when a test moves it.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self(Mutex::new(now))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
     }
 }
 

@@ -11,8 +11,22 @@ use serde::{Deserialize, Serialize};
 use crate::{SourceId, TenantId};
 
 /// `job_` followed by a ULID.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct JobId(String);
+
+impl TryFrom<String> for JobId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw).ok_or_else(|| format!("{raw:?} is not a job id"))
+    }
+}
+
+impl From<JobId> for String {
+    fn from(id: JobId) -> Self {
+        id.0
+    }
+}
 
 impl JobId {
     const PREFIX: &'static str = "job_";
@@ -175,16 +189,119 @@ fn default_parallelism() -> u32 {
     1
 }
 
-/// Where a job's runs are executed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FlinkTarget {
-    /// A self-hosted session cluster (JobManager REST).
-    Session,
-    /// A Flink SQL Gateway.
-    Gateway,
-    /// Amazon Managed Service for Apache Flink.
-    Managed,
+/// The name of a Flink target, one of those the deployment configures
+/// (`SLUICE_FLINK_TARGETS`): where a job's runs are executed. A job without
+/// one runs on the deployment's default target; a run records the name it
+/// ran on, so the reconciler and cancel reach the same target.
+///
+/// A name is 1 to 32 characters of `a-z`, `0-9`, `-` and `_`, starting with
+/// a letter: short enough to be kept inline, so the type is `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlinkTarget {
+    len: u8,
+    bytes: [u8; FlinkTarget::MAX_LEN],
+}
+
+impl FlinkTarget {
+    pub const MAX_LEN: usize = 32;
+
+    /// The name of the single target of a deployment that configures none
+    /// (the self-hosted session cluster of `SLUICE_FLINK_REST_URL`), which
+    /// runs recorded before targets had names also carry.
+    pub const DEFAULT_SESSION: FlinkTarget = FlinkTarget::from_static("session");
+
+    // The names the former kind-valued field took, kept so code and stored
+    // records written against it still compile and parse.
+    #[allow(non_upper_case_globals)]
+    pub const Session: FlinkTarget = FlinkTarget::from_static("session");
+    #[allow(non_upper_case_globals)]
+    pub const Gateway: FlinkTarget = FlinkTarget::from_static("gateway");
+    #[allow(non_upper_case_globals)]
+    pub const Managed: FlinkTarget = FlinkTarget::from_static("managed");
+
+    /// A valid name, else `None`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::check(raw.as_bytes()).then(|| Self::copy(raw.as_bytes()))
+    }
+
+    const fn from_static(raw: &'static str) -> Self {
+        assert!(Self::check(raw.as_bytes()), "not a target name");
+        Self::copy(raw.as_bytes())
+    }
+
+    const fn check(raw: &[u8]) -> bool {
+        if raw.is_empty() || raw.len() > Self::MAX_LEN || !raw[0].is_ascii_lowercase() {
+            return false;
+        }
+        let mut i = 0;
+        while i < raw.len() {
+            let b = raw[i];
+            if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    const fn copy(raw: &[u8]) -> Self {
+        let mut bytes = [0u8; Self::MAX_LEN];
+        let mut i = 0;
+        while i < raw.len() {
+            bytes[i] = raw[i];
+            i += 1;
+        }
+        Self {
+            len: raw.len() as u8,
+            bytes,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).expect("checked ASCII")
+    }
+}
+
+/// In name order.
+impl Ord for FlinkTarget {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for FlinkTarget {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for FlinkTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for FlinkTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FlinkTarget({})", self.as_str())
+    }
+}
+
+impl Serialize for FlinkTarget {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FlinkTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        FlinkTarget::parse(&raw).ok_or_else(|| {
+            serde::de::Error::custom(
+                "must be a Flink target name: 1-32 of a-z, 0-9, - and _, starting with a letter",
+            )
+        })
+    }
 }
 
 /// Everything a user sets on a job.
@@ -197,6 +314,7 @@ pub struct JobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<Vec<Mapping>>,
     pub options: JobOptions,
+    /// A configured target's name; absent: the deployment's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flink_target: Option<FlinkTarget>,
 }
@@ -233,4 +351,35 @@ pub struct Job {
 pub struct Window {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_names_are_checked_and_round_trip() {
+        for good in ["session", "gw", "msf-eu_1", "a", &"a".repeat(32)] {
+            let name = FlinkTarget::parse(good).unwrap();
+            assert_eq!(name.as_str(), good);
+            let json = serde_json::to_string(&name).unwrap();
+            assert_eq!(json, format!("\"{good}\""));
+            assert_eq!(serde_json::from_str::<FlinkTarget>(&json).unwrap(), name);
+        }
+        for bad in [
+            "",
+            "Session",
+            "1gw",
+            "-gw",
+            "g w",
+            "gw!",
+            "ü",
+            &"a".repeat(33),
+        ] {
+            assert_eq!(FlinkTarget::parse(bad), None, "{bad}");
+            assert!(serde_json::from_str::<FlinkTarget>(&format!("\"{bad}\"")).is_err());
+        }
+        assert_eq!(FlinkTarget::Session, FlinkTarget::DEFAULT_SESSION);
+        assert_eq!(FlinkTarget::Managed.to_string(), "managed");
+    }
 }

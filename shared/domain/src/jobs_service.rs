@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::job::{Job, JobId, JobSpec, Window};
+use crate::job::{FlinkTarget, Job, JobId, JobSpec, Window};
 use crate::ports::{
     Clock, JobCompiler, JobPage, JobRepository, RenderError, RepositoryError, SecretExposure,
     SourceRepository,
 };
+use crate::schedule::{ScheduleRepository, Scheduler};
 use crate::validation::{FieldError, ValidationErrors, check_text};
 use crate::{Source, SourceId, TenantId};
 
@@ -67,6 +68,9 @@ pub enum DeleteJobError {
     NotFound(String),
     #[error("job is at version {current}, not {expected}")]
     VersionMismatch { expected: u64, current: u64 },
+    /// The job's EventBridge schedule could not be deleted; the job stays.
+    #[error("the scheduler could not be reached")]
+    SchedulerUnavailable,
     #[error("could not delete the job")]
     Repository(#[source] RepositoryError),
 }
@@ -92,6 +96,10 @@ pub struct JobsService {
     sources: Arc<dyn SourceRepository>,
     compiler: Arc<dyn JobCompiler>,
     clock: Arc<dyn Clock>,
+    /// The deployment's Flink target names a job may choose.
+    flink_targets: Arc<[FlinkTarget]>,
+    /// Where jobs' schedules live, so deleting a job deletes its schedule.
+    schedules: Option<(Arc<dyn Scheduler>, Arc<dyn ScheduleRepository>)>,
 }
 
 /// The two sources a job names, loaded.
@@ -114,7 +122,28 @@ impl JobsService {
             sources,
             compiler,
             clock,
+            flink_targets: Arc::new([FlinkTarget::DEFAULT_SESSION]),
+            schedules: None,
         }
+    }
+
+    /// Deleting a job deletes its EventBridge schedule first (its record
+    /// goes in the job's own delete), so no fire arrives for a deleted job.
+    pub fn with_schedules(
+        mut self,
+        scheduler: Arc<dyn Scheduler>,
+        schedules: Arc<dyn ScheduleRepository>,
+    ) -> Self {
+        self.schedules = Some((scheduler, schedules));
+        self
+    }
+
+    /// The Flink target names jobs may choose (the deployment's
+    /// `FlinkTargets::names()`); without this call, only
+    /// [`FlinkTarget::DEFAULT_SESSION`].
+    pub fn with_flink_targets(mut self, names: impl IntoIterator<Item = FlinkTarget>) -> Self {
+        self.flink_targets = names.into_iter().collect();
+        self
     }
 
     async fn resolve(
@@ -159,6 +188,18 @@ impl JobsService {
         let mut errors = ValidationErrors::new();
         if let Err(e) = check_text("name", &spec.name, NAME_MAX_CHARS) {
             errors.add(e);
+        }
+        if let Some(target) = spec.flink_target
+            && !self.flink_targets.contains(&target)
+        {
+            let known: Vec<&str> = self.flink_targets.iter().map(FlinkTarget::as_str).collect();
+            errors.add(FieldError::new(
+                "flink_target",
+                format!(
+                    "is not a Flink target of this deployment ({})",
+                    known.join(", ")
+                ),
+            ));
         }
         if let Err(found) = self.compiler.check(spec, source, target) {
             found.errors().iter().cloned().for_each(|e| errors.add(e));
@@ -298,7 +339,43 @@ impl JobsService {
     ) -> Result<(), DeleteJobError> {
         let not_found = || DeleteJobError::NotFound(id.to_owned());
         let parsed = JobId::parse(id).ok_or_else(not_found)?;
-        match self.jobs.delete(tenant, &parsed, expected_version).await {
+        let mut unscheduled = None;
+        if let Some((scheduler, schedules)) = &self.schedules {
+            let job = self
+                .jobs
+                .get(tenant, &parsed)
+                .await
+                .map_err(DeleteJobError::Repository)?
+                .ok_or_else(not_found)?;
+            if let Some(expected) = expected_version
+                && expected != job.version
+            {
+                return Err(DeleteJobError::VersionMismatch {
+                    expected,
+                    current: job.version,
+                });
+            }
+            if let Some(schedule) = schedules
+                .get(tenant, &parsed)
+                .await
+                .map_err(DeleteJobError::Repository)?
+            {
+                scheduler.delete(tenant, &parsed).await.map_err(|e| {
+                    tracing::error!(error = %e, job_id = %parsed, "could not delete the job's schedule");
+                    DeleteJobError::SchedulerUnavailable
+                })?;
+                unscheduled = Some((scheduler, schedule));
+            }
+        }
+        let deleted = self.jobs.delete(tenant, &parsed, expected_version).await;
+        if deleted.is_err()
+            && let Some((scheduler, schedule)) = unscheduled
+            && let Err(e) = scheduler.upsert(&schedule).await
+        {
+            // The job stays: its schedule must come back.
+            tracing::error!(error = %e, job_id = %parsed, "could not restore the schedule of a job that was not deleted");
+        }
+        match deleted {
             Ok(()) => Ok(()),
             Err(RepositoryError::NotFound) => Err(not_found()),
             Err(RepositoryError::VersionMismatch { current }) => {
@@ -494,6 +571,33 @@ mod tests {
         let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "source.object"]);
         assert_eq!(f.store.job_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_job_may_name_only_a_configured_flink_target() {
+        let mut f = fixture();
+        let names = ["gw", "local"].map(|n| crate::job::FlinkTarget::parse(n).unwrap());
+        f.jobs = f.jobs.clone().with_flink_targets(names);
+        let a = f.source().await;
+        let on = |target: Option<&str>| {
+            let mut spec = spec(&a, &a);
+            spec.flink_target = target.map(|t| crate::job::FlinkTarget::parse(t).unwrap());
+            spec
+        };
+        let Err(CreateJobError::Invalid(errors)) =
+            f.jobs.create(&f.tenant, on(Some("session"))).await
+        else {
+            panic!("an unknown target is invalid");
+        };
+        assert_eq!(errors.errors()[0].field, "flink_target");
+        assert!(
+            errors.errors()[0].reason.contains("gw, local"),
+            "{errors:?}"
+        );
+        let job = f.jobs.create(&f.tenant, on(Some("gw"))).await.unwrap();
+        assert_eq!(job.spec.flink_target.unwrap().as_str(), "gw");
+        // No target: the deployment's default, whatever it is.
+        f.jobs.create(&f.tenant, on(None)).await.unwrap();
     }
 
     #[tokio::test]

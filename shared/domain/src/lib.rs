@@ -10,6 +10,7 @@ pub mod jobs_service;
 pub mod ports;
 pub mod run;
 pub mod runs_service;
+pub mod schedule;
 pub mod secrets;
 pub mod source;
 pub mod sources_service;

@@ -1,6 +1,8 @@
 //! The ports the use cases need. Adapters implement them against AWS
 //! (`sluice-aws`, `sluice-crypto`); `fakes` implements them in memory.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
@@ -154,13 +156,31 @@ pub trait JobRepository: Send + Sync {
         previous: &crate::job::Job,
     ) -> Result<(), RepositoryError>;
 
-    /// Deletes a job (at `expected_version` when given) and its references.
+    /// Deletes a job (at `expected_version` when given) and its references,
+    /// with its schedule record, watermark and run slot.
     async fn delete(
         &self,
         tenant: &TenantId,
         id: &crate::job::JobId,
         expected_version: Option<u64>,
     ) -> Result<(), RepositoryError>;
+
+    /// Where an incremental job's next window starts: the end of the last
+    /// successful window, if any.
+    async fn watermark(
+        &self,
+        tenant: &TenantId,
+        id: &crate::job::JobId,
+    ) -> Result<Option<DateTime<Utc>>, RepositoryError>;
+
+    /// Moves the watermark to `to`, only forward (a conditional write);
+    /// `false` when it already was at or past `to`.
+    async fn advance_watermark(
+        &self,
+        tenant: &TenantId,
+        id: &crate::job::JobId,
+        to: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// What a rendered script shows of secret values.
@@ -261,9 +281,36 @@ pub trait RunRepository: Send + Sync {
         expected_version: u64,
     ) -> Result<(), RepositoryError>;
 
-    /// Active runs (pending, submitting, running) of every tenant, for the
-    /// reconciler.
+    /// Runs of every tenant the reconciler still has work on
+    /// ([`crate::run::Run::needs_reconciler`]), oldest first.
     async fn list_active(&self, limit: usize) -> Result<Vec<crate::run::Run>, RepositoryError>;
+
+    /// Takes the job's run slot (one active run per job under the `skip`
+    /// and `cancel_previous` overlap policies) for `run`: when it is free,
+    /// already `run`'s, or held by `stale` (a holder the caller found
+    /// finished). A conditional write, so two fires cannot both hold it.
+    async fn claim_slot(
+        &self,
+        tenant: &TenantId,
+        job_id: &crate::job::JobId,
+        run: &crate::run::RunId,
+        stale: Option<&crate::run::RunId>,
+    ) -> Result<SlotClaim, RepositoryError>;
+
+    /// Frees the slot if `run` holds it.
+    async fn release_slot(
+        &self,
+        tenant: &TenantId,
+        job_id: &crate::job::JobId,
+        run: &crate::run::RunId,
+    ) -> Result<(), RepositoryError>;
+}
+
+/// The outcome of [`RunRepository::claim_slot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotClaim {
+    Claimed,
+    HeldBy(crate::run::RunId),
 }
 
 /// The state of a Flink job as its cluster reports it.
@@ -298,20 +345,114 @@ pub enum FlinkError {
     UnknownJob,
 }
 
-/// A Flink deployment that runs sealed scripts.
+/// How a target takes a run's script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScriptTransport {
+    /// The per-run KMS envelope (JSON, purpose `flink-script`), opened by
+    /// the runner on the cluster: credentials never travel in clear.
+    #[default]
+    Sealed,
+    /// The plaintext script, for targets with no runner to open envelopes
+    /// (a SQL Gateway). Weaker: allowed only for targets configured for it.
+    Plaintext,
+}
+
+/// What a submission needs to know of the job besides its script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubmitSettings {
+    /// The job's `options.parallelism`.
+    pub parallelism: u32,
+    /// A bounded (batch) job, which ends by itself.
+    pub batch: bool,
+}
+
+/// A Flink deployment that runs the scripts of runs.
 #[async_trait]
 pub trait FlinkCluster: Send + Sync {
-    /// Submits the sealed script of one run; returns the Flink job id.
+    /// What `submit` takes as `script`.
+    fn transport(&self) -> ScriptTransport {
+        ScriptTransport::Sealed
+    }
+
+    /// Submits the script of one run; returns the reference the run keeps
+    /// to follow it (the Flink job id, or the target's own reference).
+    /// `script` is the envelope JSON for [`ScriptTransport::Sealed`], the
+    /// plaintext script for [`ScriptTransport::Plaintext`]: the caller
+    /// keeps the latter in zeroized memory, the target never logs or returns
+    /// either.
     async fn submit(
         &self,
         job_id: &crate::job::JobId,
         run_id: &crate::run::RunId,
-        sealed_script: &str,
+        script: &str,
+        settings: &SubmitSettings,
     ) -> Result<String, FlinkError>;
 
     async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError>;
 
     async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError>;
+}
+
+/// The Flink targets of a deployment, by name, and the default one (for
+/// jobs that name none). The trigger picks a job's target here; runs record
+/// the name, and the reconciler and cancel find the same target again.
+#[derive(Clone)]
+pub struct FlinkTargets {
+    targets: std::collections::BTreeMap<crate::job::FlinkTarget, Arc<dyn FlinkCluster>>,
+    default: crate::job::FlinkTarget,
+}
+
+impl FlinkTargets {
+    /// `None` when `default` is not among `targets`.
+    pub fn new(
+        default: crate::job::FlinkTarget,
+        targets: impl IntoIterator<Item = (crate::job::FlinkTarget, Arc<dyn FlinkCluster>)>,
+    ) -> Option<Self> {
+        let targets: std::collections::BTreeMap<_, _> = targets.into_iter().collect();
+        targets
+            .contains_key(&default)
+            .then_some(Self { targets, default })
+    }
+
+    /// One target, which is the default.
+    pub fn single(name: crate::job::FlinkTarget, cluster: Arc<dyn FlinkCluster>) -> Self {
+        Self {
+            targets: [(name, cluster)].into(),
+            default: name,
+        }
+    }
+
+    pub fn get(&self, name: &crate::job::FlinkTarget) -> Option<&Arc<dyn FlinkCluster>> {
+        self.targets.get(name)
+    }
+
+    pub fn default_name(&self) -> crate::job::FlinkTarget {
+        self.default
+    }
+
+    /// The target a job runs on: the one it names, else the default.
+    pub fn resolve(&self, requested: Option<crate::job::FlinkTarget>) -> crate::job::FlinkTarget {
+        requested.unwrap_or(self.default)
+    }
+
+    /// The configured names, sorted.
+    pub fn names(&self) -> Vec<crate::job::FlinkTarget> {
+        self.targets.keys().copied().collect()
+    }
+}
+
+/// A single cluster is a deployment's only target, named
+/// [`crate::job::FlinkTarget::DEFAULT_SESSION`].
+impl From<Arc<dyn FlinkCluster>> for FlinkTargets {
+    fn from(cluster: Arc<dyn FlinkCluster>) -> Self {
+        Self::single(crate::job::FlinkTarget::DEFAULT_SESSION, cluster)
+    }
+}
+
+impl<C: FlinkCluster + 'static> From<Arc<C>> for FlinkTargets {
+    fn from(cluster: Arc<C>) -> Self {
+        Self::single(crate::job::FlinkTarget::DEFAULT_SESSION, cluster)
+    }
 }
 
 /// Hands a run to the trigger function (asynchronously).

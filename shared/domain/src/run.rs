@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::TenantId;
 use crate::job::{FlinkTarget, JobId, Window};
+use crate::schedule::RunPolicy;
 
 /// `run_` followed by a ULID whose time is the run's scheduled time. Runs
 /// of the schedule derive the random part from (job, scheduled time), so
@@ -28,6 +29,19 @@ impl RunId {
             at.timestamp_millis().max(0) as u64,
             u128::from_be_bytes(random),
         );
+        Self(format!("{}{ulid}", Self::PREFIX))
+    }
+
+    /// The one id of the run of `child` that `parent`'s success starts, so
+    /// the reconciler can hand it over any number of times.
+    pub fn for_child(child: &JobId, parent: &RunId) -> Self {
+        let digest = Sha256::digest(format!("{child}|after|{parent}").as_bytes());
+        let mut random = [0u8; 16];
+        random[6..].copy_from_slice(&digest[..10]);
+        let parent_time = ulid::Ulid::from_string(&parent.0[Self::PREFIX.len()..])
+            .map(|u| u.timestamp_ms())
+            .unwrap_or_default();
+        let ulid = ulid::Ulid::from_parts(parent_time, u128::from_be_bytes(random));
         Self(format!("{}{ulid}", Self::PREFIX))
     }
 
@@ -136,6 +150,17 @@ pub struct Run {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The policy the run started with (from the job's schedule).
+    pub policy: RunPolicy,
+    /// When a running run is cancelled as `timed_out`.
+    pub deadline: Option<DateTime<Utc>>,
+    /// When a failed run's next attempt may start, if it has one left.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// A succeeded run whose follow-ups (watermark, child jobs) are not
+    /// all done yet.
+    pub follow_up_pending: bool,
+    /// The run whose success started this one (`trigger: parent`).
+    pub parent_run_id: Option<RunId>,
     /// Grows by one per write: every transition is a conditional update.
     pub version: u64,
 }
@@ -172,8 +197,32 @@ impl Run {
             created_at: now,
             updated_at: now,
             finished_at: None,
+            policy: RunPolicy::default(),
+            deadline: None,
+            next_attempt_at: None,
+            follow_up_pending: false,
+            parent_run_id: None,
             version: 1,
         }
+    }
+
+    /// Whether the reconciler still has work on this run: following it on
+    /// Flink, starting its next attempt, or finishing its follow-ups.
+    pub fn needs_reconciler(&self) -> bool {
+        self.state.is_active() || self.next_attempt_at.is_some() || self.follow_up_pending
+    }
+
+    /// The next version of this run, failed with `error`; a next attempt is
+    /// planned when the error is the job's (not a final refusal) and the
+    /// retry policy has attempts left.
+    pub fn fail(&self, error: RunError, now: DateTime<Utc>) -> Self {
+        let mut failed = self.transition(RunState::Failed, now);
+        failed.next_attempt_at = self
+            .policy
+            .retry
+            .and_then(|retry| retry.next_attempt_at(self.attempts, now));
+        failed.error = Some(error);
+        failed
     }
 
     /// The next version of this run in `state`.
@@ -182,6 +231,7 @@ impl Run {
         next.state = state;
         next.updated_at = now;
         next.version += 1;
+        next.next_attempt_at = None;
         if !state.is_active() {
             next.finished_at = Some(now);
         }

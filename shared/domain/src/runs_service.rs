@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::job::{FlinkTarget, JobId, Window};
+use crate::job::{JobId, Window};
 use crate::ports::{
-    Clock, FlinkCluster, FlinkError, FlinkJobState, JobRepository, RepositoryError, RunPage,
+    Clock, FlinkError, FlinkJobState, FlinkTargets, JobRepository, RepositoryError, RunPage,
     RunRepository, TriggerInvoker,
 };
 use crate::run::{NewRun, Run, RunError, RunId, RunState, TriggerKind};
@@ -62,7 +62,7 @@ pub enum CancelRunError {
 pub struct RunsService {
     jobs: Arc<dyn JobRepository>,
     runs: Arc<dyn RunRepository>,
-    flink: Arc<dyn FlinkCluster>,
+    flink: FlinkTargets,
     trigger: Arc<dyn TriggerInvoker>,
     clock: Arc<dyn Clock>,
 }
@@ -71,14 +71,14 @@ impl RunsService {
     pub fn new(
         jobs: Arc<dyn JobRepository>,
         runs: Arc<dyn RunRepository>,
-        flink: Arc<dyn FlinkCluster>,
+        flink: impl Into<FlinkTargets>,
         trigger: Arc<dyn TriggerInvoker>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             jobs,
             runs,
-            flink,
+            flink: flink.into(),
             trigger,
             clock,
         }
@@ -126,7 +126,7 @@ impl RunsService {
                 trigger,
                 scheduled_time: now,
                 window,
-                flink_target: job.spec.flink_target.unwrap_or(FlinkTarget::Session),
+                flink_target: self.flink.resolve(job.spec.flink_target),
             },
             now,
         );
@@ -209,21 +209,31 @@ impl RunsService {
             .await
             .map_err(CancelRunError::Repository)?
             .ok_or_else(not_found)?;
-        if !run.state.is_active() {
+        // A failed run waiting for its next attempt can be canceled too.
+        if !run.state.is_active() && run.next_attempt_at.is_none() {
             return Err(CancelRunError::AlreadyEnded {
                 id: id.to_owned(),
                 state: run.state.as_str(),
             });
         }
         if let Some(flink_job_id) = &run.flink_job_id {
-            match self.flink.cancel(flink_job_id).await {
+            let Some(cluster) = self.flink.get(&run.flink_target) else {
+                tracing::error!(target = %run.flink_target, "the run's Flink target is not configured");
+                return Err(CancelRunError::FlinkUnavailable);
+            };
+            match cluster.cancel(flink_job_id).await {
                 Ok(()) | Err(FlinkError::UnknownJob) => {}
                 Err(_) => return Err(CancelRunError::FlinkUnavailable),
             }
         }
         let canceled = run.transition(RunState::Canceled, self.clock.now());
         match self.runs.update(&canceled, run.version).await {
-            Ok(()) => Ok(canceled),
+            Ok(()) => {
+                if let Err(e) = self.runs.release_slot(tenant, &run.job_id, &run.id).await {
+                    tracing::warn!(error = %e, run_id = %run.id, "could not release the run slot");
+                }
+                Ok(canceled)
+            }
             // The run moved meanwhile (e.g. submitted): look again.
             Err(RepositoryError::VersionMismatch { .. }) => Box::pin(self.cancel(tenant, id)).await,
             Err(e) => Err(CancelRunError::Repository(e)),
@@ -238,64 +248,112 @@ pub struct ReconcileReport {
     pub succeeded: usize,
     pub failed: usize,
     pub canceled: usize,
+    pub timed_out: usize,
     pub lost: usize,
     pub unreachable: usize,
+    /// Next attempts of failed runs handed to the trigger.
+    pub retried: usize,
+    /// Child runs handed to the trigger after their parent succeeded.
+    pub children_started: usize,
 }
 
-/// Follows active runs on Flink and records how they end.
+/// The ports the reconciler needs.
+#[derive(Clone)]
+pub struct ReconcilerPorts {
+    pub runs: Arc<dyn RunRepository>,
+    pub jobs: Arc<dyn JobRepository>,
+    /// The deployment's Flink targets; a run is followed on its own.
+    pub flink: FlinkTargets,
+    pub trigger: Arc<dyn TriggerInvoker>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Follows runs until they end and does what their policy asks then:
+/// records how Flink ended them, cancels them at their deadline, starts the
+/// next attempt of a failed run after its backoff, moves an incremental
+/// job's watermark and starts child jobs when a run succeeds.
 #[derive(Clone)]
 pub struct Reconciler {
-    runs: Arc<dyn RunRepository>,
-    flink: Arc<dyn FlinkCluster>,
-    clock: Arc<dyn Clock>,
+    ports: ReconcilerPorts,
     /// A run still pending or submitting after this long was dropped by its
     /// trigger (crashed, timed out) and is marked lost.
     stale_after: Duration,
 }
 
 impl Reconciler {
-    pub fn new(
-        runs: Arc<dyn RunRepository>,
-        flink: Arc<dyn FlinkCluster>,
-        clock: Arc<dyn Clock>,
-        stale_after: Duration,
-    ) -> Self {
-        Self {
-            runs,
-            flink,
-            clock,
-            stale_after,
-        }
+    pub fn new(ports: ReconcilerPorts, stale_after: Duration) -> Self {
+        Self { ports, stale_after }
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn reconcile(&self) -> Result<ReconcileReport, RepositoryError> {
         let mut report = ReconcileReport::default();
-        for run in self.runs.list_active(500).await? {
+        for run in self.ports.runs.list_active(500).await? {
             report.followed += 1;
-            let now = self.clock.now();
-            let next = match (&run.flink_job_id, run.state) {
-                (Some(flink_job_id), RunState::Running) => {
-                    match self.flink.status(flink_job_id).await {
+            let now = self.ports.clock.now();
+            if run.state == RunState::Succeeded && run.follow_up_pending {
+                self.follow_up(&run, &mut report).await?;
+                continue;
+            }
+            if run.state == RunState::Failed {
+                if run.next_attempt_at.is_some_and(|at| at <= now) {
+                    self.start_next_attempt(&run, &mut report).await;
+                }
+                continue;
+            }
+            let cluster = self.ports.flink.get(&run.flink_target).cloned();
+            let next = match (&run.flink_job_id, run.state, cluster) {
+                (Some(_), RunState::Running, None) => {
+                    tracing::error!(run_id = %run.id, target = %run.flink_target, "the run's Flink target is not configured");
+                    report.unreachable += 1;
+                    continue;
+                }
+                (Some(flink_job_id), RunState::Running, Some(cluster))
+                    if run.deadline.is_some_and(|d| now >= d) =>
+                {
+                    match cluster.cancel(flink_job_id).await {
+                        Ok(()) | Err(FlinkError::UnknownJob) => {}
+                        Err(_) => {
+                            report.unreachable += 1;
+                            continue;
+                        }
+                    }
+                    report.timed_out += 1;
+                    let mut timed_out = run.transition(RunState::TimedOut, now);
+                    timed_out.error = Some(RunError {
+                        code: "timed_out".into(),
+                        message: format!(
+                            "the run exceeded its timeout of {} s and was canceled",
+                            run.policy.timeout_seconds.unwrap_or_default()
+                        ),
+                        retryable: false,
+                    });
+                    timed_out
+                }
+                (Some(flink_job_id), RunState::Running, Some(cluster)) => {
+                    match cluster.status(flink_job_id).await {
                         Ok(status) => {
                             let mut next = match status.state {
                                 FlinkJobState::InProgress => continue,
                                 FlinkJobState::Finished => {
                                     report.succeeded += 1;
-                                    run.transition(RunState::Succeeded, now)
+                                    let mut done = run.transition(RunState::Succeeded, now);
+                                    done.follow_up_pending = has_follow_ups(&run);
+                                    done
                                 }
                                 FlinkJobState::Failed => {
                                     report.failed += 1;
-                                    let mut failed = run.transition(RunState::Failed, now);
-                                    failed.error = Some(RunError {
-                                        code: "flink_job_failed".into(),
-                                        message: status
-                                            .failure
-                                            .clone()
-                                            .unwrap_or_else(|| "the Flink job failed".into()),
-                                        retryable: false,
-                                    });
-                                    failed
+                                    run.fail(
+                                        RunError {
+                                            code: "flink_job_failed".into(),
+                                            message: status
+                                                .failure
+                                                .clone()
+                                                .unwrap_or_else(|| "the Flink job failed".into()),
+                                            retryable: false,
+                                        },
+                                        now,
+                                    )
                                 }
                                 FlinkJobState::Canceled => {
                                     report.canceled += 1;
@@ -332,9 +390,20 @@ impl Reconciler {
                 }
                 _ => continue,
             };
-            match self.runs.update(&next, run.version).await {
+            match self.ports.runs.update(&next, run.version).await {
                 Ok(()) => {
-                    tracing::info!(run_id = %run.id, state = next.state.as_str(), "run ended")
+                    tracing::info!(run_id = %run.id, state = next.state.as_str(), "run ended");
+                    if let Err(e) = self
+                        .ports
+                        .runs
+                        .release_slot(&next.tenant, &next.job_id, &next.id)
+                        .await
+                    {
+                        tracing::warn!(error = %e, run_id = %run.id, "could not release the run slot");
+                    }
+                    if next.follow_up_pending {
+                        self.follow_up(&next, &mut report).await?;
+                    }
                 }
                 // Someone else moved it (cancel, trigger): next pass sees it.
                 Err(RepositoryError::VersionMismatch { .. }) => {}
@@ -343,6 +412,76 @@ impl Reconciler {
         }
         Ok(report)
     }
+
+    /// Hands the next attempt of a failed run to the trigger, which claims it
+    /// (so a second hand-over by a concurrent pass does nothing).
+    async fn start_next_attempt(&self, run: &Run, report: &mut ReconcileReport) {
+        let event = serde_json::json!({
+            "kind": "retry",
+            "tenant": run.tenant.as_str(),
+            "job_id": run.job_id.as_str(),
+            "run_id": run.id.as_str(),
+            "scheduled_time": run.scheduled_time.to_rfc3339(),
+        });
+        match self.ports.trigger.invoke(&event).await {
+            Ok(()) => {
+                report.retried += 1;
+                tracing::info!(run_id = %run.id, attempt = run.attempts + 1, "next attempt handed to the trigger");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, run_id = %run.id, "could not hand the next attempt to the trigger")
+            }
+        }
+    }
+
+    /// After a success: the watermark moves to the end of the run's window
+    /// (forward only; a backfill re-reads the past and moves nothing), and
+    /// each child job gets its one run (ids derived from the parent's, so
+    /// doing this again starts nothing twice). Then the run is marked done.
+    async fn follow_up(
+        &self,
+        run: &Run,
+        report: &mut ReconcileReport,
+    ) -> Result<(), RepositoryError> {
+        if let Some(window) = run.window
+            && run.trigger != TriggerKind::Backfill
+        {
+            self.ports
+                .jobs
+                .advance_watermark(&run.tenant, &run.job_id, window.to)
+                .await?;
+        }
+        for child in &run.policy.on_success {
+            let event = serde_json::json!({
+                "kind": "parent",
+                "tenant": run.tenant.as_str(),
+                "job_id": child.as_str(),
+                "run_id": RunId::for_child(child, &run.id).as_str(),
+                "parent_run_id": run.id.as_str(),
+                "scheduled_time": run.scheduled_time.to_rfc3339(),
+            });
+            if let Err(e) = self.ports.trigger.invoke(&event).await {
+                // The run stays pending follow-up: the next pass tries again.
+                tracing::warn!(error = %e, run_id = %run.id, child = %child, "could not start a child job");
+                return Ok(());
+            }
+            report.children_started += 1;
+        }
+        let mut done = run.clone();
+        done.follow_up_pending = false;
+        done.updated_at = self.ports.clock.now();
+        done.version += 1;
+        match self.ports.runs.update(&done, run.version).await {
+            Ok(()) | Err(RepositoryError::VersionMismatch { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Whether a success has follow-ups: a watermark to move or child jobs.
+fn has_follow_ups(run: &Run) -> bool {
+    (run.window.is_some() && run.trigger != TriggerKind::Backfill)
+        || !run.policy.on_success.is_empty()
 }
 
 fn lost(run: &Run, now: chrono::DateTime<chrono::Utc>, code: &str, message: &str) -> Run {

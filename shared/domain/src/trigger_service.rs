@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
-use crate::job::{FlinkTarget, Job, JobId, Window};
+use crate::job::{Job, JobId, RuntimeMode, Window};
 use crate::ports::{
-    Clock, Created, FlinkCluster, FlinkError, JobCompiler, JobRepository, RepositoryError,
-    RunRepository, SealError, SecretExposure, SecretSealer, SourceRepository,
+    Clock, Created, FlinkError, FlinkTargets, JobCompiler, JobRepository, RepositoryError,
+    RunRepository, ScriptTransport, SealError, SecretExposure, SecretSealer, SlotClaim,
+    SourceRepository, SubmitSettings,
 };
 use crate::run::{NewRun, Run, RunError, RunId, RunState, TriggerKind};
+use crate::schedule::{Overlap, ScheduleRepository};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
 
 /// One delivery: a scheduler fire or a manual run.
@@ -23,8 +25,11 @@ pub struct Fire {
     pub trigger: TriggerKind,
     /// A backfill's explicit window; else derived from the job.
     pub window: Option<Window>,
-    /// Set for runs created before the delivery (manual runs).
+    /// Set for runs created before the delivery (manual runs), and for
+    /// retries and child runs.
     pub run_id: Option<RunId>,
+    /// The run whose success started this one (child jobs).
+    pub parent_run_id: Option<RunId>,
 }
 
 /// What a delivery achieved. Every variant is a final answer: redelivering
@@ -35,8 +40,14 @@ pub enum TriggerOutcome {
     Submitted(Run),
     /// Another delivery has the run (a duplicate, or a finished run).
     AlreadyHandled(Run),
-    /// The run failed in a way no redelivery can fix; it is recorded.
+    /// The run failed in a way no redelivery can fix (or its next attempt
+    /// is planned); it is recorded.
     Failed(Run),
+    /// The run is recorded as skipped: another run of the job is active
+    /// (overlap `skip`), or its window is empty.
+    Skipped(Run),
+    /// No run: the fire's schedule no longer exists or is disabled.
+    Ignored(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +59,9 @@ pub enum TriggerError {
     Retryable(Box<Run>),
     #[error("could not read or record the run")]
     Repository(#[source] RepositoryError),
+    /// The previous run could not be cancelled (overlap `cancel_previous`).
+    #[error("the Flink cluster could not be reached to cancel the previous run")]
+    FlinkUnavailable,
 }
 
 impl TriggerError {
@@ -77,9 +91,11 @@ pub struct TriggerPorts {
     pub jobs: Arc<dyn JobRepository>,
     pub sources: Arc<dyn SourceRepository>,
     pub runs: Arc<dyn RunRepository>,
+    pub schedules: Arc<dyn ScheduleRepository>,
     pub sealer: Arc<dyn SecretSealer>,
     pub compiler: Arc<dyn JobCompiler>,
-    pub flink: Arc<dyn FlinkCluster>,
+    /// The deployment's Flink targets; a run goes to its job's.
+    pub flink: FlinkTargets,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -103,16 +119,37 @@ impl TriggerService {
             .get(&fire.tenant, &job_id)
             .await
             .map_err(TriggerError::Repository)?;
-        let target = job
-            .as_ref()
-            .and_then(|j| j.spec.flink_target)
-            .unwrap_or(FlinkTarget::Session);
-        let window = fire.window.or_else(|| {
-            job.as_ref()
-                .and_then(|j| default_window(j, fire.scheduled_time))
-        });
+        let schedule = match &job {
+            Some(_) => self
+                .ports
+                .schedules
+                .get(&fire.tenant, &job_id)
+                .await
+                .map_err(TriggerError::Repository)?,
+            None => None,
+        };
+        // A fire that was on its way while the schedule was deleted or
+        // disabled does not run.
+        if fire.trigger == TriggerKind::Schedule
+            && job.is_some()
+            && !schedule.as_ref().is_some_and(|s| s.enabled)
+        {
+            return Ok(TriggerOutcome::Ignored(
+                "the job has no enabled schedule".into(),
+            ));
+        }
+        let policy = schedule.map(|s| s.policy).unwrap_or_default();
+        let target = self
+            .ports
+            .flink
+            .resolve(job.as_ref().and_then(|j| j.spec.flink_target));
+        let window = match (fire.window, &job) {
+            (Some(window), _) => Some(window),
+            (None, Some(job)) => self.next_window(job, fire.scheduled_time).await?,
+            (None, None) => None,
+        };
         let now = self.ports.clock.now();
-        let fresh = Run::pending(
+        let mut fresh = Run::pending(
             NewRun {
                 id: run_id,
                 tenant: fire.tenant.clone(),
@@ -124,7 +161,9 @@ impl TriggerService {
             },
             now,
         );
-        let stored = match self
+        fresh.policy = policy.clone();
+        fresh.parent_run_id = fire.parent_run_id.clone();
+        let mut stored = match self
             .ports
             .runs
             .create(&fresh)
@@ -133,13 +172,33 @@ impl TriggerService {
         {
             Created::New(run) | Created::Existing(run) => run,
         };
-
-        // Claim the run: exactly one delivery moves it to `submitting`.
-        let retry =
-            stored.state == RunState::Failed && stored.error.as_ref().is_some_and(|e| e.retryable);
-        if stored.state != RunState::Pending && !retry {
+        if !claimable(&stored, now) {
             return Ok(TriggerOutcome::AlreadyHandled(stored));
         }
+        // A run recorded by the API takes the job's policy at its first
+        // attempt; later attempts keep the one they started with.
+        if stored.attempts == 0 {
+            stored.policy = policy;
+        }
+        if let Some(window) = stored.window
+            && window.from >= window.to
+        {
+            let reason = format!(
+                "the window [{}, {}) is empty: nothing new to read yet",
+                window.from.to_rfc3339(),
+                window.to.to_rfc3339()
+            );
+            return self.skip(&stored, "empty_window", reason).await;
+        }
+        if job.is_some()
+            && stored.policy.overlap != Overlap::Allow
+            && let Some(holder) = self.take_slot(&stored).await?
+        {
+            let reason = format!("run {holder} of this job is still active");
+            return self.skip(&stored, "overlap", reason).await;
+        }
+
+        // Claim the run: exactly one delivery moves it to `submitting`.
         let mut claimed = stored.transition(RunState::Submitting, now);
         claimed.attempts += 1;
         claimed.error = None;
@@ -159,8 +218,13 @@ impl TriggerService {
         };
         match result {
             Ok(flink_job_id) => {
-                let mut running = claimed.transition(RunState::Running, self.ports.clock.now());
+                let submitted_at = self.ports.clock.now();
+                let mut running = claimed.transition(RunState::Running, submitted_at);
                 running.flink_job_id = Some(flink_job_id.clone());
+                running.deadline = claimed
+                    .policy
+                    .timeout_seconds
+                    .map(|t| submitted_at + chrono::Duration::seconds(i64::from(t)));
                 match self.ports.runs.update(&running, claimed.version).await {
                     Ok(()) => {
                         tracing::info!(flink_job_id, "run submitted");
@@ -168,7 +232,11 @@ impl TriggerService {
                     }
                     Err(RepositoryError::VersionMismatch { .. }) => {
                         // Canceled while submitting: the job must not run on.
-                        if let Err(e) = self.ports.flink.cancel(&flink_job_id).await {
+                        let cluster = self.ports.flink.get(&claimed.flink_target);
+                        if let Some(Err(e)) = match cluster {
+                            Some(c) => Some(c.cancel(&flink_job_id).await),
+                            None => None,
+                        } {
                             tracing::warn!(error = %e, flink_job_id, "could not cancel a job whose run was canceled");
                         }
                         Ok(TriggerOutcome::AlreadyHandled(self.reload(&claimed).await?))
@@ -177,21 +245,144 @@ impl TriggerService {
                 }
             }
             Err(error) => {
-                let mut failed = claimed.transition(RunState::Failed, self.ports.clock.now());
                 let retryable = error.retryable;
                 tracing::warn!(code = %error.code, retryable, "run failed");
-                failed.error = Some(error);
+                let failed = claimed.fail(error, self.ports.clock.now());
                 self.ports
                     .runs
                     .update(&failed, claimed.version)
                     .await
                     .map_err(TriggerError::Repository)?;
-                if retryable {
+                self.release_slot(&failed).await;
+                if failed.next_attempt_at.is_some() {
+                    // The reconciler starts the next attempt after the backoff.
+                    Ok(TriggerOutcome::Failed(failed))
+                } else if retryable {
                     Err(TriggerError::Retryable(Box::new(failed)))
                 } else {
                     Ok(TriggerOutcome::Failed(failed))
                 }
             }
+        }
+    }
+
+    /// An incremental job's window for a fire at `at`: from the watermark
+    /// (the end of the last successful window) or the job's start, to the
+    /// scheduled time less the lag. Never from now(): a late or repeated
+    /// delivery reads what its fire would have read.
+    async fn next_window(
+        &self,
+        job: &Job,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Window>, TriggerError> {
+        let Some(inc) = job.spec.source.incremental.as_ref() else {
+            return Ok(None);
+        };
+        let watermark = self
+            .ports
+            .jobs
+            .watermark(&job.tenant, &job.id)
+            .await
+            .map_err(TriggerError::Repository)?;
+        Ok(Some(Window {
+            from: watermark.map_or(inc.start, |w| w.max(inc.start)),
+            to: at - chrono::Duration::seconds(i64::from(inc.lag_seconds)),
+        }))
+    }
+
+    /// Records `run` as skipped (it never reaches Flink).
+    async fn skip(
+        &self,
+        run: &Run,
+        code: &str,
+        reason: String,
+    ) -> Result<TriggerOutcome, TriggerError> {
+        let mut skipped = run.transition(RunState::Skipped, self.ports.clock.now());
+        skipped.error = Some(failure(code, reason, false));
+        match self.ports.runs.update(&skipped, run.version).await {
+            Ok(()) => {
+                tracing::info!(code, "run skipped");
+                Ok(TriggerOutcome::Skipped(skipped))
+            }
+            Err(RepositoryError::VersionMismatch { .. }) => {
+                Ok(TriggerOutcome::AlreadyHandled(self.reload(run).await?))
+            }
+            Err(e) => Err(TriggerError::Repository(e)),
+        }
+    }
+
+    /// Takes the job's run slot for `run`, cancelling the holder first under
+    /// `cancel_previous`. `Some(holder)` when an active run keeps it.
+    async fn take_slot(&self, run: &Run) -> Result<Option<RunId>, TriggerError> {
+        let runs = &self.ports.runs;
+        let mut stale: Option<RunId> = None;
+        // Each round either takes the slot or finds its holder finished (or
+        // finishes it); a few rounds cover holders that change meanwhile.
+        for _ in 0..4 {
+            let holder = match runs
+                .claim_slot(&run.tenant, &run.job_id, &run.id, stale.as_ref())
+                .await
+                .map_err(TriggerError::Repository)?
+            {
+                SlotClaim::Claimed => return Ok(None),
+                SlotClaim::HeldBy(holder) => holder,
+            };
+            let held_by = runs
+                .get(&run.tenant, &holder)
+                .await
+                .map_err(TriggerError::Repository)?;
+            if let Some(active) = held_by.filter(|h| h.state.is_active()) {
+                if run.policy.overlap != Overlap::CancelPrevious {
+                    return Ok(Some(holder));
+                }
+                self.supersede(&active, &run.id).await?;
+            }
+            stale = Some(holder);
+        }
+        Err(TriggerError::Repository(RepositoryError::Unavailable(
+            "the job's run slot keeps changing hands".into(),
+        )))
+    }
+
+    /// Cancels `previous` (and its Flink job) for `next` under
+    /// `cancel_previous`. A run that moved meanwhile is looked at again by
+    /// the caller's next round.
+    async fn supersede(&self, previous: &Run, next: &RunId) -> Result<(), TriggerError> {
+        if let Some(flink_job_id) = &previous.flink_job_id {
+            let Some(cluster) = self.ports.flink.get(&previous.flink_target) else {
+                return Err(TriggerError::FlinkUnavailable);
+            };
+            match cluster.cancel(flink_job_id).await {
+                Ok(()) | Err(FlinkError::UnknownJob) => {}
+                Err(_) => return Err(TriggerError::FlinkUnavailable),
+            }
+        }
+        let mut canceled = previous.transition(RunState::Canceled, self.ports.clock.now());
+        canceled.error = Some(failure(
+            "superseded",
+            format!("canceled for run {next} (overlap: cancel_previous)"),
+            false,
+        ));
+        match self.ports.runs.update(&canceled, previous.version).await {
+            Ok(()) => {
+                tracing::info!(previous = %previous.id, "previous run canceled");
+                Ok(())
+            }
+            Err(RepositoryError::VersionMismatch { .. }) => Ok(()),
+            Err(e) => Err(TriggerError::Repository(e)),
+        }
+    }
+
+    /// Frees the job's slot after `run` ended; a slot left behind is taken
+    /// over by the next run once it sees the holder finished.
+    async fn release_slot(&self, run: &Run) {
+        if let Err(e) = self
+            .ports
+            .runs
+            .release_slot(&run.tenant, &run.job_id, &run.id)
+            .await
+        {
+            tracing::warn!(error = %e, "could not release the job's run slot");
         }
     }
 
@@ -207,13 +398,16 @@ impl TriggerService {
     /// Loads, decrypts, renders, seals and submits: the Flink job id, or why
     /// not.
     async fn submit(&self, job: &Job, run: &Run) -> Result<String, RunError> {
-        if run.flink_target != FlinkTarget::Session {
+        let Some(cluster) = self.ports.flink.get(&run.flink_target).cloned() else {
             return Err(failure(
-                "target_unsupported",
-                "this deployment runs jobs on the session target only",
+                "target_unknown",
+                format!(
+                    "the Flink target {} is not configured in this deployment",
+                    run.flink_target
+                ),
                 false,
             ));
-        }
+        };
         let source = self.load_source(&job.tenant, &job.source_id).await?;
         let source_secrets = self.open_secrets(&source).await?;
         // A job within one source (e.g. table to table) reads and decrypts it once.
@@ -224,7 +418,7 @@ impl TriggerService {
             let secrets = self.open_secrets(&target).await?;
             (target, secrets)
         };
-        let mut script = self
+        let script = self
             .ports
             .compiler
             .render(
@@ -239,30 +433,37 @@ impl TriggerService {
                 },
             )
             .map_err(|e| failure("render_failed", e.to_string(), false))?;
+        let script = Zeroizing::new(script);
+        let settings = SubmitSettings {
+            parallelism: job.spec.options.parallelism,
+            batch: job.spec.options.mode == RuntimeMode::Batch,
+        };
+        if cluster.transport() == ScriptTransport::Plaintext {
+            // The target is configured for plaintext scripts (no runner to
+            // open an envelope): the weaker, opt-in transport.
+            return cluster
+                .submit(&job.id, &run.id, &script, &settings)
+                .await
+                .map_err(submit_failure);
+        }
         let context = EncryptionContext::for_run(&job.tenant, job.id.as_str(), run.id.as_str());
         let sealed = self.ports.sealer.seal(&context, script.as_bytes()).await;
-        script.zeroize();
+        drop(script);
         let sealed = sealed.map_err(|e| match e {
             SealError::KeyProvider(_) => {
                 failure("kms_unavailable", "KMS could not issue a data key", true)
             }
             other => failure("seal_failed", other.to_string(), false),
         })?;
-        self.ports
-            .flink
-            .submit(&job.id, &run.id, &sealed.to_envelope_json(&context))
+        cluster
+            .submit(
+                &job.id,
+                &run.id,
+                &sealed.to_envelope_json(&context),
+                &settings,
+            )
             .await
-            .map_err(|e| match e {
-                FlinkError::Unreachable(_) => failure(
-                    "flink_unreachable",
-                    "the Flink cluster could not be reached",
-                    true,
-                ),
-                FlinkError::Rejected(reason) => failure("flink_rejected", reason, false),
-                FlinkError::UnknownJob => {
-                    failure("flink_rejected", "the cluster lost the submission", true)
-                }
-            })
+            .map_err(submit_failure)
     }
 
     async fn load_source(&self, tenant: &TenantId, id: &SourceId) -> Result<Source, RunError> {
@@ -314,24 +515,48 @@ impl TriggerService {
     }
 }
 
-/// An incremental job's window for a fire at `at`: from its start to the
-/// scheduled time less the lag (watermarks refine the start later).
-fn default_window(job: &Job, at: DateTime<Utc>) -> Option<Window> {
-    let inc = job.spec.source.incremental.as_ref()?;
-    let to = at - chrono::Duration::seconds(i64::from(inc.lag_seconds));
-    Some(Window {
-        from: inc.start,
-        to: to.max(inc.start),
-    })
+fn submit_failure(e: FlinkError) -> RunError {
+    match e {
+        FlinkError::Unreachable(_) => failure(
+            "flink_unreachable",
+            "the Flink cluster could not be reached",
+            true,
+        ),
+        FlinkError::Rejected(reason) => failure("flink_rejected", reason, false),
+        FlinkError::UnknownJob => {
+            failure("flink_rejected", "the cluster lost the submission", true)
+        }
+    }
+}
+
+/// Whether a delivery may start an attempt of `run`: a new run, or a
+/// failed one whose next attempt is due (retry policy) or whose failure
+/// another delivery may fix (the cluster was unreachable).
+fn claimable(run: &Run, now: DateTime<Utc>) -> bool {
+    match run.state {
+        RunState::Pending => true,
+        RunState::Failed => match run.next_attempt_at {
+            Some(at) => at <= now,
+            None => {
+                run.error.as_ref().is_some_and(|e| e.retryable)
+                    && run
+                        .policy
+                        .retry
+                        .is_none_or(|retry| run.attempts < retry.max_attempts)
+            }
+        },
+        _ => false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakes::{FakeFlink, FakeSealer, FixedClock, MemoryStore};
+    use crate::fakes::{FakeFlink, FakeSealer, FixedClock, ManualClock, MemoryStore};
     use crate::job::{Job, JobSpec};
     use crate::ports::{FlinkJobState, RenderError};
     use crate::runs_service::Reconciler;
+    use crate::schedule::RunPolicy;
     use crate::sources_service::{SourceDraft, SourcesService};
     use crate::validation::ValidationErrors;
     use chrono::TimeZone;
@@ -375,12 +600,13 @@ mod tests {
         trigger: TriggerService,
         tenant: TenantId,
         job: Job,
+        clock: Arc<ManualClock>,
     }
 
     async fn fixture() -> Fixture {
         let store = Arc::new(MemoryStore::default());
         let sealer = Arc::new(FakeSealer::default());
-        let clock = Arc::new(FixedClock::default());
+        let clock = Arc::new(ManualClock::at(FixedClock::default().now()));
         let flink = Arc::new(FakeFlink::default());
         let tenant = TenantId::parse("acme").unwrap();
         let sources = SourcesService::new(store.clone(), sealer.clone(), clock.clone());
@@ -420,14 +646,18 @@ mod tests {
             updated_at: now,
         };
         JobRepository::insert(store.as_ref(), &job).await.unwrap();
+        ScheduleRepository::put(store.as_ref(), &every_hour(&job), None)
+            .await
+            .unwrap();
         let trigger = TriggerService::new(TriggerPorts {
             jobs: store.clone(),
             sources: store.clone(),
             runs: store.clone(),
+            schedules: store.clone(),
             sealer: sealer.clone(),
             compiler: Arc::new(SecretEchoCompiler),
-            flink: flink.clone(),
-            clock,
+            flink: flink.clone().into(),
+            clock: clock.clone(),
         });
         Fixture {
             store,
@@ -436,6 +666,7 @@ mod tests {
             trigger,
             tenant,
             job,
+            clock,
         }
     }
 
@@ -448,7 +679,64 @@ mod tests {
                 trigger: TriggerKind::Schedule,
                 window: None,
                 run_id: None,
+                parent_run_id: None,
             }
+        }
+    }
+
+    impl Fixture {
+        async fn set_policy(&self, policy: RunPolicy) {
+            let mut schedule = every_hour(&self.job);
+            schedule.policy = policy;
+            schedule.version = 2;
+            ScheduleRepository::put(self.store.as_ref(), &schedule, Some(1))
+                .await
+                .unwrap();
+        }
+
+        async fn run(&self, id: &RunId) -> Run {
+            RunRepository::get(self.store.as_ref(), &self.tenant, id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+
+        fn reconciler(
+            &self,
+            clock: Arc<dyn Clock>,
+        ) -> (Reconciler, Arc<crate::fakes::RecordingInvoker>) {
+            let invoker = Arc::new(crate::fakes::RecordingInvoker::default());
+            let reconciler = Reconciler::new(
+                crate::runs_service::ReconcilerPorts {
+                    runs: self.store.clone(),
+                    jobs: self.store.clone(),
+                    flink: self.flink.clone().into(),
+                    trigger: invoker.clone(),
+                    clock,
+                },
+                chrono::Duration::minutes(15),
+            );
+            (reconciler, invoker)
+        }
+    }
+
+    /// An enabled hourly schedule of `job` with default policies.
+    fn every_hour(job: &Job) -> crate::schedule::Schedule {
+        crate::schedule::Schedule {
+            tenant: job.tenant.clone(),
+            job_id: job.id.clone(),
+            expression: "cron(0 * * * ? *)".into(),
+            xxl_cron: None,
+            timezone: "UTC".into(),
+            enabled: true,
+            start_at: None,
+            end_at: None,
+            flexible_window_minutes: None,
+            delivery_retry: None,
+            policy: Default::default(),
+            version: 1,
+            created_at: job.created_at,
+            updated_at: job.created_at,
         }
     }
 
@@ -476,6 +764,11 @@ mod tests {
     #[tokio::test]
     async fn duplicate_and_concurrent_deliveries_make_one_run() {
         let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Allow,
+            ..Default::default()
+        })
+        .await;
         let first = f.trigger.fire(f.fire()).await.unwrap();
         let again = f.trigger.fire(f.fire()).await.unwrap();
         assert!(matches!(first, TriggerOutcome::Submitted(_)));
@@ -569,9 +862,13 @@ mod tests {
             panic!("expected a submission");
         };
         let reconciler = Reconciler::new(
-            f.store.clone(),
-            f.flink.clone(),
-            Arc::new(FixedClock::default()),
+            crate::runs_service::ReconcilerPorts {
+                runs: f.store.clone(),
+                jobs: f.store.clone(),
+                flink: f.flink.clone().into(),
+                trigger: Arc::new(crate::fakes::RecordingInvoker::default()),
+                clock: Arc::new(FixedClock::default()),
+            },
             chrono::Duration::minutes(15),
         );
         let report = reconciler.reconcile().await.unwrap();
@@ -591,5 +888,423 @@ mod tests {
         assert_eq!(done.rows_written, Some(42));
         assert!(done.finished_at.is_some());
         assert_eq!(reconciler.reconcile().await.unwrap().followed, 0);
+    }
+
+    fn finish(f: &Fixture, run: &Run, state: FlinkJobState) {
+        f.flink
+            .set_status(run.flink_job_id.as_ref().unwrap(), state, None);
+    }
+
+    #[tokio::test]
+    async fn overlap_skip_records_a_skipped_run_while_another_is_active() {
+        let f = fixture().await;
+        let TriggerOutcome::Submitted(first) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        let mut next = f.fire();
+        next.scheduled_time += chrono::Duration::hours(1);
+        let TriggerOutcome::Skipped(skipped) = f.trigger.fire(next.clone()).await.unwrap() else {
+            panic!("expected a skip");
+        };
+        assert_eq!(skipped.state, RunState::Skipped);
+        let error = skipped.error.unwrap();
+        assert_eq!(error.code, "overlap");
+        assert!(error.message.contains(first.id.as_str()));
+        assert_eq!(f.flink.submissions().len(), 1);
+        // A redelivery of the skipped fire stays skipped.
+        assert!(matches!(
+            f.trigger.fire(next.clone()).await.unwrap(),
+            TriggerOutcome::AlreadyHandled(_)
+        ));
+
+        // Once the first run ended, the next fire runs.
+        finish(&f, &first, FlinkJobState::Finished);
+        let (reconciler, _) = f.reconciler(f.clock.clone());
+        reconciler.reconcile().await.unwrap();
+        next.scheduled_time += chrono::Duration::hours(1);
+        assert!(matches!(
+            f.trigger.fire(next).await.unwrap(),
+            TriggerOutcome::Submitted(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_slot_left_by_a_finished_run_is_taken_over() {
+        let f = fixture().await;
+        let TriggerOutcome::Submitted(first) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        // The run ends without anyone releasing the slot (a crash).
+        let ended = first.transition(RunState::Succeeded, f.clock.now());
+        RunRepository::update(f.store.as_ref(), &ended, first.version)
+            .await
+            .unwrap();
+        let mut next = f.fire();
+        next.scheduled_time += chrono::Duration::hours(1);
+        assert!(matches!(
+            f.trigger.fire(next).await.unwrap(),
+            TriggerOutcome::Submitted(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn overlap_cancel_previous_cancels_the_running_flink_job() {
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::CancelPrevious,
+            ..Default::default()
+        })
+        .await;
+        let TriggerOutcome::Submitted(first) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        let mut next = f.fire();
+        next.scheduled_time += chrono::Duration::hours(1);
+        assert!(matches!(
+            f.trigger.fire(next).await.unwrap(),
+            TriggerOutcome::Submitted(_)
+        ));
+        assert_eq!(
+            f.flink.canceled(),
+            vec![first.flink_job_id.clone().unwrap()]
+        );
+        let previous = f.run(&first.id).await;
+        assert_eq!(previous.state, RunState::Canceled);
+        assert_eq!(previous.error.unwrap().code, "superseded");
+    }
+
+    #[tokio::test]
+    async fn a_fire_of_a_deleted_or_disabled_schedule_runs_nothing() {
+        let f = fixture().await;
+        let mut disabled = every_hour(&f.job);
+        disabled.enabled = false;
+        disabled.version = 2;
+        ScheduleRepository::put(f.store.as_ref(), &disabled, Some(1))
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.trigger.fire(f.fire()).await.unwrap(),
+            TriggerOutcome::Ignored(_)
+        ));
+        ScheduleRepository::delete(f.store.as_ref(), &f.tenant, &f.job.id, None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.trigger.fire(f.fire()).await.unwrap(),
+            TriggerOutcome::Ignored(_)
+        ));
+        assert!(f.flink.submissions().is_empty());
+        // A manual run needs no schedule.
+        let mut manual = f.fire();
+        manual.trigger = TriggerKind::Manual;
+        manual.run_id = Some(RunId::generate());
+        assert!(matches!(
+            f.trigger.fire(manual).await.unwrap(),
+            TriggerOutcome::Submitted(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_failed_run_is_retried_with_backoff_as_attempts_of_the_same_run() {
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            retry: Some(crate::schedule::RetryPolicy {
+                max_attempts: 3,
+                backoff_seconds: 60,
+            }),
+            ..Default::default()
+        })
+        .await;
+        let (reconciler, invoker) = f.reconciler(f.clock.clone());
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        finish(&f, &run, FlinkJobState::Failed);
+        reconciler.reconcile().await.unwrap();
+        let failed = f.run(&run.id).await;
+        assert_eq!(failed.state, RunState::Failed);
+        assert_eq!(
+            failed.next_attempt_at,
+            Some(f.clock.now() + chrono::Duration::seconds(60))
+        );
+
+        // Not before the backoff.
+        f.clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(reconciler.reconcile().await.unwrap().retried, 0);
+        let mut retry = f.fire();
+        retry.trigger = TriggerKind::Retry;
+        retry.run_id = Some(run.id.clone());
+        assert!(matches!(
+            f.trigger.fire(retry.clone()).await.unwrap(),
+            TriggerOutcome::AlreadyHandled(_)
+        ));
+
+        f.clock.advance(chrono::Duration::seconds(31));
+        assert_eq!(reconciler.reconcile().await.unwrap().retried, 1);
+        let event = invoker.events().pop().unwrap();
+        assert_eq!(event["kind"], "retry");
+        assert_eq!(event["run_id"], run.id.as_str());
+        let TriggerOutcome::Submitted(second) = f.trigger.fire(retry.clone()).await.unwrap() else {
+            panic!("expected the second attempt");
+        };
+        assert_eq!((second.id.clone(), second.attempts), (run.id.clone(), 2));
+
+        // The second failure waits twice as long; the third attempt succeeds.
+        finish(&f, &second, FlinkJobState::Failed);
+        reconciler.reconcile().await.unwrap();
+        assert_eq!(
+            f.run(&run.id).await.next_attempt_at,
+            Some(f.clock.now() + chrono::Duration::seconds(120))
+        );
+        f.clock.advance(chrono::Duration::seconds(120));
+        let TriggerOutcome::Submitted(third) = f.trigger.fire(retry.clone()).await.unwrap() else {
+            panic!("expected the third attempt");
+        };
+        assert_eq!(third.attempts, 3);
+        finish(&f, &third, FlinkJobState::Failed);
+        reconciler.reconcile().await.unwrap();
+        // No attempt left.
+        let last = f.run(&run.id).await;
+        assert_eq!((last.state, last.next_attempt_at), (RunState::Failed, None));
+        f.clock.advance(chrono::Duration::hours(1));
+        assert!(matches!(
+            f.trigger.fire(retry).await.unwrap(),
+            TriggerOutcome::AlreadyHandled(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_run_past_its_timeout_is_canceled_as_timed_out() {
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            timeout_seconds: Some(30),
+            ..Default::default()
+        })
+        .await;
+        let (reconciler, _) = f.reconciler(f.clock.clone());
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        f.clock.advance(chrono::Duration::seconds(29));
+        assert_eq!(reconciler.reconcile().await.unwrap().timed_out, 0);
+        f.clock.advance(chrono::Duration::seconds(1));
+        assert_eq!(reconciler.reconcile().await.unwrap().timed_out, 1);
+        let ended = f.run(&run.id).await;
+        assert_eq!(ended.state, RunState::TimedOut);
+        assert_eq!(ended.error.unwrap().code, "timed_out");
+        assert_eq!(f.flink.canceled(), vec![run.flink_job_id.unwrap()]);
+    }
+
+    #[tokio::test]
+    async fn a_child_job_is_started_once_after_its_parent_succeeds() {
+        let f = fixture().await;
+        let mut child = f.job.clone();
+        child.id = JobId::generate();
+        JobRepository::insert(f.store.as_ref(), &child)
+            .await
+            .unwrap();
+        f.set_policy(RunPolicy {
+            on_success: vec![child.id.clone()],
+            ..Default::default()
+        })
+        .await;
+        let (reconciler, invoker) = f.reconciler(f.clock.clone());
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        reconciler.reconcile().await.unwrap();
+        assert!(invoker.events().is_empty(), "not before the parent ends");
+        finish(&f, &run, FlinkJobState::Finished);
+        assert_eq!(reconciler.reconcile().await.unwrap().children_started, 1);
+        assert_eq!(reconciler.reconcile().await.unwrap().children_started, 0);
+        let events = invoker.events();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["kind"], "parent");
+        assert_eq!(events[0]["job_id"], child.id.as_str());
+        assert!(!f.run(&run.id).await.follow_up_pending);
+
+        // However often the hand-over is delivered, the child runs once.
+        let delivery = Fire {
+            tenant: f.tenant.clone(),
+            job_id: child.id.to_string(),
+            scheduled_time: run.scheduled_time,
+            trigger: TriggerKind::Parent,
+            window: None,
+            run_id: Some(RunId::for_child(&child.id, &run.id)),
+            parent_run_id: Some(run.id.clone()),
+        };
+        let TriggerOutcome::Submitted(child_run) = f.trigger.fire(delivery.clone()).await.unwrap()
+        else {
+            panic!("expected the child's run");
+        };
+        assert_eq!(child_run.parent_run_id, Some(run.id.clone()));
+        assert!(matches!(
+            f.trigger.fire(delivery).await.unwrap(),
+            TriggerOutcome::AlreadyHandled(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn incremental_windows_start_at_the_watermark_which_moves_only_on_success() {
+        let f = fixture().await;
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut incremental = f.job.clone();
+        incremental.spec.source.incremental = Some(crate::job::Incremental {
+            column: "updated_at".into(),
+            start,
+            lag_seconds: 60,
+        });
+        incremental.version = 2;
+        JobRepository::update(f.store.as_ref(), &incremental, &f.job)
+            .await
+            .unwrap();
+        let (reconciler, _) = f.reconciler(f.clock.clone());
+        let at = |h: i64| f.fire().scheduled_time + chrono::Duration::hours(h);
+        let lag = chrono::Duration::seconds(60);
+        let fire_at = |h: i64| {
+            let mut fire = f.fire();
+            fire.scheduled_time = at(h);
+            fire
+        };
+
+        let TriggerOutcome::Submitted(first) = f.trigger.fire(fire_at(0)).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        assert_eq!(
+            first.window,
+            Some(Window {
+                from: start,
+                to: at(0) - lag
+            })
+        );
+        finish(&f, &first, FlinkJobState::Finished);
+        reconciler.reconcile().await.unwrap();
+        let watermark = JobRepository::watermark(f.store.as_ref(), &f.tenant, &f.job.id);
+        assert_eq!(watermark.await.unwrap(), Some(at(0) - lag));
+
+        // A failed run leaves the watermark, so the next window covers it.
+        let TriggerOutcome::Submitted(second) = f.trigger.fire(fire_at(1)).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        assert_eq!(second.window.unwrap().from, at(0) - lag);
+        finish(&f, &second, FlinkJobState::Failed);
+        reconciler.reconcile().await.unwrap();
+        let TriggerOutcome::Submitted(third) = f.trigger.fire(fire_at(2)).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        assert_eq!(
+            third.window,
+            Some(Window {
+                from: at(0) - lag,
+                to: at(2) - lag
+            })
+        );
+        finish(&f, &third, FlinkJobState::Finished);
+        reconciler.reconcile().await.unwrap();
+        let watermark = JobRepository::watermark(f.store.as_ref(), &f.tenant, &f.job.id);
+        assert_eq!(watermark.await.unwrap(), Some(at(2) - lag));
+
+        // A backfill re-reads the past and moves nothing.
+        let backfill = Window {
+            from: start,
+            to: at(0),
+        };
+        let mut past = fire_at(3);
+        past.trigger = TriggerKind::Backfill;
+        past.window = Some(backfill);
+        past.run_id = Some(RunId::generate());
+        let TriggerOutcome::Submitted(refill) = f.trigger.fire(past).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        assert_eq!(refill.window, Some(backfill));
+        finish(&f, &refill, FlinkJobState::Finished);
+        reconciler.reconcile().await.unwrap();
+        let watermark = JobRepository::watermark(f.store.as_ref(), &f.tenant, &f.job.id);
+        assert_eq!(watermark.await.unwrap(), Some(at(2) - lag));
+
+        // A late fire whose window would be empty is skipped, not run.
+        let mut late = fire_at(2);
+        late.scheduled_time -= chrono::Duration::minutes(1);
+        let TriggerOutcome::Skipped(empty) = f.trigger.fire(late).await.unwrap() else {
+            panic!("expected a skip");
+        };
+        assert_eq!(empty.error.unwrap().code, "empty_window");
+    }
+
+    #[tokio::test]
+    async fn a_run_goes_to_its_jobs_target_and_a_plaintext_target_gets_plaintext() {
+        use crate::job::FlinkTarget;
+        use crate::ports::{FlinkCluster, SubmitSettings};
+
+        let f = fixture().await;
+        let gateway = Arc::new(FakeFlink::plaintext());
+        let gw = FlinkTarget::parse("gw").unwrap();
+        let session: Arc<dyn FlinkCluster> = f.flink.clone();
+        let plaintext: Arc<dyn FlinkCluster> = gateway.clone();
+        let targets = FlinkTargets::new(
+            FlinkTarget::DEFAULT_SESSION,
+            [(FlinkTarget::DEFAULT_SESSION, session), (gw, plaintext)],
+        )
+        .unwrap();
+        let trigger = TriggerService::new(TriggerPorts {
+            jobs: f.store.clone(),
+            sources: f.store.clone(),
+            runs: f.store.clone(),
+            schedules: f.store.clone(),
+            sealer: f.sealer.clone(),
+            compiler: Arc::new(SecretEchoCompiler),
+            flink: targets,
+            clock: f.clock.clone(),
+        });
+        let retarget = |target: &str, version: u64| {
+            let mut job = f.job.clone();
+            job.spec.flink_target = Some(FlinkTarget::parse(target).unwrap());
+            job.version = version;
+            job
+        };
+        let manual = || {
+            let mut manual = f.fire();
+            manual.trigger = TriggerKind::Manual;
+            manual.run_id = Some(RunId::generate());
+            manual
+        };
+
+        // A target the deployment does not have: the run fails for good.
+        let on_msf = retarget("msf", 2);
+        JobRepository::update(f.store.as_ref(), &on_msf, &f.job)
+            .await
+            .unwrap();
+        let TriggerOutcome::Failed(run) = trigger.fire(manual()).await.unwrap() else {
+            panic!("expected a final failure");
+        };
+        let error = run.error.unwrap();
+        assert_eq!(error.code, "target_unknown");
+        assert!(!error.retryable);
+
+        let on_gw = retarget("gw", 3);
+        JobRepository::update(f.store.as_ref(), &on_gw, &on_msf)
+            .await
+            .unwrap();
+        let TriggerOutcome::Submitted(run) = trigger.fire(manual()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        assert_eq!(run.flink_target, gw);
+        assert!(
+            f.flink.submissions().is_empty(),
+            "not on the default target"
+        );
+        let (_, run_id, script) = &gateway.submissions()[0];
+        assert_eq!(run_id, &run.id);
+        // The opt-in plaintext transport: the script itself, never sealed.
+        assert!(script.starts_with("password=canary-pw"), "{script}");
+        let context = EncryptionContext::for_run(&f.tenant, f.job.id.as_str(), run.id.as_str());
+        assert!(!f.sealer.contexts().contains(&context));
+        assert_eq!(
+            gateway.settings(),
+            [SubmitSettings {
+                parallelism: 1,
+                batch: true
+            }]
+        );
     }
 }

@@ -166,6 +166,7 @@ impl From<DeleteJobError> for Problem {
             DeleteJobError::VersionMismatch { expected, current } => {
                 version_mismatch(expected, current)
             }
+            DeleteJobError::SchedulerUnavailable => Problem::unavailable(),
             DeleteJobError::Repository(e) => repository(&e),
         }
     }
@@ -237,6 +238,51 @@ impl From<CancelRunError> for Problem {
             }
             CancelRunError::FlinkUnavailable => Problem::unavailable(),
             CancelRunError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+use sluice_domain::schedule::{DeleteScheduleError, GetScheduleError, PutScheduleError};
+
+fn schedule_version_mismatch(current: u64) -> Problem {
+    Problem::precondition_failed(format!(
+        "If-Match names another version: the schedule is at version {current}"
+    ))
+}
+
+impl From<PutScheduleError> for Problem {
+    fn from(e: PutScheduleError) -> Self {
+        match e {
+            PutScheduleError::JobNotFound(id) => job_not_found(&id),
+            PutScheduleError::Invalid(errors) => Problem::invalid(errors),
+            PutScheduleError::VersionMismatch { current } => schedule_version_mismatch(current),
+            PutScheduleError::SchedulerUnavailable => Problem::unavailable(),
+            PutScheduleError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<GetScheduleError> for Problem {
+    fn from(e: GetScheduleError) -> Self {
+        match e {
+            GetScheduleError::JobNotFound(id) => job_not_found(&id),
+            GetScheduleError::NotFound(id) => {
+                Problem::not_found(format!("job {id} has no schedule"))
+            }
+            GetScheduleError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<DeleteScheduleError> for Problem {
+    fn from(e: DeleteScheduleError) -> Self {
+        match e {
+            DeleteScheduleError::NotFound(id) => {
+                Problem::not_found(format!("job {id} has no schedule"))
+            }
+            DeleteScheduleError::VersionMismatch { current } => schedule_version_mismatch(current),
+            DeleteScheduleError::SchedulerUnavailable => Problem::unavailable(),
+            DeleteScheduleError::Repository(e) => repository(&e),
         }
     }
 }

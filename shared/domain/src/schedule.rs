@@ -1,0 +1,919 @@
+//! Schedules of jobs (DESIGN.md §5): what a user sets, how it is checked,
+//! and the policies the trigger and reconciler honour on every run.
+//!
+//! A schedule is stored twice: the record in our table is the truth the
+//! trigger reads (policies, watermarks, child jobs), and an EventBridge
+//! Scheduler schedule delivers the fires. EventBridge validates little and
+//! moto nothing, so every check happens here, before either is written.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sluice_schedule::{ScheduleExpression, convert_quartz, next_fires, parse_timezone};
+
+use crate::TenantId;
+use crate::job::JobId;
+use crate::ports::{BoxError, Clock, JobRepository, RepositoryError};
+use crate::validation::{FieldError, ValidationErrors};
+
+/// How many fire times a schedule view previews.
+pub const PREVIEW_FIRES: usize = 5;
+/// Bounds of the job-level policies (EventBridge's own bounds are in
+/// `sluice_schedule::validate`).
+pub const MAX_TIMEOUT_SECONDS: u32 = 7 * 24 * 3600;
+pub const MAX_RUN_ATTEMPTS: u32 = 10;
+pub const MAX_BACKOFF_SECONDS: u32 = 24 * 3600;
+pub const MAX_CHILDREN: usize = 10;
+
+/// What happens when a fire comes while another run of the job is active.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    /// The new run is recorded as `skipped` (XXL-JOB's "discard later").
+    #[default]
+    Skip,
+    /// The active run's Flink job is cancelled first ("cover early").
+    CancelPrevious,
+    /// Both run.
+    Allow,
+}
+
+/// Job-level retry of failed runs: attempts of the same run, the n-th
+/// retry waiting `backoff_seconds × 2^(n-1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = no retry).
+    pub max_attempts: u32,
+    pub backoff_seconds: u32,
+}
+
+impl RetryPolicy {
+    /// When the attempt after `attempts_made` may start, if one is left.
+    pub fn next_attempt_at(
+        &self,
+        attempts_made: u32,
+        failed_at: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if attempts_made >= self.max_attempts {
+            return None;
+        }
+        let factor = 1i64 << attempts_made.saturating_sub(1).min(16);
+        let wait = (i64::from(self.backoff_seconds) * factor).min(i64::from(MAX_BACKOFF_SECONDS));
+        Some(failed_at + chrono::Duration::seconds(wait))
+    }
+}
+
+/// EventBridge Scheduler's own retry of a delivery that could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryRetry {
+    pub max_attempts: u32,
+    pub max_event_age_seconds: u32,
+}
+
+/// A schedule as a caller sends it (`PUT /jobs/{id}/schedule`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// EventBridge form: `cron(...)`, `rate(...)` or `at(...)`.
+    #[serde(default)]
+    pub expression: Option<String>,
+    /// XXL-JOB / Quartz cron (with seconds), converted when exact.
+    #[serde(default)]
+    pub xxl_cron: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub start_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub end_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub flexible_window_minutes: Option<u32>,
+    #[serde(default)]
+    pub delivery_retry: Option<DeliveryRetry>,
+    #[serde(default)]
+    pub overlap: Overlap,
+    #[serde(default)]
+    pub timeout_seconds: Option<u32>,
+    #[serde(default)]
+    pub retry: Option<RetryPolicy>,
+    #[serde(default)]
+    pub on_success: Vec<String>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// A stored schedule: the spec, checked and normalized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub tenant: TenantId,
+    pub job_id: JobId,
+    /// The EventBridge expression (converted when given as `xxl_cron`).
+    pub expression: String,
+    /// The XXL-JOB cron it was converted from, if it was.
+    pub xxl_cron: Option<String>,
+    pub timezone: String,
+    pub enabled: bool,
+    pub start_at: Option<DateTime<Utc>>,
+    pub end_at: Option<DateTime<Utc>>,
+    pub flexible_window_minutes: Option<u32>,
+    pub delivery_retry: Option<DeliveryRetry>,
+    pub policy: RunPolicy,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the trigger and the reconciler do with a job's runs. A run keeps
+/// the policy it started with, so editing a schedule never changes a run
+/// in flight.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPolicy {
+    #[serde(default)]
+    pub overlap: Overlap,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_success: Vec<JobId>,
+}
+
+impl Schedule {
+    /// The next fire times after `now` (at most [`PREVIEW_FIRES`]); none
+    /// while disabled.
+    pub fn next_fires(&self, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        let (Ok(expression), Ok(tz)) = (
+            ScheduleExpression::parse(&self.expression),
+            parse_timezone(&self.timezone),
+        ) else {
+            return Vec::new();
+        };
+        // A rate schedule without a start counts from its creation, as
+        // EventBridge (and the local bridge) do.
+        let start = match (&expression, self.start_at) {
+            (ScheduleExpression::Rate(_), None) => Some(self.created_at),
+            (_, start) => start,
+        };
+        next_fires(&expression, tz, now, start, self.end_at, PREVIEW_FIRES)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// The scheduler could not be reached or failed: retrying may help.
+    #[error("the scheduler is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The scheduler refused the schedule (a check we do not make).
+    #[error("the scheduler refused the schedule: {0}")]
+    Rejected(String),
+}
+
+/// The service that delivers fires: EventBridge Scheduler. One schedule
+/// per job; the adapter names it and builds its target input (ids and
+/// scheduler placeholders only).
+#[async_trait]
+pub trait Scheduler: Send + Sync {
+    /// Creates the job's schedule or replaces it with `schedule`.
+    async fn upsert(&self, schedule: &Schedule) -> Result<(), SchedulerError>;
+    /// Deletes the job's schedule; deleting a missing one is not an error.
+    async fn delete(&self, tenant: &TenantId, job_id: &JobId) -> Result<(), SchedulerError>;
+}
+
+/// Storage of schedule records, one per job.
+#[async_trait]
+pub trait ScheduleRepository: Send + Sync {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Schedule>, RepositoryError>;
+
+    /// Writes `schedule` if the stored one is at `expected_version`, or if
+    /// none is stored when `None`; `MissingReference` if the job is gone.
+    async fn put(
+        &self,
+        schedule: &Schedule,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Deletes the record (at `expected_version` when given).
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PutScheduleError {
+    #[error("job {0} not found")]
+    JobNotFound(String),
+    #[error("invalid schedule: {0}")]
+    Invalid(ValidationErrors),
+    #[error("the schedule is at version {current}")]
+    VersionMismatch { current: u64 },
+    #[error("the scheduler could not be reached")]
+    SchedulerUnavailable,
+    #[error("could not store the schedule")]
+    Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GetScheduleError {
+    #[error("job {0} not found")]
+    JobNotFound(String),
+    #[error("job {0} has no schedule")]
+    NotFound(String),
+    #[error("could not read the schedule")]
+    Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteScheduleError {
+    #[error("job {0} has no schedule")]
+    NotFound(String),
+    #[error("the schedule is at version {current}")]
+    VersionMismatch { current: u64 },
+    #[error("the scheduler could not be reached")]
+    SchedulerUnavailable,
+    #[error("could not delete the schedule")]
+    Repository(#[source] RepositoryError),
+}
+
+/// The schedule use cases over their ports.
+#[derive(Clone)]
+pub struct ScheduleService {
+    jobs: Arc<dyn JobRepository>,
+    schedules: Arc<dyn ScheduleRepository>,
+    scheduler: Arc<dyn Scheduler>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ScheduleService {
+    pub fn new(
+        jobs: Arc<dyn JobRepository>,
+        schedules: Arc<dyn ScheduleRepository>,
+        scheduler: Arc<dyn Scheduler>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            jobs,
+            schedules,
+            scheduler,
+            clock,
+        }
+    }
+
+    /// Creates or replaces a job's schedule: the record first, then the
+    /// EventBridge schedule; if that fails the record is put back as it was,
+    /// so the two never disagree for longer than the call. Returns the
+    /// schedule and whether it is new.
+    pub async fn put(
+        &self,
+        tenant: &TenantId,
+        job_id: &str,
+        spec: ScheduleSpec,
+        if_match: Option<u64>,
+    ) -> Result<(Schedule, bool), PutScheduleError> {
+        let not_found = || PutScheduleError::JobNotFound(job_id.to_owned());
+        let id = JobId::parse(job_id).ok_or_else(not_found)?;
+        self.jobs
+            .get(tenant, &id)
+            .await
+            .map_err(PutScheduleError::Repository)?
+            .ok_or_else(not_found)?;
+        let previous = self
+            .schedules
+            .get(tenant, &id)
+            .await
+            .map_err(PutScheduleError::Repository)?;
+        if let (Some(expected), Some(stored)) = (if_match, &previous)
+            && expected != stored.version
+        {
+            return Err(PutScheduleError::VersionMismatch {
+                current: stored.version,
+            });
+        }
+        let now = self.clock.now();
+        let checked = self.check(tenant, &id, spec, now).await?;
+        let schedule = Schedule {
+            tenant: tenant.clone(),
+            job_id: id.clone(),
+            version: previous.as_ref().map_or(1, |p| p.version + 1),
+            created_at: previous.as_ref().map_or(now, |p| p.created_at),
+            updated_at: now,
+            ..checked
+        };
+        let expected = previous.as_ref().map(|p| p.version);
+        self.schedules
+            .put(&schedule, expected)
+            .await
+            .map_err(|e| match e {
+                RepositoryError::VersionMismatch { current } => {
+                    PutScheduleError::VersionMismatch { current }
+                }
+                RepositoryError::AlreadyExists => PutScheduleError::VersionMismatch { current: 1 },
+                RepositoryError::MissingReference | RepositoryError::NotFound => not_found(),
+                other => PutScheduleError::Repository(other),
+            })?;
+        if let Err(e) = self.scheduler.upsert(&schedule).await {
+            tracing::error!(error = %e, job_id = %id, "the scheduler refused or failed; restoring the record");
+            let restored = match &previous {
+                Some(p) => {
+                    let mut back = p.clone();
+                    back.version = schedule.version + 1;
+                    self.schedules.put(&back, Some(schedule.version)).await
+                }
+                None => {
+                    self.schedules
+                        .delete(tenant, &id, Some(schedule.version))
+                        .await
+                }
+            };
+            if let Err(e) = restored {
+                tracing::error!(error = %e, job_id = %id, "could not restore the schedule record");
+            }
+            return Err(match e {
+                SchedulerError::Rejected(reason) => PutScheduleError::Invalid(
+                    FieldError::new("expression", format!("the scheduler refused it: {reason}"))
+                        .into(),
+                ),
+                SchedulerError::Unavailable(_) => PutScheduleError::SchedulerUnavailable,
+            });
+        }
+        Ok((schedule, previous.is_none()))
+    }
+
+    pub async fn get(&self, tenant: &TenantId, job_id: &str) -> Result<Schedule, GetScheduleError> {
+        let id =
+            JobId::parse(job_id).ok_or_else(|| GetScheduleError::JobNotFound(job_id.into()))?;
+        if let Some(schedule) = self
+            .schedules
+            .get(tenant, &id)
+            .await
+            .map_err(GetScheduleError::Repository)?
+        {
+            return Ok(schedule);
+        }
+        match self.jobs.get(tenant, &id).await {
+            Ok(Some(_)) => Err(GetScheduleError::NotFound(job_id.into())),
+            Ok(None) => Err(GetScheduleError::JobNotFound(job_id.into())),
+            Err(e) => Err(GetScheduleError::Repository(e)),
+        }
+    }
+
+    /// The job's schedule, if it has one (for the job view).
+    pub async fn find(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Schedule>, RepositoryError> {
+        self.schedules.get(tenant, job_id).await
+    }
+
+    /// Deletes the EventBridge schedule, then the record.
+    pub async fn delete(
+        &self,
+        tenant: &TenantId,
+        job_id: &str,
+        if_match: Option<u64>,
+    ) -> Result<(), DeleteScheduleError> {
+        let not_found = || DeleteScheduleError::NotFound(job_id.to_owned());
+        let id = JobId::parse(job_id).ok_or_else(not_found)?;
+        let stored = self
+            .schedules
+            .get(tenant, &id)
+            .await
+            .map_err(DeleteScheduleError::Repository)?
+            .ok_or_else(not_found)?;
+        if let Some(expected) = if_match
+            && expected != stored.version
+        {
+            return Err(DeleteScheduleError::VersionMismatch {
+                current: stored.version,
+            });
+        }
+        self.scheduler.delete(tenant, &id).await.map_err(|e| {
+            tracing::error!(error = %e, job_id = %id, "could not delete the EventBridge schedule");
+            DeleteScheduleError::SchedulerUnavailable
+        })?;
+        match self
+            .schedules
+            .delete(tenant, &id, Some(stored.version))
+            .await
+        {
+            Ok(()) | Err(RepositoryError::NotFound) => Ok(()),
+            Err(RepositoryError::VersionMismatch { current }) => {
+                // Replaced meanwhile: its EventBridge schedule must come back.
+                if let Ok(Some(current_schedule)) = self.schedules.get(tenant, &id).await
+                    && let Err(e) = self.scheduler.upsert(&current_schedule).await
+                {
+                    tracing::error!(error = %e, job_id = %id, "could not restore a replaced schedule");
+                }
+                Err(DeleteScheduleError::VersionMismatch { current })
+            }
+            Err(e) => Err(DeleteScheduleError::Repository(e)),
+        }
+    }
+
+    /// Every problem of `spec`, or the schedule it describes (tenant, job,
+    /// version and times are the caller's to set).
+    async fn check(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        spec: ScheduleSpec,
+        now: DateTime<Utc>,
+    ) -> Result<Schedule, PutScheduleError> {
+        let mut errors = ValidationErrors::new();
+        let expression = match (&spec.expression, &spec.xxl_cron) {
+            (Some(_), Some(_)) => {
+                errors.push("xxl_cron", "give either expression or xxl_cron, not both");
+                None
+            }
+            (None, None) => {
+                errors.push("expression", "is required (or give xxl_cron)");
+                None
+            }
+            (Some(text), None) => ScheduleExpression::parse(text)
+                .map_err(|e| errors.push("expression", e.to_string()))
+                .ok(),
+            (None, Some(quartz)) => convert_quartz(quartz)
+                .map_err(|e| errors.push("xxl_cron", e.to_string()))
+                .ok(),
+        };
+        let timezone_name = spec.timezone.clone().unwrap_or_else(|| "UTC".to_owned());
+        let timezone = parse_timezone(&timezone_name)
+            .map_err(|e| errors.push("timezone", e.to_string()))
+            .ok();
+        if let Some(minutes) = spec.flexible_window_minutes
+            && let Err(e) = sluice_schedule::validate_flexible_window_minutes(minutes.into())
+        {
+            errors.push("flexible_window_minutes", e.to_string());
+        }
+        if let Some(retry) = spec.delivery_retry {
+            if let Err(e) = sluice_schedule::validate_retry_attempts(retry.max_attempts.into()) {
+                errors.push("delivery_retry.max_attempts", e.to_string());
+            }
+            if let Err(e) =
+                sluice_schedule::validate_max_event_age_seconds(retry.max_event_age_seconds.into())
+            {
+                errors.push("delivery_retry.max_event_age_seconds", e.to_string());
+            }
+        }
+        if let Err(e) = sluice_schedule::validate_start_end(spec.start_at, spec.end_at) {
+            errors.push("end_at", e.to_string());
+        }
+        if let Some(timeout) = spec.timeout_seconds
+            && !(1..=MAX_TIMEOUT_SECONDS).contains(&timeout)
+        {
+            errors.push(
+                "timeout_seconds",
+                format!("must be between 1 and {MAX_TIMEOUT_SECONDS}"),
+            );
+        }
+        if let Some(retry) = spec.retry {
+            if !(1..=MAX_RUN_ATTEMPTS).contains(&retry.max_attempts) {
+                errors.push(
+                    "retry.max_attempts",
+                    format!("must be between 1 and {MAX_RUN_ATTEMPTS} (attempts in all)"),
+                );
+            }
+            if !(1..=MAX_BACKOFF_SECONDS).contains(&retry.backoff_seconds) {
+                errors.push(
+                    "retry.backoff_seconds",
+                    format!("must be between 1 and {MAX_BACKOFF_SECONDS}"),
+                );
+            }
+        }
+        if let (Some(ScheduleExpression::At(local)), Some(tz)) = (&expression, timezone)
+            && spec.enabled
+            && next_fires(
+                &ScheduleExpression::At(*local),
+                tz,
+                now,
+                spec.start_at,
+                spec.end_at,
+                1,
+            )
+            .is_empty()
+        {
+            errors.push(
+                "expression",
+                "the at() time is in the past (or outside start_at/end_at) and would never fire",
+            );
+        }
+        let children = self
+            .check_children(tenant, job_id, &spec.on_success, &mut errors)
+            .await?;
+        errors.into_result().map_err(PutScheduleError::Invalid)?;
+        Ok(Schedule {
+            tenant: tenant.clone(),
+            job_id: job_id.clone(),
+            expression: expression
+                .expect("no errors means the expression parsed")
+                .to_string(),
+            xxl_cron: spec.xxl_cron,
+            timezone: timezone_name,
+            enabled: spec.enabled,
+            start_at: spec.start_at,
+            end_at: spec.end_at,
+            flexible_window_minutes: spec.flexible_window_minutes,
+            delivery_retry: spec.delivery_retry,
+            policy: RunPolicy {
+                overlap: spec.overlap,
+                timeout_seconds: spec.timeout_seconds,
+                retry: spec.retry,
+                on_success: children,
+            },
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Child jobs must exist, be distinct, and not lead back to `job_id`
+    /// through their own schedules' children.
+    async fn check_children(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        raw: &[String],
+        errors: &mut ValidationErrors,
+    ) -> Result<Vec<JobId>, PutScheduleError> {
+        if raw.len() > MAX_CHILDREN {
+            errors.push("on_success", format!("at most {MAX_CHILDREN} child jobs"));
+            return Ok(Vec::new());
+        }
+        let mut children = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, text) in raw.iter().enumerate() {
+            let field = format!("on_success[{i}]");
+            let Some(child) = JobId::parse(text) else {
+                errors.push(field, "is not a job id");
+                continue;
+            };
+            if &child == job_id {
+                errors.push(field, "a job cannot be its own child");
+                continue;
+            }
+            if !seen.insert(child.clone()) {
+                errors.push(field, "is listed twice");
+                continue;
+            }
+            let exists = self
+                .jobs
+                .get(tenant, &child)
+                .await
+                .map_err(PutScheduleError::Repository)?
+                .is_some();
+            if !exists {
+                errors.push(field, format!("job {child} not found"));
+                continue;
+            }
+            if let Some(path) = self.path_back(tenant, &child, job_id).await? {
+                errors.push(
+                    field,
+                    format!(
+                        "would make a cycle: {job_id} -> {} -> {job_id}",
+                        path.iter()
+                            .map(JobId::as_str)
+                            .collect::<Vec<_>>()
+                            .join(" -> ")
+                    ),
+                );
+                continue;
+            }
+            children.push(child);
+        }
+        Ok(children)
+    }
+
+    /// The chain of children from `from` to `to`, if there is one.
+    async fn path_back(
+        &self,
+        tenant: &TenantId,
+        from: &JobId,
+        to: &JobId,
+    ) -> Result<Option<Vec<JobId>>, PutScheduleError> {
+        // Depth-first over schedules, each job visited once.
+        let mut stack = vec![vec![from.clone()]];
+        let mut visited = BTreeSet::from([from.clone()]);
+        while let Some(path) = stack.pop() {
+            let last = path.last().expect("paths are never empty");
+            let Some(schedule) = self
+                .schedules
+                .get(tenant, last)
+                .await
+                .map_err(PutScheduleError::Repository)?
+            else {
+                continue;
+            };
+            for next in schedule.policy.on_success {
+                if &next == to {
+                    return Ok(Some(path));
+                }
+                if visited.insert(next.clone()) {
+                    let mut longer = path.clone();
+                    longer.push(next);
+                    stack.push(longer);
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::{FakeScheduler, FixedClock, MemoryStore};
+    use crate::job::{Job, JobSpec};
+    use crate::{Source, SourceId, SourceKind};
+    use serde_json::json;
+
+    struct Fixture {
+        store: Arc<MemoryStore>,
+        scheduler: Arc<FakeScheduler>,
+        service: ScheduleService,
+        tenant: TenantId,
+    }
+
+    async fn fixture() -> Fixture {
+        let store = Arc::new(MemoryStore::default());
+        let scheduler = Arc::new(FakeScheduler::default());
+        let service = ScheduleService::new(
+            store.clone(),
+            store.clone(),
+            scheduler.clone(),
+            Arc::new(FixedClock::default()),
+        );
+        Fixture {
+            store,
+            scheduler,
+            service,
+            tenant: TenantId::parse("acme").unwrap(),
+        }
+    }
+
+    impl Fixture {
+        async fn job(&self) -> JobId {
+            let now = FixedClock::default().now();
+            let source = Source {
+                id: SourceId::generate(),
+                tenant: self.tenant.clone(),
+                name: "db".into(),
+                kind: SourceKind::Postgres,
+                config: Default::default(),
+                secret_fields: Vec::new(),
+                sealed_secrets: None,
+                secrets_updated_at: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            crate::ports::SourceRepository::insert(self.store.as_ref(), &source)
+                .await
+                .unwrap();
+            let spec: JobSpec = serde_json::from_value(json!({
+                "name": "copy",
+                "source": {"source_id": source.id.as_str(), "object": "t", "columns": [{"name": "id", "type": "BIGINT"}]},
+                "target": {"source_id": source.id.as_str(), "object": "u", "write_mode": "append"},
+                "options": {"mode": "batch"}
+            }))
+            .unwrap();
+            let job = Job {
+                id: JobId::generate(),
+                tenant: self.tenant.clone(),
+                spec,
+                source_id: source.id.clone(),
+                target_id: source.id,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            JobRepository::insert(self.store.as_ref(), &job)
+                .await
+                .unwrap();
+            job.id
+        }
+    }
+
+    fn spec(value: serde_json::Value) -> ScheduleSpec {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn fields(error: PutScheduleError) -> Vec<String> {
+        match error {
+            PutScheduleError::Invalid(errors) => {
+                errors.errors().iter().map(|e| e.field.clone()).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_schedule_is_stored_and_sent_to_the_scheduler() {
+        let f = fixture().await;
+        let job = f.job().await;
+        let (schedule, created) = f
+            .service
+            .put(
+                &f.tenant,
+                job.as_str(),
+                spec(json!({"xxl_cron": "0 30 2 * * ?", "timezone": "Europe/Berlin", "timeout_seconds": 600})),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(created);
+        assert_eq!(schedule.expression, "cron(30 2 * * ? *)");
+        assert_eq!(schedule.policy.overlap, Overlap::Skip);
+        assert_eq!(schedule.policy.timeout_seconds, Some(600));
+        assert_eq!(f.scheduler.get(&f.tenant, &job), Some(schedule.clone()));
+        // 2026-01-02 03:04:05 UTC is 04:04 in Berlin: next is 02:30 local on the 3rd.
+        let fires = schedule.next_fires(FixedClock::default().now());
+        assert_eq!(fires.len(), PREVIEW_FIRES);
+        assert_eq!(fires[0].to_rfc3339(), "2026-01-03T01:30:00+00:00");
+
+        let (replaced, created) = f
+            .service
+            .put(
+                &f.tenant,
+                job.as_str(),
+                spec(json!({"expression": "rate(5 minutes)", "enabled": false})),
+                Some(1),
+            )
+            .await
+            .unwrap();
+        assert!(!created);
+        assert_eq!((replaced.version, replaced.enabled), (2, false));
+        assert!(replaced.next_fires(FixedClock::default().now()).is_empty());
+        assert!(matches!(
+            f.service
+                .put(
+                    &f.tenant,
+                    job.as_str(),
+                    spec(json!({"expression": "rate(1 hour)"})),
+                    Some(1)
+                )
+                .await,
+            Err(PutScheduleError::VersionMismatch { current: 2 })
+        ));
+    }
+
+    #[tokio::test]
+    async fn every_bad_setting_is_named() {
+        let f = fixture().await;
+        let job = f.job().await;
+        let put = |value| f.service.put(&f.tenant, job.as_str(), spec(value), None);
+        let all_wrong = json!({
+            "expression": "cron(0 12 * * * *)",
+            "timezone": "Mars/Olympus",
+            "flexible_window_minutes": 0,
+            "delivery_retry": {"max_attempts": 186, "max_event_age_seconds": 30},
+            "start_at": "2026-02-01T00:00:00Z",
+            "end_at": "2026-01-01T00:00:00Z",
+            "timeout_seconds": 0,
+            "retry": {"max_attempts": 0, "backoff_seconds": 0},
+            "on_success": ["nope", job.as_str()]
+        });
+        assert_eq!(
+            fields(put(all_wrong).await.unwrap_err()),
+            [
+                "expression",
+                "timezone",
+                "flexible_window_minutes",
+                "delivery_retry.max_attempts",
+                "delivery_retry.max_event_age_seconds",
+                "end_at",
+                "timeout_seconds",
+                "retry.max_attempts",
+                "retry.backoff_seconds",
+                "on_success[0]",
+                "on_success[1]"
+            ]
+        );
+        assert_eq!(fields(put(json!({})).await.unwrap_err()), ["expression"]);
+        assert_eq!(
+            fields(
+                put(json!({"expression": "rate(1 hour)", "xxl_cron": "0 0 * * * ?"}))
+                    .await
+                    .unwrap_err()
+            ),
+            ["xxl_cron"]
+        );
+        assert_eq!(
+            fields(put(json!({"xxl_cron": "30 0 * * * ?"})).await.unwrap_err()),
+            ["xxl_cron"]
+        );
+        assert_eq!(
+            fields(
+                put(json!({"expression": "at(2020-01-01T00:00:00)"}))
+                    .await
+                    .unwrap_err()
+            ),
+            ["expression"]
+        );
+        assert_eq!(
+            fields(put(json!({"expression": "rate(1 hour)", "on_success": [JobId::generate().as_str()]})).await.unwrap_err()),
+            ["on_success[0]"]
+        );
+        // Nothing was stored or scheduled.
+        assert!(f.scheduler.get(&f.tenant, &job).is_none());
+        assert!(matches!(
+            f.service.get(&f.tenant, job.as_str()).await,
+            Err(GetScheduleError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn child_jobs_may_not_form_a_cycle() {
+        let f = fixture().await;
+        let (a, b, c) = (f.job().await, f.job().await, f.job().await);
+        let put = |job: JobId, children: Vec<&JobId>| {
+            let children: Vec<String> = children.iter().map(|j| j.to_string()).collect();
+            let service = f.service.clone();
+            let tenant = f.tenant.clone();
+            async move {
+                let body = spec(json!({"expression": "rate(1 hour)", "on_success": children}));
+                service.put(&tenant, job.as_str(), body, None).await
+            }
+        };
+        put(a.clone(), vec![&b]).await.unwrap();
+        put(b.clone(), vec![&c]).await.unwrap();
+        let PutScheduleError::Invalid(errors) = put(c.clone(), vec![&a]).await.unwrap_err() else {
+            panic!("expected a cycle");
+        };
+        let error = &errors.errors()[0];
+        assert_eq!(error.field, "on_success[0]");
+        assert!(
+            error.reason.contains(&format!("{c} -> {a} -> {b} -> {c}")),
+            "{}",
+            error.reason
+        );
+    }
+
+    #[tokio::test]
+    async fn a_scheduler_failure_leaves_the_record_as_it_was() {
+        let f = fixture().await;
+        let job = f.job().await;
+        let first = json!({"expression": "rate(1 hour)"});
+        f.scheduler.set_unavailable(true);
+        assert!(matches!(
+            f.service
+                .put(&f.tenant, job.as_str(), spec(first.clone()), None)
+                .await,
+            Err(PutScheduleError::SchedulerUnavailable)
+        ));
+        assert!(matches!(
+            f.service.get(&f.tenant, job.as_str()).await,
+            Err(GetScheduleError::NotFound(_))
+        ));
+
+        f.scheduler.set_unavailable(false);
+        f.service
+            .put(&f.tenant, job.as_str(), spec(first), None)
+            .await
+            .unwrap();
+        f.scheduler.set_unavailable(true);
+        let second = json!({"expression": "rate(2 hours)"});
+        assert!(
+            f.service
+                .put(&f.tenant, job.as_str(), spec(second), None)
+                .await
+                .is_err()
+        );
+        let stored = f.service.get(&f.tenant, job.as_str()).await.unwrap();
+        assert_eq!(stored.expression, "rate(1 hour)");
+        assert!(matches!(
+            f.service.delete(&f.tenant, job.as_str(), None).await,
+            Err(DeleteScheduleError::SchedulerUnavailable)
+        ));
+        assert!(f.service.get(&f.tenant, job.as_str()).await.is_ok());
+
+        f.scheduler.set_unavailable(false);
+        f.service
+            .delete(&f.tenant, job.as_str(), None)
+            .await
+            .unwrap();
+        assert!(f.scheduler.get(&f.tenant, &job).is_none());
+        assert!(matches!(
+            f.service.delete(&f.tenant, job.as_str(), None).await,
+            Err(DeleteScheduleError::NotFound(_))
+        ));
+    }
+}
