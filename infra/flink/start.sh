@@ -3,19 +3,23 @@
 # only, small memory. Writes its configuration to $SLUICE_STATE/flink/conf (FLINK_CONF_DIR: the
 # distribution in $FLINK_HOME stays read-only, so checkouts sharing it do not overwrite each
 # other's settings); pids in $SLUICE_STATE/flink-*.pid,
-# logs in $SLUICE_STATE/flink/. Waits until the REST API reports the TaskManager.
-#   start.sh            the cluster
-#   start.sh --gateway  the cluster and a SQL Gateway (REST endpoint on $FLINK_GATEWAY_PORT)
+# logs in $SLUICE_STATE/flink/. Waits until the REST API reports the TaskManager, then starts the
+# SQL Gateway (REST endpoint on 127.0.0.1:$FLINK_GATEWAY_PORT, submitting to this cluster: the
+# `gateway` Flink target) and waits until it answers.
+#   start.sh               the cluster and the SQL Gateway
+#   start.sh --no-gateway  the cluster only
+# (--gateway, the former way to ask for the gateway, is still accepted.)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/env.sh"
 
-with_gateway=false
+with_gateway=true
 for arg in "$@"; do
     case "$arg" in
     --gateway) with_gateway=true ;;
+    --no-gateway) with_gateway=false ;;
     *)
-        echo "usage: $0 [--gateway]" >&2
+        echo "usage: $0 [--no-gateway]" >&2
         exit 2
         ;;
     esac
@@ -145,6 +149,13 @@ fi
 log "Flink is up on $FLINK_REST_URL"
 
 if $with_gateway; then
+    if ! running sql-gateway && port_taken "$FLINK_GATEWAY_PORT"; then
+        log "port $FLINK_GATEWAY_PORT is taken by another process; set FLINK_GATEWAY_PORT"
+        exit 1
+    fi
+    # The gateway plans the scripts of `gateway` targets itself (plaintext SQL, no runner): it
+    # reads this checkout's config.yaml (FLINK_CONF_DIR, exported above), so it binds to
+    # 127.0.0.1:$FLINK_GATEWAY_PORT and submits to this JobManager ($FLINK_REST_URL).
     start_process sql-gateway sql-gateway.sh
     if ! wait_for "Flink SQL Gateway on $FLINK_GATEWAY_URL" 90 gateway_up; then
         tail -n 30 "$SLUICE_STATE/flink/sql-gateway.out" >&2 || true

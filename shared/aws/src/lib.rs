@@ -1,13 +1,20 @@
-//! Adapters from sluice's ports to AWS: DynamoDB for records, KMS for keys.
+//! Adapters from sluice's ports to AWS: DynamoDB for records, KMS for keys,
+//! Lambda and Scheduler for hand-overs, MSF for the `managed` Flink target.
 
 pub mod dynamo;
 pub mod dynamo_jobs;
 pub mod dynamo_runs;
+pub mod dynamo_schedules;
 pub mod kms;
 pub mod lambda;
+pub mod msf;
+pub mod scheduler;
 
 pub use dynamo::DynamoSourceRepository;
 pub use dynamo_jobs::DynamoJobRepository;
 pub use dynamo_runs::DynamoRunRepository;
+pub use dynamo_schedules::DynamoScheduleRepository;
 pub use kms::KmsKeyProvider;
 pub use lambda::LambdaTriggerInvoker;
+pub use msf::{MsfTarget, flink_targets};
+pub use scheduler::{EventBridgeScheduler, SchedulerTarget};

@@ -18,10 +18,17 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use sluice_domain::job::JobId;
-use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus};
+use sluice_domain::ports::{
+    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, SubmitSettings,
+};
 use sluice_domain::run::RunId;
 
 use crate::{FlinkSessionClient, FlinkSessionConfig};
+
+const SETTINGS: SubmitSettings = SubmitSettings {
+    parallelism: 1,
+    batch: true,
+};
 
 fn rest_url() -> String {
     std::env::var("FLINK_REST_URL").unwrap_or_else(|_| "http://127.0.0.1:8081".into())
@@ -76,7 +83,12 @@ async fn until_ended(client: &FlinkSessionClient, flink_job_id: &str) -> FlinkJo
 async fn a_sealed_script_the_runner_cannot_open_is_rejected() {
     let client = client();
     let e = client
-        .submit(&JobId::generate(), &RunId::generate(), "not an envelope")
+        .submit(
+            &JobId::generate(),
+            &RunId::generate(),
+            "not an envelope",
+            &SETTINGS,
+        )
         .await
         .unwrap_err();
     match e {
@@ -213,7 +225,12 @@ async fn a_jar_deleted_on_the_cluster_is_uploaded_again() {
     // The run answers "Jar file ... does not exist": upload, retry, and the
     // runner's own refusal comes back.
     let e = client
-        .submit(&JobId::generate(), &RunId::generate(), "not an envelope")
+        .submit(
+            &JobId::generate(),
+            &RunId::generate(),
+            "not an envelope",
+            &SETTINGS,
+        )
         .await
         .unwrap_err();
     assert!(

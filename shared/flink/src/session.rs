@@ -42,7 +42,9 @@ use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sluice_domain::job::JobId;
-use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus};
+use sluice_domain::ports::{
+    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, SubmitSettings,
+};
 use sluice_domain::run::RunId;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -74,11 +76,10 @@ const CANCEL_JOB: &str = "PATCH /jobs/{id}?mode=cancel";
 /// How to reach a session cluster and what to run on it.
 #[derive(Debug, Clone)]
 pub struct FlinkSessionConfig {
-    /// The JobManager's REST endpoint, `http://host:8081` (a path prefix is
-    /// kept, for a JobManager behind a reverse proxy). Flink's REST API has no
-    /// authentication of its own: it must be reachable only from the
-    /// functions' network. Only `http` is accepted: this crate is built
-    /// without TLS.
+    /// The JobManager's REST endpoint, `http://host:8081` or `https://...`
+    /// (a path prefix is kept, for a JobManager behind a reverse proxy).
+    /// Flink's REST API has no authentication of its own: it must be
+    /// reachable only from the functions' network.
     pub rest_url: String,
     /// The runner jar (`infra/flink-sql-runner/target/flink-sql-runner.jar`)
     /// as deployed with the function. It is read only when the first run is
@@ -275,7 +276,7 @@ impl From<FlinkError> for RunFailure {
 }
 
 /// Flink job ids are 32 hex digits; nothing else is put in a URL.
-fn is_flink_job_id(id: &str) -> bool {
+pub(crate) fn is_flink_job_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -295,14 +296,8 @@ fn parse_rest_url(raw: &str) -> Result<String, FlinkConfigError> {
         reason,
     };
     let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
-    match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(invalid(
-                "https is not supported (this crate is built without TLS)",
-            ));
-        }
-        _ => return Err(invalid("the scheme must be http")),
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("it has no host"));
@@ -600,7 +595,9 @@ impl FlinkCluster for FlinkSessionClient {
         job_id: &JobId,
         run_id: &RunId,
         sealed_script: &str,
+        _settings: &SubmitSettings,
     ) -> Result<String, FlinkError> {
+        // Parallelism and mode are the script's own SET lines here.
         let args = [
             "--sealed".to_owned(),
             BASE64.encode(sealed_script),
@@ -688,12 +685,11 @@ mod tests {
     fn rest_urls_are_checked() {
         let ok = FlinkSessionClient::new(config("http://127.0.0.1:8081/")).unwrap();
         assert_eq!(ok.url("/jars"), "http://127.0.0.1:8081/jars");
-        let prefixed = FlinkSessionClient::new(config("http://proxy/flink/")).unwrap();
-        assert_eq!(prefixed.url("/jars"), "http://proxy/flink/jars");
+        let prefixed = FlinkSessionClient::new(config("https://proxy/flink/")).unwrap();
+        assert_eq!(prefixed.url("/jars"), "https://proxy/flink/jars");
         for bad in [
             "",
             "127.0.0.1:8081",
-            "https://flink:8081",
             "ftp://flink",
             "http://flink:8081/?x=1",
             "http://user:pw@flink:8081",

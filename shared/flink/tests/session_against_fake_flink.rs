@@ -17,10 +17,14 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sluice_domain::job::JobId;
-use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState};
+use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState, SubmitSettings};
 use sluice_domain::run::RunId;
 use sluice_flink::{FlinkSessionClient, FlinkSessionConfig, RUNNER_ENTRY_CLASS};
 
+const SETTINGS: SubmitSettings = SubmitSettings {
+    parallelism: 1,
+    batch: true,
+};
 const SEALED: &str =
     r#"{"v":1,"alg":"AES-256-GCM","ctx":{"purpose":"flink-script"},"ct":"c2VjcmV0IHNjcmlwdA=="}"#;
 const FINISHED_JOB: &str = "c4390a7ccce0ea641798d21de69b45c9";
@@ -265,8 +269,16 @@ async fn two_submits_upload_the_jar_once_and_run_the_runner() {
     let s = setup().await;
     let (job, run) = (JobId::generate(), RunId::generate());
 
-    let first = s.client.submit(&job, &run, SEALED).await.unwrap();
-    let second = s.client.submit(&job, &run, SEALED).await.unwrap();
+    let first = s
+        .client
+        .submit(&job, &run, SEALED, &SETTINGS)
+        .await
+        .unwrap();
+    let second = s
+        .client
+        .submit(&job, &run, SEALED, &SETTINGS)
+        .await
+        .unwrap();
     assert_eq!(first.len(), 32);
     assert_ne!(first, second);
 
@@ -314,7 +326,7 @@ async fn a_jar_of_the_same_content_on_the_cluster_is_reused() {
     ]);
 
     s.client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap();
 
@@ -326,7 +338,7 @@ async fn a_jar_of_the_same_content_on_the_cluster_is_reused() {
 async fn a_jar_the_cluster_lost_is_uploaded_again_and_the_run_retried() {
     let s = setup().await;
     s.client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap();
     // The cluster restarts and forgets its uploads.
@@ -334,7 +346,7 @@ async fn a_jar_the_cluster_lost_is_uploaded_again_and_the_run_retried() {
 
     let flink_job_id = s
         .client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap();
 
@@ -350,7 +362,7 @@ async fn a_jar_the_cluster_lost_is_uploaded_again_and_the_run_retried() {
 
     // The next submit uses the new upload right away.
     s.client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap();
     assert_eq!(s.fake.uploads.lock().unwrap().len(), 2);
@@ -367,7 +379,7 @@ async fn a_script_the_runner_refuses_is_rejected_with_the_runners_message() {
 
     let e = s
         .client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
 
@@ -399,7 +411,7 @@ async fn a_failed_main_wrapped_in_a_500_is_rejected() {
 
     let e = s
         .client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
 
@@ -422,7 +434,7 @@ async fn proxies_and_internal_errors_are_unreachable() {
         s.fake.run_answers.lock().unwrap().push_back((status, body));
         let e = s
             .client
-            .submit(&JobId::generate(), &RunId::generate(), SEALED)
+            .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
             .await
             .unwrap_err();
         assert!(matches!(e, FlinkError::Unreachable(_)), "{status}: {e:?}");
@@ -443,7 +455,7 @@ async fn a_cluster_that_does_not_listen_is_unreachable() {
     let client = client(&url, runner_jar(b"jar"));
 
     let e = client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
     assert!(matches!(e, FlinkError::Unreachable(_)), "{e:?}");
@@ -474,7 +486,7 @@ async fn a_runner_jar_that_cannot_be_read_uploads_nothing() {
     let client = client(&url, PathBuf::from("/nonexistent/sluice/runner.jar"));
 
     let e = client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED)
+        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
 

@@ -31,6 +31,11 @@ final class FlinkSubmitter {
     private FlinkSubmitter() {}
 
     static JobID submit(ScriptPolicy.Plan plan, Redactor redactor) throws RunnerException {
+        return submitForClient(plan, redactor).getJobID();
+    }
+
+    /** Submits like {@link #submit} and returns the client of the job, to wait for its end. */
+    static JobClient submitForClient(ScriptPolicy.Plan plan, Redactor redactor) throws RunnerException {
         EnvironmentSettings.Builder builder = EnvironmentSettings.newInstance();
         String mode = plan.runtimeMode();
         switch (mode) {
@@ -82,8 +87,7 @@ final class FlinkSubmitter {
         } catch (Exception | LinkageError e) {
             throw new RunnerException("planning or submitting the job failed: " + redactor.rootMessage(e), redactor.sanitize(e));
         }
-        JobClient client = result.getJobClient()
+        return result.getJobClient()
                 .orElseThrow(() -> new RunnerException("Flink returned no job client for the submitted statement set"));
-        return client.getJobID();
     }
 }

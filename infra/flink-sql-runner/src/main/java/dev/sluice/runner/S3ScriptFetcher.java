@@ -18,12 +18,12 @@ final class S3ScriptFetcher {
     record S3Location(String bucket, String key) {
         static S3Location parse(String uri) throws RunnerException {
             if (uri == null || !uri.startsWith("s3://")) {
-                throw new RunnerException("--script-s3 must be an s3://bucket/key URI");
+                throw new RunnerException("an S3 location (--script-s3, script.s3, status.s3) must be an s3://bucket/key URI");
             }
             String rest = uri.substring("s3://".length());
             int slash = rest.indexOf('/');
             if (slash <= 0 || slash == rest.length() - 1) {
-                throw new RunnerException("--script-s3 must be an s3://bucket/key URI");
+                throw new RunnerException("an S3 location (--script-s3, script.s3, status.s3) must be an s3://bucket/key URI");
             }
             return new S3Location(rest.substring(0, slash), rest.substring(slash + 1));
         }
