@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the local stack's tools into $SLUICE_HOME (idempotent, cached):
-# a Python venv with moto[server] and cargo-lambda, plus rustfmt and clippy.
+# a Python venv with moto[server] and cargo-lambda, a second one with the AWS
+# SAM CLI, cfn-lint and schemathesis, plus rustfmt and clippy.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -15,6 +16,21 @@ if [[ ! -f "$stamp" ]]; then
     "$SLUICE_VENV/bin/pip" install --quiet --disable-pip-version-check \
         "moto[server]==$MOTO_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
     touch "$stamp"
+fi
+# The deployment checks and the API fuzz run (infra/deploy/env.sh): the AWS
+# SAM CLI, cfn-lint and schemathesis, in a venv of their own (the SAM CLI pins
+# an older boto3 than moto).
+source "$SLUICE_REPO/infra/deploy/env.sh"
+if [[ ! -x "$SLUICE_TOOLS_VENV/bin/python" ]]; then
+    log "creating the virtualenv in $SLUICE_TOOLS_VENV"
+    python3 -m venv "$SLUICE_TOOLS_VENV"
+fi
+tools_stamp="$SLUICE_TOOLS_VENV/.sluice-tools-$SAM_CLI_VERSION-$CFN_LINT_VERSION-$SCHEMATHESIS_VERSION"
+if [[ ! -f "$tools_stamp" ]]; then
+    log "installing aws-sam-cli==$SAM_CLI_VERSION, cfn-lint==$CFN_LINT_VERSION, schemathesis==$SCHEMATHESIS_VERSION"
+    "$SLUICE_TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check \
+        "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
+    touch "$tools_stamp"
 fi
 if command -v rustup >/dev/null 2>&1; then
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Every test of sluice: format and lint gates, the runner's JUnit tests,
-# unit tests, adapter tests against moto, HTTP tests through `cargo lambda
-# watch`, and end-to-end syncs on the local Flink cluster. Starts the local
-# stack it needs and stops it (by PID) on the way out.
+# Every test of sluice: format and lint gates, the runner's JUnit tests, the
+# deployment checks (cfn-lint, sam validate, sam build), unit tests, adapter
+# tests against moto, HTTP tests through `cargo lambda watch`, end-to-end
+# syncs on the local Flink cluster, and API fuzzing against the OpenAPI
+# document. Starts the local stack it needs and stops it (by PID) on the way
+# out.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$SLUICE_REPO"
@@ -18,6 +20,11 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "flink-sql-runner: mvn test (JUnit)"
 (cd "$SLUICE_REPO/infra/flink-sql-runner" && mvn -B -ntp test)
+
+# The SAM template: cfn-lint, sam validate --lint, and sam build of the four
+# functions (release, x86_64, cargo lambda), offline.
+log "deployment checks (infra/deploy/check.sh)"
+"$SLUICE_REPO/infra/deploy/check.sh"
 
 # The databases' password is a canary: tests search Flink's REST answers,
 # run records, DynamoDB and the logs for it.
@@ -43,9 +50,15 @@ set +e
     exit $((unit || stack))
 } 2>&1 | tee "$results"
 status=${PIPESTATUS[0]}
+
+# The HTTP API against its OpenAPI document, with schemathesis (the stack is
+# still up): no 5xx, no answer outside the document, at least 1,000 requests.
+log "API fuzzing (infra/local/fuzz.sh)"
+"$SLUICE_REPO/infra/local/fuzz.sh"
+fuzz=$?
 set -e
 # One closing line for the whole run: cargo's own last line is often a
-# doc-test binary with nothing in it.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "cargo: %d passed, %d failed\n", p, f }' "$results"
-exit "$status"
+# doc-test binary with nothing in it. The fuzz run counts as one test.
+awk -v fuzz="$fuzz" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { if (fuzz == 0) p += 1; else f += 1; printf "tests: %d passed, %d failed\n", p, f }' "$results"
+exit $((status || fuzz))

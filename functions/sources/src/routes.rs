@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::Response;
@@ -14,7 +14,9 @@ use sluice_domain::sources_service::SourcesService;
 use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
-use sluice_http::{IfMatch, JsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode};
+use sluice_http::{
+    IfMatch, JsonBody, PageRequest, PageTokenCodec, PathId, Problem, Tenant, TenantMode,
+};
 
 use crate::views::{SourceList, SourceRequest, SourceView};
 
@@ -88,7 +90,7 @@ async fn list(
 async fn read(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, Problem> {
     let source = app.service.get(&tenant, &id).await?;
     Ok(source_response(StatusCode::OK, SourceView::from(&source)))
@@ -97,7 +99,7 @@ async fn read(
 async fn replace(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     if_match: IfMatch,
     JsonBody(body): JsonBody<SourceRequest>,
 ) -> Result<Response, Problem> {
@@ -113,7 +115,7 @@ async fn replace(
 async fn remove(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     if_match: IfMatch,
 ) -> Result<StatusCode, Problem> {
     app.service
