@@ -26,7 +26,10 @@ lint: ## clippy with warnings as errors
 unit: ## unit tests only: no network, no credentials
 	source infra/local/env.sh && cargo test --workspace
 
+bench: ## benchmarks: cold start, memory, sizes, trigger load, sync speed (one table; see BENCHMARKS.md)
+	infra/bench/run.sh
+
 build: ## release build of the functions for Lambda (x86_64)
 	source infra/local/env.sh && cargo lambda build --release --workspace
 
-.PHONY: help demo test up down fmt lint unit build
+.PHONY: help demo test up down fmt lint unit bench build

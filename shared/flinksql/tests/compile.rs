@@ -598,6 +598,49 @@ fn jdbc_urls_per_driver() {
 }
 
 #[test]
+fn jdbc_sinks_flush_in_batches_of_5000_unless_the_job_says() {
+    let render_pg = |s: &Value| {
+        render(
+            s,
+            SourceKind::Postgres,
+            SourceKind::Postgres,
+            None,
+            SecretExposure::Masked,
+        )
+        .unwrap()
+    };
+    let script = render_pg(&simple_spec());
+    assert_eq!(
+        script
+            .matches("'sink.buffer-flush.max-rows' = '5000'")
+            .count(),
+        1,
+        "{script}"
+    );
+    let mut s = simple_spec();
+    set(&mut s, "/options/flush_max_rows", json!(200));
+    let script = render_pg(&s);
+    assert!(
+        script.contains("'sink.buffer-flush.max-rows' = '200'"),
+        "{script}"
+    );
+    assert!(!script.contains("'5000'"), "{script}");
+    // Not on a source table, nor on sinks that are not JDBC.
+    let mut to_kafka = simple_spec();
+    set(&mut to_kafka, "/target/object", json!("orders.out"));
+    set(&mut to_kafka, "/target/format", json!({"type": "json"}));
+    let script = render(
+        &to_kafka,
+        SourceKind::Postgres,
+        SourceKind::Kafka,
+        None,
+        SecretExposure::Masked,
+    )
+    .unwrap();
+    assert!(!script.contains("sink.buffer-flush"), "{script}");
+}
+
+#[test]
 fn s3_credentials_cannot_be_carried_by_a_table() {
     let mut f = simple_spec();
     set(&mut f, "/source/object", json!("in"));
