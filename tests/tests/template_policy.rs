@@ -14,7 +14,8 @@
 //!   table and the indexes it queries;
 //! - only the trigger is invoked (by the jobs function, the reconciler and the
 //!   scheduler's role); Scheduler actions only on the tenants' groups; PassRole
-//!   only of the scheduler's and the runner's roles, to their services;
+//!   only of the scheduler's and the runner's roles, to their services; S3
+//!   only on the managed runs' objects, the runner jar read by the runner alone;
 //! - the header tenant mode cannot be switched on from the template;
 //! - data at rest and in transit is protected (PITR, SSE, TTL, bucket policy);
 //! - the HTTP API routes exactly the documented operations (infra/openapi.json)
@@ -715,6 +716,35 @@ fn pass_role_is_scoped(t: &Value) -> Vec<String> {
     v
 }
 
+/// S3: the functions and the runner touch the managed runs' objects
+/// (`sluice/runs/`); only the runner reads its jar, and nobody may write it
+/// (MSF runs it with the right to decrypt).
+fn s3_only_run_objects(t: &Value) -> Vec<String> {
+    let runs = "${ArtifactBucket.Arn}/sluice/runs/*";
+    let jar = "${ArtifactBucket.Arn}/${RunnerJarKey}";
+    let allowed = |role: &str, action: &str, resource: &str| match role {
+        "JobsRole" | "TriggerRole" | "ReconcilerRole" => {
+            resource == runs && ["s3:GetObject", "s3:PutObject"].contains(&action)
+        }
+        "FlinkRunnerRole" => {
+            (resource == runs && ["s3:GetObject", "s3:PutObject"].contains(&action))
+                || (resource == jar && ["s3:GetObject", "s3:GetObjectVersion"].contains(&action))
+        }
+        _ => false,
+    };
+    let mut v = vec![];
+    for s in role_statements(t).iter().filter(|s| s.allow) {
+        for a in s.actions.iter().filter(|a| service(a) == "s3") {
+            for r in &s.resources {
+                if !allowed(&s.owner, a, r) {
+                    v.push(format!("{} {}: {a} on {r}", s.owner, s.sid));
+                }
+            }
+        }
+    }
+    v
+}
+
 fn tenant_mode_is_not_configurable(t: &Value) -> Vec<String> {
     let mut v = vec![];
     let mut envs = vec![(
@@ -853,6 +883,8 @@ fn watch_router() -> BTreeMap<String, String> {
     for line in manifest.lines().map(str::trim) {
         if line.starts_with('[') {
             in_router = line == "[workspace.metadata.lambda.watch.router]";
+        } else if line.starts_with('#') {
+            continue;
         } else if in_router && let Some((path, function)) = line.split_once('=') {
             routes.insert(
                 path.trim().trim_matches('"').to_owned(),
@@ -934,7 +966,7 @@ fn routes_match_the_document(t: &Value) -> Vec<String> {
     v
 }
 
-const RULES: [(&str, Rule); 11] = [
+const RULES: [(&str, Rule); 12] = [
     ("functions_build_for_lambda", functions_build_for_lambda),
     ("no_wildcard_actions", no_wildcard_actions),
     ("no_wildcard_resources", no_wildcard_resources),
@@ -947,6 +979,7 @@ const RULES: [(&str, Rule); 11] = [
         scheduler_only_on_tenant_groups,
     ),
     ("pass_role_is_scoped", pass_role_is_scoped),
+    ("s3_only_run_objects", s3_only_run_objects),
     (
         "tenant_mode_is_not_configurable",
         tenant_mode_is_not_configurable,
@@ -1029,7 +1062,7 @@ fn push_statement(t: &mut Value, role: &str, s: Value) {
 type Breakage = (&'static str, fn(&mut Value), &'static str);
 
 /// Each breaks one rule; the message each must produce.
-const BREAKAGES: [Breakage; 22] = [
+const BREAKAGES: [Breakage; 23] = [
     (
         "the sources function may decrypt",
         |t| {
@@ -1187,6 +1220,21 @@ const BREAKAGES: [Breakage; 22] = [
                 json!("local-dev")
         },
         "JobsFunction: BuildProperties must be exactly {Binary: jobs}",
+    ),
+    (
+        "the trigger may replace the runner jar",
+        |t| {
+            let s = &mut t["Resources"]["TriggerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+                ["Statement"];
+            let managed = s
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|s| s["Fn::If"][1]["Sid"] == "ManagedRunObjects")
+                .unwrap();
+            managed["Fn::If"][1]["Resource"] = json!({ "Fn::Sub": "${ArtifactBucket.Arn}/*" });
+        },
+        "TriggerRole ManagedRunObjects: s3:PutObject on ${ArtifactBucket.Arn}/*",
     ),
     (
         "no point-in-time recovery",

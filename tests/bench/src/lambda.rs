@@ -224,13 +224,63 @@ pub async fn register(
     Ok((ids[0].clone(), ids[1].clone(), job_id))
 }
 
+/// Creates a job with an enabled schedule (the trigger ignores scheduler
+/// fires of a job without one). The schedule is a one-time `at(...)` far in
+/// the future, so nothing but the benchmark ever fires it, and its overlap
+/// policy is `allow`: the recorder reports every run RUNNING for ever, and
+/// with `skip` every fire after the first would be skipped instead of
+/// submitted.
 pub async fn create_job(jobs: &Instance, tenant: &str, body: &Value) -> anyhow::Result<String> {
     let answer = jobs
         .call(&events::http("POST", "/jobs", "", tenant, Some(body)))
         .await?;
     let (status, view) = events::http_answer(&answer)?;
     ensure!(status == 201, "POST /jobs answered {status}: {view}");
-    Ok(view["id"].as_str().context("a job id")?.to_owned())
+    let job_id = view["id"].as_str().context("a job id")?.to_owned();
+    let schedule = json!({"expression": "at(2099-01-01T00:00:00)", "timezone": "UTC",
+                          "enabled": true, "overlap": "allow"});
+    let answer = jobs
+        .call(&events::http(
+            "PUT",
+            &format!("/jobs/{job_id}/schedule"),
+            "",
+            tenant,
+            Some(&schedule),
+        ))
+        .await?;
+    let (status, view) = events::http_answer(&answer)?;
+    ensure!(
+        status == 201 || status == 200,
+        "PUT /jobs/{{id}}/schedule answered {status}: {view}"
+    );
+    Ok(job_id)
+}
+
+/// Deletes what [`register`] and [`create_job`] made (a job's schedule goes
+/// with the job). Runs stay: `infra/bench/forget_tenant.py` removes them.
+pub async fn unregister(
+    sources: &Instance,
+    jobs: &Instance,
+    tenant: &str,
+    job_ids: &[&str],
+    source_ids: &[&str],
+) -> anyhow::Result<()> {
+    for (instance, path) in job_ids
+        .iter()
+        .map(|id| (jobs, format!("/jobs/{id}")))
+        .chain(
+            source_ids
+                .iter()
+                .map(|id| (sources, format!("/sources/{id}"))),
+        )
+    {
+        let answer = instance
+            .call(&events::http("DELETE", &path, "", tenant, None))
+            .await?;
+        let (status, body) = events::http_answer(&answer)?;
+        ensure!(status == 204, "DELETE {path} answered {status}: {body}");
+    }
+    Ok(())
 }
 
 /// Checks that an answer is what the measured event must produce, so that

@@ -347,7 +347,6 @@ async fn measure(
         ),
     )
     .await?;
-    sources.stop().await;
 
     // Event -> Flink job id, on the real cluster (a small job, one at a time).
     let trigger = functions["trigger"].cold_start().await?.0;
@@ -404,7 +403,6 @@ async fn measure(
         script.contains("'password' = '******'"),
         "the preview is not masked"
     );
-    jobs.stop().await;
     let defaults = with_jdbc_sink_defaults(&script)?;
     let jdbc_defaults = if variants.contains('b') {
         Some(run_defaults(stack, &defaults, &job_id, tenant, table, rows).await?)
@@ -416,6 +414,18 @@ async fn measure(
     } else {
         None
     };
+    // The jobs, their schedules and the sources go; the tenant's runs are
+    // removed by run.sh (forget_tenant.py).
+    lambda::unregister(
+        &sources,
+        &jobs,
+        tenant,
+        &[&job_id, &small_job],
+        &[&pg, &maria],
+    )
+    .await?;
+    sources.stop().await;
+    jobs.stop().await;
 
     Ok(Report {
         rows,
