@@ -65,6 +65,10 @@ fn route_table() -> BTreeMap<String, String> {
             in_router = line == "[workspace.metadata.lambda.watch.router]";
             continue;
         }
+        // Comments and blank lines are not routes.
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
         if in_router && let Some((path, function)) = line.split_once('=') {
             routes.insert(
                 path.trim().trim_matches('"').to_owned(),
