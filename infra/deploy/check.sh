@@ -2,16 +2,31 @@
 # The deployment checks of CI, offline (no AWS account, no Docker):
 #   1. cfn-lint on the SAM template (informational findings included);
 #   2. sam validate --lint;
-#   3. sam build: the four functions as release builds for Lambda with
-#      cargo lambda (BuildMethod rust-cargolambda), for the template's
-#      default architecture (x86_64), without the local-dev feature.
-# Usage: infra/deploy/check.sh [--no-build]
+#   3. sam build: the four functions built for Lambda with cargo lambda
+#      (BuildMethod rust-cargolambda), for the template's default
+#      architecture (x86_64), without the local-dev feature.
+# Usage: infra/deploy/check.sh [--no-build | --debug-build]
+# `make test` uses --debug-build (SAM_BUILD_MODE=debug): the same template,
+# builder and cargo lambda, sharing the tests' debug target directory. The
+# shipped release profile (fat LTO, codegen-units 1) costs ~20 minutes
+# cold on 2 cores, so it is built by `make build` and `make bench` instead.
 set -euo pipefail
 source "$(dirname "$0")/../local/env.sh"
 source "$SLUICE_REPO/infra/deploy/env.sh"
 
 build=1
-[[ "${1:-}" == "--no-build" ]] && build=0
+mode=release
+target_dir="$SLUICE_RELEASE_TARGET_DIR"
+case "${1:-}" in
+--no-build) build=0 ;;
+--debug-build)
+    mode=debug
+    target_dir="$CARGO_TARGET_DIR"
+    export SAM_BUILD_MODE=debug
+    ;;
+"") ;;
+*) log "usage: $0 [--no-build | --debug-build]"; exit 2 ;;
+esac
 
 template="$SLUICE_REPO/infra/template.yaml"
 # The SAM CLI's tools by path: PATH keeps the local stack's venv first, whose
@@ -30,12 +45,12 @@ log "sam validate --lint"
 
 build_dir="$SLUICE_STATE/sam-build"
 mkdir -p "$SLUICE_STATE"
-log "sam build (cargo lambda, release, x86_64) into $build_dir; cargo target $SLUICE_RELEASE_TARGET_DIR"
+log "sam build (cargo lambda, $mode, x86_64) into $build_dir; cargo target $target_dir"
 # Offline: every crate comes from the lock file and cargo's local cache
 # (`cargo fetch` fills it once on a new machine, from crates.io).
 (cd "$SLUICE_REPO" && cargo fetch --locked --quiet)
 started=$SECONDS
-CARGO_TARGET_DIR="$SLUICE_RELEASE_TARGET_DIR" CARGO_NET_OFFLINE=true \
+CARGO_TARGET_DIR="$target_dir" CARGO_NET_OFFLINE=true \
     "$sam" build --template-file "$template" --build-dir "$build_dir" --no-cached \
     --parameter-overrides Architecture=x86_64
 log "sam build took $((SECONDS - started))s"

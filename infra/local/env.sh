@@ -33,6 +33,22 @@ export PATH="$SLUICE_VENV/bin:$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1m[sluice]\033[0m %s\n' "$*" >&2; }
 
+# CI builds once per clean clone: incremental state (16 GB once) buys nothing.
+if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL=0; fi
+
+# prune_build_cache: the shared target directory collects every build of
+# every branch; once it filled the disk and the linker died with SIGBUS.
+# Below 15 GB free (or past 40 GB of debug builds) the debug builds go.
+prune_build_cache() {
+    local debug_dir="$CARGO_TARGET_DIR/debug" free_gb used_gb=0
+    free_gb="$(df --output=avail -BG "$HOME" | tail -1 | tr -dc 0-9)"
+    [[ -d "$debug_dir" ]] && used_gb="$(du -s -BG "$debug_dir" | cut -f1 | tr -dc 0-9)"
+    if ((free_gb < 15 || used_gb > 40)); then
+        log "disk: ${free_gb} GB free, debug builds ${used_gb} GB: emptying $debug_dir"
+        rm -rf "$debug_dir"
+    fi
+}
+
 # wait_for NAME SECONDS COMMAND...: polls until COMMAND succeeds.
 wait_for() {
     local name="$1" seconds="$2"

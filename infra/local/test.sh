@@ -8,6 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$SLUICE_REPO"
+prune_build_cache
 
 "$SLUICE_REPO/infra/local/install.sh"
 # Flink 2.2 and its connector jars, for the planner test of rendered SQL.
@@ -22,9 +23,9 @@ log "flink-sql-runner: mvn test (JUnit)"
 (cd "$SLUICE_REPO/infra/flink-sql-runner" && mvn -B -ntp test)
 
 # The SAM template: cfn-lint, sam validate --lint, and sam build of the four
-# functions (release, x86_64, cargo lambda), offline.
-log "deployment checks (infra/deploy/check.sh)"
-"$SLUICE_REPO/infra/deploy/check.sh"
+# functions (x86_64, cargo lambda, debug profile), offline.
+log "deployment checks (infra/deploy/check.sh --debug-build)"
+"$SLUICE_REPO/infra/deploy/check.sh" --debug-build
 
 # The databases' password is a canary: tests search Flink's REST answers,
 # run records, DynamoDB and the logs for it.

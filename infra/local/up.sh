@@ -46,6 +46,10 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
     echo "SLUICE_TENANT_MODE=header"
     echo "SLUICE_TENANT_HEADER=x-sluice-tenant"
     echo "SLUICE_FLINK_REST_URL=$FLINK_REST_URL"
+    # Two Flink targets: `session` (the default: sealed scripts through the
+    # runner jar) and `gw` (plaintext SQL through the SQL Gateway, allowed
+    # because it is on loopback). Single quotes: the env file is dotenv.
+    echo "SLUICE_FLINK_TARGETS='[{\"name\":\"session\",\"kind\":\"session\",\"rest_url\":\"$FLINK_REST_URL\"},{\"name\":\"gw\",\"kind\":\"gateway\",\"gateway_url\":\"$FLINK_GATEWAY_URL\",\"rest_url\":\"$FLINK_REST_URL\",\"plaintext_credentials\":true}]'"
     echo "SLUICE_RUNNER_JAR=$runner_jar"
     echo "SLUICE_TRIGGER_FUNCTION=trigger"
     # EventBridge Scheduler (moto) schedules target the trigger; the

@@ -5,12 +5,6 @@
 //! a gateway target named `gw` (`SLUICE_FLINK_TARGETS`, as `infra/local/up.sh`
 //! writes it) and the gateway running (`infra/flink/start.sh`). Run with
 //! `make test`.
-//!
-//! Not yet part of `make test`: the local stack does not declare the `gw`
-//! target yet, and this test has not passed end to end (issue 7 stays
-//! open). Build it with `--features gateway-e2e` to run it.
-
-#![cfg(feature = "gateway-e2e")]
 
 use std::time::{Duration, Instant};
 

@@ -50,7 +50,7 @@ fn run(tenant: &TenantId, job: &JobId, scheduled: DateTime<Utc>) -> Run {
                 from: scheduled - Duration::hours(1),
                 to: scheduled,
             }),
-            flink_target: FlinkTarget::Session,
+            flink_target: FlinkTarget::DEFAULT_SESSION,
         },
         scheduled + Duration::seconds(2),
     )
@@ -66,7 +66,7 @@ async fn runs_round_trip_every_field() {
     // Every optional field set.
     let mut full = run(&tenant, &job, at(8)).transition(RunState::Failed, at(9));
     full.trigger = TriggerKind::Backfill;
-    full.flink_target = FlinkTarget::Managed;
+    full.flink_target = FlinkTarget::parse("msf").unwrap();
     full.flink_job_id = Some("a1b2c3".into());
     full.attempts = 3;
     full.error = Some(RunError {

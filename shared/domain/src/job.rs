@@ -210,15 +210,6 @@ impl FlinkTarget {
     /// runs recorded before targets had names also carry.
     pub const DEFAULT_SESSION: FlinkTarget = FlinkTarget::from_static("session");
 
-    // The names the former kind-valued field took, kept so code and stored
-    // records written against it still compile and parse.
-    #[allow(non_upper_case_globals)]
-    pub const Session: FlinkTarget = FlinkTarget::from_static("session");
-    #[allow(non_upper_case_globals)]
-    pub const Gateway: FlinkTarget = FlinkTarget::from_static("gateway");
-    #[allow(non_upper_case_globals)]
-    pub const Managed: FlinkTarget = FlinkTarget::from_static("managed");
-
     /// A valid name, else `None`.
     pub fn parse(raw: &str) -> Option<Self> {
         Self::check(raw.as_bytes()).then(|| Self::copy(raw.as_bytes()))
@@ -379,7 +370,6 @@ mod tests {
             assert_eq!(FlinkTarget::parse(bad), None, "{bad}");
             assert!(serde_json::from_str::<FlinkTarget>(&format!("\"{bad}\"")).is_err());
         }
-        assert_eq!(FlinkTarget::Session, FlinkTarget::DEFAULT_SESSION);
-        assert_eq!(FlinkTarget::Managed.to_string(), "managed");
+        assert_eq!(FlinkTarget::DEFAULT_SESSION.as_str(), "session");
     }
 }

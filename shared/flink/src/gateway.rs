@@ -308,8 +308,9 @@ pub(crate) fn statement_failure(errors: &[String]) -> Option<String> {
 
 // ---- the script ------------------------------------------------------------
 
-/// One statement of a script, without its `;`.
-#[derive(PartialEq, Eq)]
+/// One statement of a script, without its `;`. Its text holds credentials
+/// in plaintext, so it is wiped when dropped.
+#[derive(PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub(crate) struct Statement {
     pub(crate) sql: String,
     /// 1-based, for messages.
@@ -516,7 +517,7 @@ pub(crate) fn check_script(script: &str) -> Result<Plan, String> {
 /// The string literals of a script that messages must not show: every
 /// `'...'` of at least [`MIN_LITERAL`] characters that is not an option key
 /// (followed by `=`).
-pub(crate) fn secret_literals(script: &str) -> Vec<String> {
+pub(crate) fn secret_literals(script: &str) -> Zeroizing<Vec<String>> {
     let mut found = Vec::new();
     let mut rest = script;
     while let Some(at) = rest.find('\'') {
@@ -530,7 +531,7 @@ pub(crate) fn secret_literals(script: &str) -> Vec<String> {
     }
     found.sort_by_key(|l| std::cmp::Reverse(l.len()));
     found.dedup();
-    found
+    Zeroizing::new(found)
 }
 
 /// `message` with every literal of `literals` replaced by `******`.
