@@ -73,6 +73,8 @@ if [[ ! -f "$runner_jar" ]]; then
     log "building the runner jar"
     run_quiet "$work/runner-build.log" mvn -B -ntp -f "$FLINK_RUNNER_DIR/pom.xml" package -DskipTests
 fi
+# As deployed: the jar's digest beside it (see infra/local/up.sh).
+(cd "$(dirname "$runner_jar")" && sha256sum "$(basename "$runner_jar")" >"$runner_jar.sha256")
 
 {
     echo "- \`nproc\`: $(nproc); CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"

@@ -38,14 +38,19 @@ if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL=0; fi
 
 # prune_build_cache: the shared target directory collects every build of
 # every branch; once it filled the disk and the linker died with SIGBUS.
-# Below 15 GB free (or past 40 GB of debug builds) the debug builds go.
+# Below 15 GB free (or past 40 GB of debug builds: the tests' and those of
+# `sam build --debug-build`, which cargo lambda makes per target triple) the
+# debug builds go.
 prune_build_cache() {
-    local debug_dir="$CARGO_TARGET_DIR/debug" free_gb used_gb=0
+    local dirs=("$CARGO_TARGET_DIR/debug" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/debug")
+    local free_gb used_gb=0 dir
     free_gb="$(df --output=avail -BG "$HOME" | tail -1 | tr -dc 0-9)"
-    [[ -d "$debug_dir" ]] && used_gb="$(du -s -BG "$debug_dir" | cut -f1 | tr -dc 0-9)"
+    for dir in "${dirs[@]}"; do
+        [[ -d "$dir" ]] && used_gb=$((used_gb + $(du -s -BG "$dir" | cut -f1 | tr -dc 0-9)))
+    done
     if ((free_gb < 15 || used_gb > 40)); then
-        log "disk: ${free_gb} GB free, debug builds ${used_gb} GB: emptying $debug_dir"
-        rm -rf "$debug_dir"
+        log "disk: ${free_gb} GB free, debug builds ${used_gb} GB: emptying them"
+        rm -rf "${dirs[@]}"
     fi
 }
 

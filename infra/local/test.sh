@@ -52,6 +52,12 @@ set +e
 } 2>&1 | tee "$results"
 status=${PIPESTATUS[0]}
 
+# The runner started as Managed Service for Apache Flink starts it: no
+# arguments, its properties file naming a sealed script in moto S3.
+log "runner as MSF starts it (infra/flink-sql-runner/msf-local-run.sh)"
+"$SLUICE_REPO/infra/flink-sql-runner/msf-local-run.sh"
+msf=$?
+
 # The HTTP API against its OpenAPI document, with schemathesis (the stack is
 # still up): no 5xx, no answer outside the document, at least 1,000 requests.
 log "API fuzzing (infra/local/fuzz.sh)"
@@ -59,7 +65,9 @@ log "API fuzzing (infra/local/fuzz.sh)"
 fuzz=$?
 set -e
 # One closing line for the whole run: cargo's own last line is often a
-# doc-test binary with nothing in it. The fuzz run counts as one test.
-awk -v fuzz="$fuzz" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { if (fuzz == 0) p += 1; else f += 1; printf "tests: %d passed, %d failed\n", p, f }' "$results"
-exit $((status || fuzz))
+# doc-test binary with nothing in it. The MSF run and the fuzz run count as
+# one test each.
+awk -v scripts="$msf $fuzz" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { n = split(scripts, code, " "); for (i = 1; i <= n; i++) { if (code[i] == 0) p += 1; else f += 1 }
+           printf "tests: %d passed, %d failed\n", p, f }' "$results"
+exit $((status || msf || fuzz))

@@ -2,7 +2,12 @@
 //! the JobManager's REST API.
 //!
 //! - The runner jar is uploaded once per cluster under a name derived from
-//!   its content (`sluice-runner-<16 hex of its SHA-256>.jar`). Before
+//!   its content (`sluice-runner-<16 hex of its SHA-256>.jar`). The digest
+//!   comes from the `<jar>.sha256` file the build writes beside the jar
+//!   (`sha256sum` format) when it is not older than the jar, so a cold
+//!   start does not read and hash 10 MB; without one the jar is hashed. The
+//!   bytes are read only to upload them, hashed again then (an upload is
+//!   always named by what it holds), and not kept. Before
 //!   uploading, `GET /jars` is asked for a jar of that name (another function
 //!   instance may have uploaded it). The jar id is then kept in memory; when
 //!   a run answers that the jar is gone (the cluster restarted and lost its
@@ -29,7 +34,7 @@
 //! - 404 on a job -> `UnknownJob`.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -133,20 +138,40 @@ impl fmt::Debug for FlinkSessionClient {
     }
 }
 
-/// The runner jar's bytes and the name they are uploaded under.
+/// The name the runner jar is uploaded under.
 pub(crate) struct RunnerJar {
     pub(crate) name: String,
-    bytes: Bytes,
 }
 
 impl RunnerJar {
-    fn new(bytes: Vec<u8>) -> Self {
-        let digest = format!("{:x}", Sha256::digest(&bytes));
+    fn from_digest(hex_digest: &str) -> Self {
         Self {
-            name: format!("sluice-runner-{}.jar", &digest[..16]),
-            bytes: bytes.into(),
+            name: format!("sluice-runner-{}.jar", &hex_digest[..16]),
         }
     }
+
+    fn of_bytes(bytes: &[u8]) -> Self {
+        Self::from_digest(&format!("{:x}", Sha256::digest(bytes)))
+    }
+}
+
+/// The digest in `<jar>.sha256` (`sha256sum` output), unless that file is
+/// missing, malformed or older than the jar (a rebuilt jar beside a stale
+/// digest would be looked up under its predecessor's name).
+async fn recorded_digest(jar: &Path) -> Option<String> {
+    let mut sidecar = jar.as_os_str().to_owned();
+    sidecar.push(".sha256");
+    let sidecar = PathBuf::from(sidecar);
+    let (jar_meta, sidecar_meta) =
+        tokio::try_join!(tokio::fs::metadata(jar), tokio::fs::metadata(&sidecar)).ok()?;
+    if sidecar_meta.modified().ok()? < jar_meta.modified().ok()? {
+        tracing::warn!(path = %sidecar.display(), "the jar's digest file is older than the jar; hashing the jar");
+        return None;
+    }
+    let text = tokio::fs::read_to_string(&sidecar).await.ok()?;
+    let digest = text.split_whitespace().next()?;
+    (digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| digest.to_ascii_lowercase())
 }
 
 /// The body of `POST /jars/{id}/run`. It carries the sealed script: no
@@ -473,18 +498,25 @@ impl FlinkSessionClient {
     pub(crate) async fn runner_jar(&self) -> Result<&RunnerJar, FlinkError> {
         self.jar
             .get_or_try_init(|| async {
-                let bytes = tokio::fs::read(&self.runner_jar).await.map_err(|source| {
-                    tracing::error!(path = %self.runner_jar.display(), error = %source, "the runner jar cannot be read");
-                    ClusterFault::RunnerJar {
-                        path: self.runner_jar.clone(),
-                        source,
-                    }
-                })?;
-                let jar = RunnerJar::new(bytes);
-                tracing::debug!(name = jar.name, bytes = jar.bytes.len(), "read the runner jar");
+                let jar = match recorded_digest(&self.runner_jar).await {
+                    Some(digest) => RunnerJar::from_digest(&digest),
+                    None => RunnerJar::of_bytes(&self.read_runner_jar().await?),
+                };
+                tracing::debug!(name = jar.name, "named the runner jar");
                 Ok(jar)
             })
             .await
+    }
+
+    async fn read_runner_jar(&self) -> Result<Vec<u8>, FlinkError> {
+        tokio::fs::read(&self.runner_jar).await.map_err(|source| {
+            tracing::error!(path = %self.runner_jar.display(), error = %source, "the runner jar cannot be read");
+            ClusterFault::RunnerJar {
+                path: self.runner_jar.clone(),
+                source,
+            }
+            .into()
+        })
     }
 
     async fn find_jar(&self, name: &str) -> Result<Option<String>, FlinkError> {
@@ -502,8 +534,19 @@ impl FlinkSessionClient {
             .map(|f| f.id))
     }
 
-    async fn upload_jar(&self, jar: &RunnerJar) -> Result<String, FlinkError> {
-        let part = Part::stream_with_length(jar.bytes.clone(), jar.bytes.len() as u64)
+    async fn upload_jar(&self, expected: &RunnerJar) -> Result<String, FlinkError> {
+        let bytes = self.read_runner_jar().await?;
+        // Named by what is uploaded, whatever the digest file said.
+        let jar = RunnerJar::of_bytes(&bytes);
+        if jar.name != expected.name {
+            tracing::warn!(
+                recorded = expected.name,
+                actual = jar.name,
+                "the jar's digest file does not match the jar"
+            );
+        }
+        let length = bytes.len() as u64;
+        let part = Part::stream_with_length(Bytes::from(bytes), length)
             .file_name(jar.name.clone())
             .mime_str(JAR_CONTENT_TYPE)
             .expect("a valid content type");
@@ -714,9 +757,56 @@ mod tests {
     fn the_jar_is_named_by_its_content() {
         // sha256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
         assert_eq!(
-            RunnerJar::new(b"abc".to_vec()).name,
+            RunnerJar::of_bytes(b"abc").name,
             "sluice-runner-ba7816bf8f01cfea.jar"
         );
+    }
+
+    /// A fresh directory with a jar holding `abc`.
+    fn jar_dir(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sluice-jar-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("runner.jar"), b"abc").unwrap();
+        dir
+    }
+
+    async fn name_of(dir: &Path) -> String {
+        let mut config = config("http://127.0.0.1:1");
+        config.runner_jar = dir.join("runner.jar");
+        let client = FlinkSessionClient::new(config).unwrap();
+        client.runner_jar().await.unwrap().name.clone()
+    }
+
+    #[tokio::test]
+    async fn the_build_s_digest_names_the_jar_without_reading_it() {
+        let dir = jar_dir("recorded");
+        let recorded = "0123456789abcdef".repeat(4);
+        std::fs::write(
+            dir.join("runner.jar.sha256"),
+            format!("{recorded}  runner.jar\n"),
+        )
+        .unwrap();
+        assert_eq!(name_of(&dir).await, "sluice-runner-0123456789abcdef.jar");
+    }
+
+    #[tokio::test]
+    async fn a_stale_or_malformed_digest_is_ignored() {
+        let dir = jar_dir("stale");
+        std::fs::write(dir.join("runner.jar.sha256"), "0123456789abcdef".repeat(4)).unwrap();
+        // The jar is rebuilt after its digest was written.
+        let jar = std::fs::File::options()
+            .append(true)
+            .open(dir.join("runner.jar"))
+            .unwrap();
+        jar.set_modified(std::time::SystemTime::now() + Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(name_of(&dir).await, "sluice-runner-ba7816bf8f01cfea.jar");
+
+        let dir = jar_dir("malformed");
+        std::fs::write(dir.join("runner.jar.sha256"), "not a digest  runner.jar").unwrap();
+        assert_eq!(name_of(&dir).await, "sluice-runner-ba7816bf8f01cfea.jar");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

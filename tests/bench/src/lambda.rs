@@ -171,6 +171,11 @@ pub fn function_env(flink_url: &str) -> anyhow::Result<Vec<(String, String)>> {
         "SLUICE_SCHEDULER_ROLE_ARN".into(),
         "arn:aws:iam::123456789012:role/sluice-scheduler".into(),
     ));
+    // As the template sets it (Globals): the system's CA bundle alone.
+    let bundle = "/etc/ssl/certs/ca-certificates.crt";
+    if std::path::Path::new(bundle).exists() {
+        env.push(("SSL_CERT_FILE".into(), bundle.into()));
+    }
     // Deployment settings to compare (`BENCH_FUNCTION_ENV`: `K=V,K=V`).
     if let Ok(extra) = std::env::var("BENCH_FUNCTION_ENV") {
         for pair in extra.split(',').filter(|p| !p.is_empty()) {
