@@ -66,11 +66,18 @@ impl Default for Api {
     }
 }
 
+/// An HTTP client for the tests. reqwest has no crypto provider of its own
+/// in this workspace (see `sluice_flink::install_crypto_provider`).
+pub fn http_client() -> reqwest::Client {
+    sluice_flink::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 impl Api {
     pub fn new() -> Self {
         Self {
             base: env("SLUICE_API_URL"),
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
@@ -307,7 +314,7 @@ pub async fn invoke(function: &str, event: &Value) -> Value {
         "{}/2015-03-31/functions/{function}/invocations",
         env("SLUICE_API_URL")
     );
-    let resp = reqwest::Client::new()
+    let resp = http_client()
         .post(url)
         .json(event)
         .send()
@@ -319,7 +326,9 @@ pub async fn invoke(function: &str, event: &Value) -> Value {
 
 /// The Flink cluster's REST API.
 pub async fn flink_get(path: &str) -> (StatusCode, String) {
-    let resp = reqwest::get(format!("{}{path}", env("FLINK_REST_URL")))
+    let resp = http_client()
+        .get(format!("{}{path}", env("FLINK_REST_URL")))
+        .send()
         .await
         .expect("Flink answers");
     (resp.status(), resp.text().await.unwrap())

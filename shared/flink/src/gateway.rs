@@ -56,9 +56,6 @@ use crate::session::{FlinkConfigError, FlinkSessionClient, FlinkSessionConfig, i
 /// The REST API version this adapter speaks.
 const API: &str = "/v3";
 
-/// Connecting is bounded by this even when the request timeout is longer.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Answers are read up to this size (error answers are stack traces).
 const MAX_ANSWER: usize = 1 << 20;
 
@@ -605,14 +602,8 @@ impl FlinkGatewayClient {
             runner_jar: Default::default(),
             request_timeout: config.request_timeout,
         })?;
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(MAX_CONNECT_TIMEOUT))
-            // A redirect would resend the script elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("sluice-flink/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(FlinkConfigError::HttpClient)?;
+        let http =
+            crate::http::client(config.request_timeout).map_err(FlinkConfigError::HttpClient)?;
         Ok(Self {
             http,
             base,

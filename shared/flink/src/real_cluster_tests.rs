@@ -215,6 +215,7 @@ async fn a_jar_deleted_on_the_cluster_is_uploaded_again() {
     // Another client finds the same upload by name.
     assert_eq!(self::client().jar_id().await.unwrap(), first);
 
+    crate::install_crypto_provider();
     let deleted = reqwest::Client::new()
         .delete(format!("{}/jars/{first}", rest_url()))
         .send()

@@ -62,9 +62,6 @@ pub const RUNNER_ENTRY_CLASS: &str = "dev.sluice.runner.Runner";
 /// The content type Flink's web frontend gives jars it uploads.
 const JAR_CONTENT_TYPE: &str = "application/x-java-archive";
 
-/// Connecting is bounded by this even when the request timeout is longer.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Answers are read up to this size: Flink's error answers (stack traces)
 /// are tens of KiB, its job details a few KiB per vertex.
 const MAX_ANSWER: usize = 1 << 20;
@@ -357,15 +354,8 @@ impl FlinkSessionClient {
         if config.request_timeout.is_zero() {
             return Err(FlinkConfigError::RequestTimeout);
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(MAX_CONNECT_TIMEOUT))
-            // A redirect would resend the sealed script elsewhere: Flink never
-            // redirects, so none are followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("sluice-flink/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(FlinkConfigError::HttpClient)?;
+        let http =
+            crate::http::client(config.request_timeout).map_err(FlinkConfigError::HttpClient)?;
         Ok(Self {
             http,
             base,
