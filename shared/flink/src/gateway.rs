@@ -39,9 +39,8 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
+use reqwest::Url;
 use reqwest::header::CONTENT_TYPE;
-use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use sluice_domain::job::JobId;
 use sluice_domain::ports::{
@@ -51,13 +50,11 @@ use sluice_domain::run::RunId;
 use zeroize::Zeroizing;
 
 use crate::flink_errors::{self, exception_chain, parse_errors};
+use crate::http::{Answer, HttpFault, exchange};
 use crate::session::{FlinkConfigError, FlinkSessionClient, FlinkSessionConfig, is_flink_job_id};
 
 /// The REST API version this adapter speaks.
 const API: &str = "/v3";
-
-/// Answers are read up to this size (error answers are stack traces).
-const MAX_ANSWER: usize = 1 << 20;
 
 /// The script's statements at most (as the runner).
 const MAX_STATEMENTS: usize = 500;
@@ -178,20 +175,6 @@ pub(crate) fn parse_gateway_url(raw: &str) -> Result<String, GatewayConfigError>
 /// carries a request body.
 #[derive(Debug, thiserror::Error)]
 enum GatewayFault {
-    #[error("{call}: no answer")]
-    Transport {
-        call: &'static str,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("{call}: HTTP {status}: {detail}")]
-    Status {
-        call: &'static str,
-        status: StatusCode,
-        detail: String,
-    },
-    #[error("{call}: unexpected answer: {detail}")]
-    Unexpected { call: &'static str, detail: String },
     #[error("{call}: no result after {seconds} s")]
     Timeout { call: &'static str, seconds: u64 },
 }
@@ -544,45 +527,6 @@ pub(crate) fn redact(message: &str, literals: &[String]) -> String {
 
 // ---- the client ------------------------------------------------------------
 
-/// Reads an answer's body, at most [`MAX_ANSWER`] bytes of it.
-async fn read_capped(mut response: reqwest::Response) -> Result<Bytes, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = MAX_ANSWER - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() == MAX_ANSWER {
-            break;
-        }
-    }
-    Ok(body.into())
-}
-
-struct Answer {
-    status: StatusCode,
-    body: Bytes,
-}
-
-impl Answer {
-    fn fault(&self, call: &'static str) -> GatewayFault {
-        let detail = match parse_errors(&self.body) {
-            Some(errors) => flink_errors::summary(&errors),
-            None => "no Flink error body".to_owned(),
-        };
-        GatewayFault::Status {
-            call,
-            status: self.status,
-            detail,
-        }
-    }
-
-    fn json<T: serde::de::DeserializeOwned>(&self, call: &'static str) -> Result<T, GatewayFault> {
-        serde_json::from_slice(&self.body).map_err(|e| GatewayFault::Unexpected {
-            call,
-            detail: e.to_string(),
-        })
-    }
-}
-
 /// Handles are UUIDs; nothing else is put in a URL.
 fn is_handle(h: &str) -> bool {
     h.len() == 36 && h.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
@@ -616,18 +560,6 @@ impl FlinkGatewayClient {
         format!("{}{API}{path}", self.base)
     }
 
-    async fn exchange(
-        &self,
-        request: reqwest::RequestBuilder,
-        call: &'static str,
-    ) -> Result<Answer, GatewayFault> {
-        let transport = |source| GatewayFault::Transport { call, source };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status();
-        let body = read_capped(response).await.map_err(transport)?;
-        Ok(Answer { status, body })
-    }
-
     async fn open_session(
         &self,
         name: &str,
@@ -643,7 +575,7 @@ impl FlinkGatewayClient {
             .post(self.url("/sessions"))
             .header(CONTENT_TYPE, "application/json")
             .body(body);
-        let answer = self.exchange(request, OPEN_SESSION).await?;
+        let answer = exchange(request, OPEN_SESSION).await?;
         if !answer.status.is_success() {
             return Err(match parse_errors(&answer.body) {
                 // The gateway refused a property (e.g. an unknown key).
@@ -655,7 +587,7 @@ impl FlinkGatewayClient {
         }
         let opened: SessionOpened = answer.json(OPEN_SESSION)?;
         if !is_handle(&opened.session_handle) {
-            return Err(GatewayFault::Unexpected {
+            return Err(HttpFault::Unexpected {
                 call: OPEN_SESSION,
                 detail: "the session handle is not a UUID".into(),
             }
@@ -666,7 +598,7 @@ impl FlinkGatewayClient {
 
     async fn close_session(&self, session: &str) {
         let request = self.http.delete(self.url(&format!("/sessions/{session}")));
-        match self.exchange(request, CLOSE_SESSION).await {
+        match exchange(request, CLOSE_SESSION).await {
             Ok(a) if a.status.is_success() => {}
             Ok(a) => {
                 tracing::warn!(error = %a.fault(CLOSE_SESSION), "the gateway session was not closed")
@@ -692,13 +624,13 @@ impl FlinkGatewayClient {
             .post(self.url(&format!("/sessions/{session}/statements")))
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        let answer = self.exchange(request, EXECUTE).await?;
+        let answer = exchange(request, EXECUTE).await?;
         if !answer.status.is_success() {
             return Err(self.failure(&answer, EXECUTE, literals, what));
         }
         let accepted: StatementAccepted = answer.json(EXECUTE)?;
         if !is_handle(&accepted.operation_handle) {
-            return Err(GatewayFault::Unexpected {
+            return Err(HttpFault::Unexpected {
                 call: EXECUTE,
                 detail: "the operation handle is not a UUID".into(),
             }
@@ -711,17 +643,15 @@ impl FlinkGatewayClient {
             let request = self.http.get(self.url(&format!(
                 "/sessions/{session}/operations/{operation}/result/0?rowFormat=JSON"
             )));
-            let answer = self.exchange(request, FETCH).await?;
+            let answer = exchange(request, FETCH).await?;
             if !answer.status.is_success() {
                 return Err(self.failure(&answer, FETCH, literals, what));
             }
             let fetched: FetchedResult = answer.json(FETCH)?;
-            match fetched
-                .outcome()
-                .map_err(|detail| GatewayFault::Unexpected {
-                    call: FETCH,
-                    detail,
-                })? {
+            match fetched.outcome().map_err(|detail| HttpFault::Unexpected {
+                call: FETCH,
+                detail,
+            })? {
                 Fetched::Done { job_id } => return Ok(job_id),
                 Fetched::NotReady => {}
             }
@@ -789,7 +719,7 @@ impl FlinkGatewayClient {
         self.execute(session, &inserts, literals, &what)
             .await?
             .ok_or_else(|| {
-                GatewayFault::Unexpected {
+                HttpFault::Unexpected {
                     call: FETCH,
                     detail: "the INSERT's result has no job id".into(),
                 }

@@ -54,6 +54,7 @@ use sluice_domain::run::RunId;
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::flink_errors::{self, jar_missing, parse_errors, program_failure, root_cause};
+use crate::http::{HttpFault, exchange};
 use crate::job_metrics::{JobDetails, Plan, PlanAnswer, job_state, row_counts};
 
 /// The runner jar's main class (`infra/flink-sql-runner`).
@@ -61,10 +62,6 @@ pub const RUNNER_ENTRY_CLASS: &str = "dev.sluice.runner.Runner";
 
 /// The content type Flink's web frontend gives jars it uploads.
 const JAR_CONTENT_TYPE: &str = "application/x-java-archive";
-
-/// Answers are read up to this size: Flink's error answers (stack traces)
-/// are tens of KiB, its job details a few KiB per vertex.
-const MAX_ANSWER: usize = 1 << 20;
 
 // The calls, as they appear in errors and logs (templates, never values).
 const LIST_JARS: &str = "GET /jars";
@@ -228,20 +225,6 @@ struct ExceptionEntry {
 /// carries a request body.
 #[derive(Debug, thiserror::Error)]
 enum ClusterFault {
-    #[error("{call}: no answer")]
-    Transport {
-        call: &'static str,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("{call}: HTTP {status}: {detail}")]
-    Status {
-        call: &'static str,
-        status: StatusCode,
-        detail: String,
-    },
-    #[error("{call}: unexpected answer: {detail}")]
-    Unexpected { call: &'static str, detail: String },
     #[error("the runner jar {path} cannot be read")]
     RunnerJar {
         path: PathBuf,
@@ -253,34 +236,6 @@ enum ClusterFault {
 impl From<ClusterFault> for FlinkError {
     fn from(fault: ClusterFault) -> Self {
         FlinkError::Unreachable(Box::new(fault))
-    }
-}
-
-/// An answer, read (up to [`MAX_ANSWER`]).
-struct Answer {
-    status: StatusCode,
-    body: Bytes,
-}
-
-impl Answer {
-    /// The fault of an answer that is not what was asked for.
-    fn fault(&self, call: &'static str) -> ClusterFault {
-        let detail = match parse_errors(&self.body) {
-            Some(errors) => flink_errors::summary(&errors),
-            None => "no Flink error body".to_owned(),
-        };
-        ClusterFault::Status {
-            call,
-            status: self.status,
-            detail,
-        }
-    }
-
-    fn json<T: serde::de::DeserializeOwned>(&self, call: &'static str) -> Result<T, ClusterFault> {
-        serde_json::from_slice(&self.body).map_err(|e| ClusterFault::Unexpected {
-            call,
-            detail: e.to_string(),
-        })
     }
 }
 
@@ -333,19 +288,6 @@ fn parse_rest_url(raw: &str) -> Result<String, FlinkConfigError> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-/// Reads an answer's body, at most [`MAX_ANSWER`] bytes of it.
-async fn read_capped(mut response: reqwest::Response) -> Result<Bytes, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = MAX_ANSWER - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() == MAX_ANSWER {
-            break;
-        }
-    }
-    Ok(body.into())
-}
-
 impl FlinkSessionClient {
     /// Checks the configuration and builds the HTTP client; touches neither
     /// the cluster nor the jar.
@@ -367,18 +309,6 @@ impl FlinkSessionClient {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
-    }
-
-    async fn exchange(
-        &self,
-        request: reqwest::RequestBuilder,
-        call: &'static str,
-    ) -> Result<Answer, ClusterFault> {
-        let transport = |source| ClusterFault::Transport { call, source };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status();
-        let body = read_capped(response).await.map_err(transport)?;
-        Ok(Answer { status, body })
     }
 
     /// Runs the runner with `args`: the Flink job id. The jar is uploaded
@@ -405,7 +335,7 @@ impl FlinkSessionClient {
                 match self.run_jar(&jar_id, body).await {
                     Ok(flink_job_id) => Ok(flink_job_id),
                     Err(RunFailure::Flink(e)) => Err(e),
-                    Err(RunFailure::JarMissing) => Err(ClusterFault::Unexpected {
+                    Err(RunFailure::JarMissing) => Err(HttpFault::Unexpected {
                         call: RUN_JAR,
                         detail: "the runner jar is missing right after it was uploaded".into(),
                     }
@@ -421,14 +351,11 @@ impl FlinkSessionClient {
             .post(self.url(&format!("/jars/{jar_id}/run")))
             .header(CONTENT_TYPE, "application/json")
             .body(body);
-        let answer = self
-            .exchange(request, RUN_JAR)
-            .await
-            .map_err(FlinkError::from)?;
+        let answer = exchange(request, RUN_JAR).await.map_err(FlinkError::from)?;
         if answer.status.is_success() {
             let run: JarRunAnswer = answer.json(RUN_JAR).map_err(FlinkError::from)?;
             if !is_flink_job_id(&run.jobid) {
-                return Err(FlinkError::from(ClusterFault::Unexpected {
+                return Err(FlinkError::from(HttpFault::Unexpected {
                     call: RUN_JAR,
                     detail: "the job id is not 32 hex digits".into(),
                 })
@@ -510,9 +437,7 @@ impl FlinkSessionClient {
     }
 
     async fn find_jar(&self, name: &str) -> Result<Option<String>, FlinkError> {
-        let answer = self
-            .exchange(self.http.get(self.url("/jars")), LIST_JARS)
-            .await?;
+        let answer = exchange(self.http.get(self.url("/jars")), LIST_JARS).await?;
         if !answer.status.is_success() {
             return Err(answer.fault(LIST_JARS).into());
         }
@@ -544,7 +469,7 @@ impl FlinkSessionClient {
             .http
             .post(self.url("/jars/upload"))
             .multipart(Form::new().part("jarfile", part));
-        let answer = self.exchange(request, UPLOAD_JAR).await?;
+        let answer = exchange(request, UPLOAD_JAR).await?;
         if !answer.status.is_success() {
             return Err(match parse_errors(&answer.body) {
                 Some(errors) if answer.status.is_client_error() => FlinkError::Rejected(format!(
@@ -562,7 +487,7 @@ impl FlinkSessionClient {
             .next()
             .unwrap_or_default();
         if !is_jar_id(id) || !id.ends_with(&format!("_{}", jar.name)) {
-            return Err(ClusterFault::Unexpected {
+            return Err(HttpFault::Unexpected {
                 call: UPLOAD_JAR,
                 detail: "the stored file name is not <id>_<jar name>".into(),
             }
@@ -576,7 +501,7 @@ impl FlinkSessionClient {
         let request = self
             .http
             .get(self.url(&format!("/jobs/{flink_job_id}/plan")));
-        let answer = self.exchange(request, GET_PLAN).await?;
+        let answer = exchange(request, GET_PLAN).await?;
         if answer.status.is_server_error() {
             return Err(answer.fault(GET_PLAN).into());
         }
@@ -597,7 +522,7 @@ impl FlinkSessionClient {
         let request = self
             .http
             .get(self.url(&format!("/jobs/{flink_job_id}/exceptions?maxExceptions=1")));
-        let answer = self.exchange(request, GET_EXCEPTIONS).await?;
+        let answer = exchange(request, GET_EXCEPTIONS).await?;
         if answer.status.is_server_error() {
             return Err(answer.fault(GET_EXCEPTIONS).into());
         }
@@ -650,7 +575,7 @@ impl FlinkCluster for FlinkSessionClient {
             return Err(FlinkError::UnknownJob);
         }
         let request = self.http.get(self.url(&format!("/jobs/{flink_job_id}")));
-        let answer = self.exchange(request, GET_JOB).await?;
+        let answer = exchange(request, GET_JOB).await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Err(FlinkError::UnknownJob);
         }
@@ -689,7 +614,7 @@ impl FlinkCluster for FlinkSessionClient {
         let request = self
             .http
             .patch(self.url(&format!("/jobs/{flink_job_id}?mode=cancel")));
-        let answer = self.exchange(request, CANCEL_JOB).await?;
+        let answer = exchange(request, CANCEL_JOB).await?;
         match answer.status {
             s if s.is_success() => Ok(()),
             StatusCode::NOT_FOUND => Err(FlinkError::UnknownJob),
