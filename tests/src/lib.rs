@@ -115,6 +115,13 @@ impl Api {
         self.send(Method::GET, path, Some(tenant), &[], None).await
     }
 
+    /// Registers a source (`POST /sources`, which must answer 201): its id.
+    pub async fn register_source(&self, tenant: &str, body: Value) -> String {
+        let reply = self.post("/sources", tenant, &body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn post(&self, path: &str, tenant: &str, body: &Value) -> Reply {
         self.send(
             Method::POST,
@@ -236,7 +243,25 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 pub mod db {
     use std::process::Command;
 
+    use serde_json::{Value, json};
+
     use super::env;
+
+    /// The body that registers the local PostgreSQL as a source named `pg`.
+    pub fn postgres_source() -> Value {
+        json!({"name": "pg", "kind": "postgres",
+        "config": {"host": "127.0.0.1", "port": pg_port(), "database": "sluice",
+                   "username": "sluice", "ssl_mode": "disable"},
+        "secrets": {"password": password()}})
+    }
+
+    /// The body that registers the local MariaDB as a source named `maria`.
+    pub fn mariadb_source() -> Value {
+        json!({"name": "maria", "kind": "mysql",
+        "config": {"host": "127.0.0.1", "port": mariadb_port(), "database": "sluice",
+                   "username": "sluice", "flavor": "mariadb", "ssl_mode": "disabled"},
+        "secrets": {"password": password()}})
+    }
 
     pub fn password() -> String {
         env("SLUICE_DB_PASSWORD")

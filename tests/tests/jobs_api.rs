@@ -5,12 +5,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sluice_tests::{Api, Table, canary, fresh_tenant, function_log};
 
-async fn register(api: &Api, tenant: &str, body: Value) -> String {
-    let reply = api.post("/sources", tenant, &body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    reply.json()["id"].as_str().unwrap().to_owned()
-}
-
 fn postgres(password: &str) -> Value {
     json!({"name": "orders", "kind": "postgres",
         "config": {"host": "127.0.0.1", "database": "shop", "username": "etl"},
@@ -61,8 +55,8 @@ async fn setup(label: &str) -> Setup {
     let api = Api::new();
     let tenant = fresh_tenant(label);
     let canaries = [canary("pg"), canary("maria")];
-    let source = register(&api, &tenant, postgres(&canaries[0])).await;
-    let target = register(&api, &tenant, mariadb(&canaries[1])).await;
+    let source = api.register_source(&tenant, postgres(&canaries[0])).await;
+    let target = api.register_source(&tenant, mariadb(&canaries[1])).await;
     Setup {
         api,
         tenant,
@@ -183,7 +177,7 @@ async fn a_source_used_by_a_job_cannot_be_deleted() {
 async fn jobs_only_reach_sources_of_their_tenant() {
     let s = setup("jobowner").await;
     let intruder = fresh_tenant("jobintruder");
-    let mine = register(&s.api, &intruder, postgres("p")).await;
+    let mine = s.api.register_source(&intruder, postgres("p")).await;
 
     let foreign = s.api.post("/jobs", &intruder, &job(&mine, &s.target)).await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.text);
@@ -218,12 +212,13 @@ async fn jobs_only_reach_sources_of_their_tenant() {
 async fn bad_jobs_get_problems_naming_the_field_and_store_nothing() {
     let s = setup("badjobs").await;
     let table = Table::connect().await;
-    let files = register(
-        &s.api,
-        &s.tenant,
-        json!({"name": "drop", "kind": "filesystem", "config": {"path": "/tmp/sluice"}}),
-    )
-    .await;
+    let files = s
+        .api
+        .register_source(
+            &s.tenant,
+            json!({"name": "drop", "kind": "filesystem", "config": {"path": "/tmp/sluice"}}),
+        )
+        .await;
     let before = table.tenant_items(&s.tenant).await;
 
     let valid = job(&s.source, &s.target);

@@ -13,34 +13,12 @@ use sluice_tests::{
 
 const ROWS: u32 = 100_000;
 
-async fn register(api: &Api, tenant: &str, body: Value) -> String {
-    let reply = api.post("/sources", tenant, &body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    reply.json()["id"].as_str().unwrap().to_owned()
-}
-
 async fn postgres_source(api: &Api, tenant: &str) -> String {
-    register(
-        api,
-        tenant,
-        json!({"name": "pg", "kind": "postgres",
-        "config": {"host": "127.0.0.1", "port": db::pg_port(), "database": "sluice",
-                   "username": "sluice", "ssl_mode": "disable"},
-        "secrets": {"password": db::password()}}),
-    )
-    .await
+    api.register_source(tenant, db::postgres_source()).await
 }
 
 async fn mariadb_source(api: &Api, tenant: &str) -> String {
-    register(
-        api,
-        tenant,
-        json!({"name": "maria", "kind": "mysql",
-        "config": {"host": "127.0.0.1", "port": db::mariadb_port(), "database": "sluice",
-                   "username": "sluice", "flavor": "mariadb", "ssl_mode": "disabled"},
-        "secrets": {"password": db::password()}}),
-    )
-    .await
+    api.register_source(tenant, db::mariadb_source()).await
 }
 
 fn columns() -> Value {
@@ -305,13 +283,13 @@ async fn files_to_postgres_and_postgres_to_files() {
     db::psql(&format!(
         "CREATE TABLE {table} (id BIGINT, qty INT, amount NUMERIC(12,2), note VARCHAR(200), updated_at TIMESTAMP(3))"
     ));
-    let files = register(
-        &api,
-        &tenant,
-        json!({"name": "files", "kind": "filesystem",
+    let files = api
+        .register_source(
+            &tenant,
+            json!({"name": "files", "kind": "filesystem",
         "config": {"path": dir.to_str().unwrap()}}),
-    )
-    .await;
+        )
+        .await;
     let pg = postgres_source(&api, &tenant).await;
 
     let csv_job = api.post("/jobs", &tenant, &json!({

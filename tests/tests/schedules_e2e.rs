@@ -12,32 +12,10 @@ use sluice_tests::{
     Api, db, flink_get, fresh_tenant, invoke, schedule_for_hand_delivery, scheduler_event,
 };
 
-async fn register(api: &Api, tenant: &str, body: Value) -> String {
-    let reply = api.post("/sources", tenant, &body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    reply.json()["id"].as_str().unwrap().to_owned()
-}
-
 /// A PostgreSQL and a MariaDB source of the local databases.
 async fn endpoints(api: &Api, tenant: &str) -> (String, String) {
-    let pg = register(
-        api,
-        tenant,
-        json!({"name": "pg", "kind": "postgres",
-        "config": {"host": "127.0.0.1", "port": db::pg_port(), "database": "sluice",
-                   "username": "sluice", "ssl_mode": "disable"},
-        "secrets": {"password": db::password()}}),
-    )
-    .await;
-    let maria = register(
-        api,
-        tenant,
-        json!({"name": "maria", "kind": "mysql",
-        "config": {"host": "127.0.0.1", "port": db::mariadb_port(), "database": "sluice",
-                   "username": "sluice", "flavor": "mariadb", "ssl_mode": "disabled"},
-        "secrets": {"password": db::password()}}),
-    )
-    .await;
+    let pg = api.register_source(tenant, db::postgres_source()).await;
+    let maria = api.register_source(tenant, db::mariadb_source()).await;
     (pg, maria)
 }
 
