@@ -359,6 +359,29 @@ pub async fn flink_get(path: &str) -> (StatusCode, String) {
     (resp.status(), resp.text().await.unwrap())
 }
 
+/// The state Flink reports for a job (empty when it reports none).
+pub async fn flink_job_state(flink_job_id: &str) -> String {
+    let (_, body) = flink_get(&format!("/jobs/{flink_job_id}")).await;
+    let job: Value = serde_json::from_str(&body).unwrap();
+    job["state"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until Flink reports the job CANCELED; fails after 60 s.
+pub async fn wait_until_flink_canceled(flink_job_id: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let state = flink_job_state(flink_job_id).await;
+        if state == "CANCELED" {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Flink job {flink_job_id} still {state} after 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 /// Gives a job an enabled schedule whose only fires are in 2199, so the
 /// scheduler events a test delivers by hand are honoured (the trigger
 /// ignores fires of jobs without an enabled schedule) and the local

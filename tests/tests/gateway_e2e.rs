@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sluice_tests::{Api, db, flink_get, fresh_tenant, function_log, invoke};
+use sluice_tests::{
+    Api, db, flink_get, fresh_tenant, function_log, invoke, wait_until_flink_canceled,
+};
 
 const GATEWAY_TARGET: &str = "gw";
 
@@ -199,19 +201,7 @@ async fn postgres_to_mariadb_through_the_gateway_moves_every_row_and_cancels() {
         .await;
     assert_eq!(canceled.status, StatusCode::OK, "{}", canceled.text);
     assert_eq!(canceled.json()["state"], "canceled");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, body) = flink_get(&format!("/jobs/{flink_job}")).await;
-        let state = serde_json::from_str::<Value>(&body).unwrap()["state"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        if state == "CANCELED" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "Flink job still {state}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_until_flink_canceled(&flink_job).await;
     let copied: u64 = db::mariadb(&format!("SELECT count(*) FROM {big}"))
         .trim()
         .parse()

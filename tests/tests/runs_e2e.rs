@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sluice_tests::{
     Api, Table, contains, db, flink_get, fresh_tenant, function_log, invoke, item_bytes,
-    schedule_for_hand_delivery, scheduler_event,
+    schedule_for_hand_delivery, scheduler_event, wait_until_flink_canceled,
 };
 
 const ROWS: u32 = 100_000;
@@ -457,17 +457,5 @@ async fn manual_runs_through_the_api_run_and_cancel() {
         .await;
     assert_eq!(canceled.status, StatusCode::OK, "{}", canceled.text);
     assert_eq!(canceled.json()["state"], "canceled");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, body) = flink_get(&format!("/jobs/{flink_job}")).await;
-        let state = serde_json::from_str::<Value>(&body).unwrap()["state"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        if state == "CANCELED" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "Flink job still {state}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_until_flink_canceled(&flink_job).await;
 }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sluice_tests::{
-    Api, db, flink_get, fresh_tenant, invoke, schedule_for_hand_delivery, scheduler_event,
+    Api, db, fresh_tenant, invoke, schedule_for_hand_delivery, scheduler_event,
+    wait_until_flink_canceled,
 };
 
 /// A PostgreSQL and a MariaDB source of the local databases.
@@ -110,12 +111,6 @@ fn ended(run: &Value) -> bool {
 
 fn maria_count(sql: &str) -> u64 {
     db::mariadb(sql).trim().parse().unwrap()
-}
-
-async fn flink_state(flink_job_id: &str) -> String {
-    let (_, body) = flink_get(&format!("/jobs/{flink_job_id}")).await;
-    let job: Value = serde_json::from_str(&body).unwrap();
-    job["state"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -339,14 +334,7 @@ async fn overlap_skip_records_a_skipped_run_and_a_timeout_cancels_the_flink_job(
     let ended_run = reconcile_until(&api, &tenant, &first_run, 120, ended).await;
     assert_eq!(ended_run["state"], "timed_out", "{ended_run}");
     assert_eq!(ended_run["error"]["code"], "timed_out");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while flink_state(&flink_job).await != "CANCELED" {
-        assert!(
-            Instant::now() < deadline,
-            "Flink did not cancel {flink_job}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_until_flink_canceled(&flink_job).await;
     assert!(
         maria_count(&format!("SELECT count(*) FROM {table}")) < 3_000_000,
         "the job was stopped before it finished"
