@@ -91,6 +91,24 @@ async fn fixture() -> Fixture {
 }
 
 fn request(method: Method, uri: &str, tenant: &str, body: Option<Value>) -> Request<Body> {
+    let content_type = body.as_ref().map(|_| "application/json");
+    raw_request(
+        method,
+        uri,
+        tenant,
+        content_type,
+        body.map(|b| b.to_string()),
+    )
+}
+
+/// A request whose body is sent as these exact bytes.
+fn raw_request(
+    method: Method,
+    uri: &str,
+    tenant: &str,
+    content_type: Option<&str>,
+    body: Option<String>,
+) -> Request<Body> {
     let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
     jwt.claims.insert(CLAIM.into(), tenant.into());
     let mut authorizer = ApiGatewayRequestAuthorizer::default();
@@ -101,11 +119,11 @@ fn request(method: Method, uri: &str, tenant: &str, body: Option<Value>) -> Requ
         .method(method)
         .uri(uri)
         .extension(RequestContext::ApiGatewayV2(context));
-    if body.is_some() {
-        builder = builder.header("content-type", "application/json");
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
     }
     builder
-        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+        .body(body.map(Body::from).unwrap_or_default())
         .unwrap()
 }
 
@@ -233,4 +251,61 @@ async fn bad_run_requests_are_problems() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(f.invoker.events().is_empty());
+}
+
+#[tokio::test]
+async fn text_after_the_json_body_is_400_and_changes_nothing() {
+    let f = fixture().await;
+    let json = Some("application/json");
+    for trailing in ["xyz", "}", " {}"] {
+        let body = format!("{}{trailing}", job(&f.source_id));
+        let (status, problem) = call(
+            &f.app,
+            raw_request(Method::POST, "/jobs", "acme", json, Some(body)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&problem).unwrap()["field"],
+            "body",
+            "{problem}"
+        );
+    }
+    let (_, list) = call(&f.app, request(Method::GET, "/jobs", "acme", None)).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&list).unwrap()["items"],
+        json!([])
+    );
+
+    let (_, created) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    let id = serde_json::from_str::<Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut renamed = job(&f.source_id);
+    renamed["name"] = json!("renamed");
+    let mut put = raw_request(
+        Method::PUT,
+        &format!("/jobs/{id}"),
+        "acme",
+        json,
+        Some(format!("{renamed}}}")),
+    );
+    put.headers_mut()
+        .insert("if-match", http::HeaderValue::from_static("\"1\""));
+    let (status, problem) = call(&f.app, put).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    let (_, stored) = call(
+        &f.app,
+        request(Method::GET, &format!("/jobs/{id}"), "acme", None),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored).unwrap()["name"],
+        "copy orders"
+    );
 }

@@ -36,6 +36,16 @@ fn request(
     claims: &[(&str, &str)],
     body: Option<Value>,
 ) -> Request<Body> {
+    raw_request(method, uri, claims, body.map(|b| b.to_string()))
+}
+
+/// A request whose body is sent as these exact bytes, as JSON.
+fn raw_request(
+    method: Method,
+    uri: &str,
+    claims: &[(&str, &str)],
+    body: Option<String>,
+) -> Request<Body> {
     let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
     jwt.claims = claims
         .iter()
@@ -54,7 +64,7 @@ fn request(
         builder = builder.header("content-type", "application/json");
     }
     builder
-        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+        .body(body.map(Body::from).unwrap_or_default())
         .unwrap()
 }
 
@@ -132,4 +142,35 @@ async fn unknown_routes_and_methods_are_problems() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn text_after_the_json_body_is_400_and_stores_nothing() {
+    let app = app();
+    let acme = [(CLAIM, "acme")];
+    for trailing in ["xyz", "}", " {}", "\"x\""] {
+        let body = format!("{}{trailing}", kafka());
+        let (status, headers, problem) = call(
+            &app,
+            raw_request(Method::POST, "/sources", &acme, Some(body.clone())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(problem["field"], "body", "{problem}");
+    }
+    let (_, _, list) = call(&app, request(Method::GET, "/sources", &acme, None)).await;
+    assert_eq!(list["items"], json!([]));
+    // Trailing whitespace is no text.
+    let (status, _, _) = call(
+        &app,
+        raw_request(
+            Method::POST,
+            "/sources",
+            &acme,
+            Some(format!("{}\r\n ", kafka())),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
 }

@@ -66,8 +66,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     if first != Some(&b'{') {
         return Err(Problem::invalid_field("body", "must be a JSON object"));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -98,7 +98,19 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             reason_without_position(&message)
         };
         Problem::invalid_field(field, reason)
-    })
+    })?;
+    // Deserializing stops after the value; only whitespace may follow it.
+    de.end().map_err(|e| {
+        Problem::invalid_field(
+            "body",
+            format!(
+                "has text after the JSON object (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
 }
 
 /// serde_json appends " at line L column C"; the field name says more.
@@ -143,6 +155,22 @@ mod tests {
         assert_eq!(field_of(r#"{}"#).0.as_deref(), Some("name"));
         assert_eq!(field_of(r#"{"name": "a""#).0.as_deref(), Some("body"));
         assert_eq!(field_of(r#"[1]"#).0.as_deref(), Some("body"));
+    }
+
+    #[test]
+    fn nothing_may_follow_the_object() {
+        for json in [
+            r#"{"name": "a"}xyz"#,
+            r#"{"name": "a"}}"#,
+            r#"{"name": "a"} {"name": "b"}"#,
+            r#"{"name": "a"} 1"#,
+        ] {
+            let (field, detail) = field_of(json);
+            assert_eq!(field.as_deref(), Some("body"), "{json}");
+            assert!(detail.contains("text after the JSON object"), "{detail}");
+        }
+        // Whitespace around the object is fine.
+        assert!(parse::<Body>(b" {\"name\": \"a\"} \r\n\t").is_ok());
     }
 
     #[test]
