@@ -174,3 +174,34 @@ async fn text_after_the_json_body_is_400_and_stores_nothing() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_weak_if_match_is_412_and_changes_nothing() {
+    let app = app();
+    let acme = [(CLAIM, "acme")];
+    let (_, _, view) = call(
+        &app,
+        request(Method::POST, "/sources", &acme, Some(kafka())),
+    )
+    .await;
+    let path = format!("/sources/{}", view["id"].as_str().unwrap());
+    let mut renamed = kafka();
+    renamed["name"] = json!("renamed");
+    for (method, body) in [(Method::PUT, Some(renamed)), (Method::DELETE, None)] {
+        let mut req = request(method.clone(), &path, &acme, body);
+        req.headers_mut()
+            .insert("if-match", http::HeaderValue::from_static("W/\"1\""));
+        let (status, headers, problem) = call(&app, req).await;
+        assert_eq!(
+            status,
+            StatusCode::PRECONDITION_FAILED,
+            "{method} {problem}"
+        );
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(problem["field"], "If-Match");
+    }
+    let (status, headers, view) = call(&app, request(Method::GET, &path, &acme, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["etag"], "\"1\"");
+    assert_eq!(view["name"], "events");
+}

@@ -14,21 +14,28 @@ pub enum IfMatch {
     Absent,
     /// `If-Match: *`: any current version.
     Any,
-    /// `If-Match: "N"` (or `W/"N"`, or a bare `N`).
+    /// `If-Match: "N"` (or a bare `N`).
     Version(u64),
 }
 
 impl IfMatch {
+    /// A weak tag (`W/"N"`) is 412: `If-Match` compares strongly (RFC 9110
+    /// 13.1.1), so a weak tag matches no version. Our ETags are strong.
     pub fn parse(raw: &str) -> Result<Self, Problem> {
         let raw = raw.trim();
         if raw == "*" {
             return Ok(Self::Any);
         }
-        let tag = raw.strip_prefix("W/").unwrap_or(raw);
-        let tag = tag
+        if raw.starts_with("W/") {
+            return Err(Problem::precondition_failed(
+                "If-Match compares entity tags strongly, so a weak tag (W/...) matches no \
+                 version; send the ETag from GET, such as \"3\"",
+            ));
+        }
+        let tag = raw
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
-            .unwrap_or(tag);
+            .unwrap_or(raw);
         match tag.parse::<u64>() {
             Ok(v) if v > 0 && tag.chars().all(|c| c.is_ascii_digit()) => Ok(Self::Version(v)),
             _ => Err(Problem::invalid_field(
@@ -99,7 +106,6 @@ mod tests {
     #[test]
     fn parses_etags() {
         assert_eq!(IfMatch::parse("\"3\"").unwrap(), IfMatch::Version(3));
-        assert_eq!(IfMatch::parse("W/\"3\"").unwrap(), IfMatch::Version(3));
         assert_eq!(IfMatch::parse("12").unwrap(), IfMatch::Version(12));
         assert_eq!(IfMatch::parse("*").unwrap(), IfMatch::Any);
         for bad in [
@@ -112,7 +118,16 @@ mod tests {
             "\"+3\"",
             "99999999999999999999",
         ] {
-            assert!(IfMatch::parse(bad).is_err(), "{bad}");
+            assert_eq!(IfMatch::parse(bad).unwrap_err().status, 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn weak_tags_never_match() {
+        for weak in ["W/\"3\"", " W/\"1\" ", "W/3", "W/\"\""] {
+            let p = IfMatch::parse(weak).unwrap_err();
+            assert_eq!(p.status, 412, "{weak}");
+            assert_eq!(p.field.as_deref(), Some("If-Match"));
         }
     }
 
