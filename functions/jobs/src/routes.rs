@@ -20,7 +20,9 @@ use sluice_domain::schedule::{GetScheduleError, ScheduleService, ScheduleSpec};
 use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
-use sluice_http::{IfMatch, JsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode};
+use sluice_http::{
+    IfMatch, JsonBody, OptionalJsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode,
+};
 
 use crate::views::{
     JobList, JobView, RunList, RunView, ScheduleView, ScheduledJobView, StartRunRequest,
@@ -234,15 +236,11 @@ async fn start_run(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    OptionalJsonBody(request): OptionalJsonBody<StartRunRequest>,
 ) -> Result<Response, Problem> {
     // An empty body means "run now"; anything else must be the JSON object.
-    let request: StartRunRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        StartRunRequest::default()
-    } else {
-        sluice_http::body::parse(&body)?
-    };
-    let run = app.runs.start(&tenant, &id, request.window).await?;
+    let window = request.and_then(|r| r.window);
+    let run = app.runs.start(&tenant, &id, window).await?;
     tracing::info!(%tenant, job_id = %id, run_id = %run.id, "run requested");
     let mut response = versioned_json(StatusCode::ACCEPTED, &RunView::from(&run), run.version);
     let location =

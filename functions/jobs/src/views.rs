@@ -115,7 +115,7 @@ use sluice_domain::run::{Run, RunError, TriggerKind};
 
 /// The body of `POST /jobs/{id}/runs`: empty for a run now, or a window
 /// to backfill.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartRunRequest {
     #[serde(default)]

@@ -309,3 +309,66 @@ async fn text_after_the_json_body_is_400_and_changes_nothing() {
         "copy orders"
     );
 }
+
+#[tokio::test]
+async fn a_run_request_follows_the_body_rules_of_every_route() {
+    let f = fixture().await;
+    let (_, body) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let runs = format!("/jobs/{id}/runs");
+    let json = Some("application/json");
+    let over = |n: usize| Some(format!("{{\"window\": null{}}}", " ".repeat(n)));
+    for (content_type, body, status, field) in [
+        (
+            Some("text/plain"),
+            Some("{}".to_owned()),
+            415,
+            "Content-Type",
+        ),
+        (None, Some("{}".to_owned()), 415, "Content-Type"),
+        (json, over(64 * 1024), 413, "body"),
+        // Past axum's own buffering limit (2 MB) too.
+        (json, over(3 * 1024 * 1024), 413, "body"),
+        (json, Some("{}xyz".to_owned()), 400, "body"),
+        (json, Some("{}}".to_owned()), 400, "body"),
+        (json, Some("[]".to_owned()), 400, "body"),
+    ] {
+        let (got, problem) = call(
+            &f.app,
+            raw_request(Method::POST, &runs, "acme", content_type, body),
+        )
+        .await;
+        assert_eq!(got.as_u16(), status, "{content_type:?}: {problem}");
+        let problem: Value = serde_json::from_str(&problem).unwrap();
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    assert!(f.invoker.events().is_empty(), "a refused request ran");
+
+    // No body, a blank one (whatever its type) or an empty object: a run now.
+    for (content_type, body) in [
+        (None, None),
+        (json, Some(String::new())),
+        (Some("text/plain"), Some(" \r\n".to_owned())),
+        (json, Some("{}".to_owned())),
+        (json, Some("{\"window\": null} \n".to_owned())),
+    ] {
+        let (status, run) = call(
+            &f.app,
+            raw_request(Method::POST, &runs, "acme", content_type, body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body:?}: {run}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&run).unwrap()["trigger"],
+            "manual"
+        );
+    }
+    assert_eq!(f.invoker.events().len(), 5);
+}

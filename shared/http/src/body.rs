@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::Problem;
@@ -23,41 +23,85 @@ where
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            .unwrap_or(false);
-        if !is_json {
-            let mut p = Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Unsupported media type",
-                "send the body as application/json",
-            );
-            p.field = Some("Content-Type".to_owned());
-            return Err(p);
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| Problem::invalid_field("body", "could not be read"))?;
-        if bytes.len() > MAX_BODY_BYTES {
-            let mut p = Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Payload too large",
-                format!("the body must be at most {MAX_BODY_BYTES} bytes"),
-            );
-            p.field = Some("body".to_owned());
-            return Err(p);
-        }
+        require_json(req.headers())?;
+        let bytes = read_bounded(req, state).await?;
         parse(&bytes).map(JsonBody)
     }
+}
+
+/// A JSON body of type `T` that may be left out: an empty (or blank) body
+/// is `None`, whatever its `Content-Type`. Any other body follows the rules
+/// of [`JsonBody`]: 415 unless JSON, 413 over [`MAX_BODY_BYTES`], 400 unless
+/// a `T`.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalJsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = require_json(req.headers());
+        let bytes = read_bounded(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        json?;
+        parse(&bytes).map(|value| Self(Some(value)))
+    }
+}
+
+/// 415 unless the `Content-Type` is `application/json` or `*+json`.
+fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        })
+        .unwrap_or(false);
+    if is_json {
+        return Ok(());
+    }
+    let mut p = Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "send the body as application/json",
+    );
+    p.field = Some("Content-Type".to_owned());
+    Err(p)
+}
+
+/// The body's bytes; 413 when over [`MAX_BODY_BYTES`] (also when over the
+/// router's own buffering limit, which refuses before we can count).
+async fn read_bounded<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Problem> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            Problem::invalid_field("body", "could not be read")
+        }
+    })?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn too_large() -> Problem {
+    let mut p = Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        "Payload too large",
+        format!("the body must be at most {MAX_BODY_BYTES} bytes"),
+    );
+    p.field = Some("body".to_owned());
+    p
 }
 
 /// Parses a JSON object into `T`, naming the failing field on error.

@@ -11,7 +11,7 @@ pub mod precondition;
 pub mod problem;
 pub mod tenant;
 
-pub use body::JsonBody;
+pub use body::{JsonBody, OptionalJsonBody};
 pub use page_token::PageTokenCodec;
 pub use pagination::PageRequest;
 pub use path::PathId;
