@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlparser::ast as sql;
 use sqlparser::dialect::Dialect;
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
 use crate::ident::{is_identifier, quote_identifier};
@@ -18,8 +18,15 @@ use crate::types::FlinkType;
 
 /// The longest expression text accepted.
 pub const MAX_EXPR_CHARS: usize = 4096;
-/// The deepest nesting accepted.
+/// The deepest nesting accepted: the most operators, calls, casts and
+/// parentheses around any part of an expression (`CAST(id AS INT)` nests
+/// 1 level, `id` none).
 pub const MAX_DEPTH: usize = 48;
+/// sqlparser's own recursion limit, which guards its stack. One level of
+/// ours can take the parser more than one (a `CASE` inside a call), so it
+/// is set well above [`MAX_DEPTH`]: the walker, which counts levels as
+/// documented, is what refuses an expression within the length limit.
+const PARSER_RECURSION_LIMIT: usize = 4 * MAX_DEPTH;
 /// The most items of an `IN (...)` list, arguments of a call or `WHEN`s.
 pub const MAX_LIST: usize = 1000;
 
@@ -320,18 +327,23 @@ fn parse_with(text: &str, walker: &Walker<'_>) -> Result<Expr, String> {
     }
     let dialect = FlinkDialect;
     let mut parser = Parser::new(&dialect)
-        .with_recursion_limit(MAX_DEPTH + 2)
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
         .try_with_sql(text)
         .map_err(|_| {
             "is not a valid expression: it has a character or quote that does not lex".to_string()
         })?;
-    let parsed = parser
-        .parse_expr()
-        .map_err(|_| "is not a valid SQL expression".to_string())?;
+    let parsed = parser.parse_expr().map_err(|e| match e {
+        ParserError::RecursionLimitExceeded => too_deep(),
+        _ => "is not a valid SQL expression".to_string(),
+    })?;
     if parser.peek_token().token != Token::EOF {
         return Err("must be a single expression (unexpected text after it)".into());
     }
     walker.expr(&parsed, 0)
+}
+
+fn too_deep() -> String {
+    format!("nests deeper than {MAX_DEPTH} levels; at most {MAX_DEPTH} are allowed")
 }
 
 struct Walker<'a> {
@@ -348,7 +360,7 @@ fn boxed(e: Expr) -> Box<Expr> {
 impl Walker<'_> {
     fn expr(&self, e: &sql::Expr, depth: usize) -> R<Expr> {
         if depth > MAX_DEPTH {
-            return Err(format!("is nested more than {MAX_DEPTH} levels deep"));
+            return Err(too_deep());
         }
         let d = depth + 1;
         let sub = |e: &sql::Expr| self.expr(e, d).map(boxed);
@@ -1368,6 +1380,67 @@ mod tests {
         let chain = vec!["id"; 1000].join(" + ");
         assert!(parse(&chain, &cols()).is_err());
         assert!(parse(" ", &cols()).is_err());
+    }
+
+    /// `wrap` applied `levels` times around `id`.
+    fn nested(levels: usize, wrap: fn(&str) -> String) -> String {
+        (0..levels).fold("id".to_owned(), |inner, _| wrap(&inner))
+    }
+
+    #[test]
+    fn the_nesting_limit_is_named() {
+        let cast: fn(&str) -> String = |e| format!("CAST({e} AS BIGINT)");
+        ok(&nested(MAX_DEPTH, cast));
+        let too_deep =
+            format!("nests deeper than {MAX_DEPTH} levels; at most {MAX_DEPTH} are allowed");
+        assert_eq!(err(&nested(MAX_DEPTH + 1, cast)), too_deep);
+        // The report of issue #12: 50 CASTs were "not a valid SQL expression".
+        assert_eq!(err(&nested(50, cast)), too_deep);
+        // Far past the parser's own limit, within the length limit.
+        assert_eq!(err(&nested(1000, |e| format!("({e})"))), too_deep);
+        assert_eq!(err(&nested(300, |e| format!("- {e}"))), too_deep);
+    }
+
+    #[test]
+    fn the_walker_not_the_parser_refuses_deep_expressions() {
+        let too_deep =
+            format!("nests deeper than {MAX_DEPTH} levels; at most {MAX_DEPTH} are allowed");
+        let parses = |text: &str| {
+            Parser::new(&FlinkDialect)
+                .with_recursion_limit(PARSER_RECURSION_LIMIT)
+                .try_with_sql(text)
+                .and_then(|mut p| p.parse_expr())
+                .is_ok()
+        };
+        let wraps: [fn(&str) -> String; 16] = [
+            |e| format!("({e})"),
+            |e| format!("- {e}"),
+            |e| format!("ABS({e})"),
+            |e| format!("TRY_CAST({e} AS BIGINT)"),
+            |e| format!("1 + {e}"),
+            |e| format!("({e}) * 2"),
+            |e| format!("NOT ({e} = 1)"),
+            |e| format!("({e}) BETWEEN 1 AND 2"),
+            |e| format!("({e}) IN (1, 2)"),
+            |e| format!("({e}) IS NULL"),
+            |e| format!("CASE WHEN {e} > 0 THEN 1 ELSE 0 END"),
+            |e| format!("CASE {e} WHEN 1 THEN 2 END"),
+            |e| format!("COALESCE(NULLIF({e}, 0), 1)"),
+            |e| format!("ABS(CASE WHEN TRUE THEN ({e}) END)"),
+            |e| format!("SUBSTRING(CAST({e} AS STRING) FROM 1 FOR 2)"),
+            |e| format!("CHAR_LENGTH(TRIM(BOTH ' ' FROM CAST({e} AS STRING)))"),
+        ];
+        for wrap in wraps {
+            // The first nesting refused is refused by the walker, with the
+            // limit named; the parser alone still takes it.
+            let refused = (1..=MAX_DEPTH + 1)
+                .map(|n| nested(n, wrap))
+                .find(|text| parse(text, &cols()).is_err())
+                .expect("some nesting up to MAX_DEPTH + 1 is refused");
+            assert!(refused.chars().count() <= MAX_EXPR_CHARS, "{refused}");
+            assert_eq!(err(&refused), too_deep, "{refused}");
+            assert!(parses(&refused), "{refused}");
+        }
     }
 
     #[test]
