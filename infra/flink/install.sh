@@ -8,8 +8,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/env.sh"
 
 # Bump when the layout built below changes; the stamp also covers the jar list.
-LAYOUT=1
-stamp_value="$LAYOUT $FLINK_VERSION $(sha256sum "$here/jars.pom.xml" | cut -d' ' -f1)"
+LAYOUT=2
+dialects="$here/../flink-jdbc-dialects"
+# The stamp covers the jar list and the sources of sluice's JDBC dialects.
+stamp_value="$LAYOUT $FLINK_VERSION $(sha256sum "$here/jars.pom.xml" | cut -d' ' -f1) $(
+    cd "$dialects" && find pom.xml src/main -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
+)"
 stamp_file="$FLINK_HOME/.sluice-install"
 
 if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_value" ]]; then
@@ -67,6 +71,12 @@ run_quiet "$SLUICE_HOME/flink-install-mvn.log" \
     mvn -B -f "$here/jars.pom.xml" dependency:copy@lib dependency:copy@opt \
     -Dflink.lib="$partial/lib" -Dflink.opt="$partial/opt"
 rm -rf "$here/target" # mvn leaves an empty target/ beside the pom
+
+# 4. sluice's PostgreSQL and MySQL dialects of the JDBC connector (infra/flink-jdbc-dialects):
+#    the only JdbcFactory for their URLs, so Flink's own dialect modules are not installed.
+log "building sluice's JDBC dialects"
+run_quiet "$SLUICE_HOME/flink-install-dialects.log" mvn -B -f "$dialects/pom.xml" package
+cp "$dialects/target/sluice-flink-jdbc-dialects.jar" "$partial/lib/"
 
 echo "$stamp_value" >"$partial/.sluice-install"
 rm -rf "$FLINK_HOME"

@@ -19,8 +19,9 @@ cargo fmt --all --check
 log "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-log "flink-sql-runner: mvn test (JUnit)"
+log "flink-sql-runner and JDBC dialects: mvn test (JUnit)"
 (cd "$SLUICE_REPO/infra/flink-sql-runner" && mvn -B -ntp test)
+(cd "$SLUICE_REPO/infra/flink-jdbc-dialects" && mvn -B -ntp test)
 
 # The SAM template: cfn-lint, sam validate --lint, and sam build of the four
 # functions (x86_64, cargo lambda, debug profile), offline.

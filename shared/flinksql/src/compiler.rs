@@ -14,7 +14,7 @@ use crate::connector::{
     check_options, endpoint, key_columns,
 };
 use crate::expr::{self, Expr};
-use crate::ident::{check_identifier, quote_identifier};
+use crate::ident::{check_identifier, check_name_for_kind, jdbc_name, quote_identifier};
 use crate::literal::{MASK, jaas_quoted, string_literal, window_bound};
 use crate::types::FlinkType;
 
@@ -74,7 +74,11 @@ fn check_name(name: &str, errors: &mut ValidationErrors) {
 }
 
 /// Checks the declared source columns; returns the ones that are valid.
-fn check_columns(spec: &JobSpec, errors: &mut ValidationErrors) -> Vec<(String, FlinkType)> {
+fn check_columns(
+    spec: &JobSpec,
+    kind: SourceKind,
+    errors: &mut ValidationErrors,
+) -> Vec<(String, FlinkType)> {
     let columns = &spec.source.columns;
     if columns.is_empty() {
         errors.push("source.columns", "must declare at least one column");
@@ -89,7 +93,10 @@ fn check_columns(spec: &JobSpec, errors: &mut ValidationErrors) -> Vec<(String, 
     let mut seen = BTreeMap::new();
     let mut out = Vec::new();
     for (i, column) in columns.iter().enumerate() {
-        let name_ok = match check_identifier(&format!("source.columns[{i}].name"), &column.name) {
+        let path = format!("source.columns[{i}].name");
+        let checked = check_identifier(&path, &column.name)
+            .and_then(|()| check_name_for_kind(&path, &column.name, kind, false));
+        let name_ok = match checked {
             Ok(()) => {
                 if let Some(first) = seen.insert(column.name.clone(), i) {
                     errors.push(
@@ -167,7 +174,7 @@ impl FlinkSqlCompiler {
         check_options(&spec.options, source.kind, target.kind, &mut errors);
 
         // Columns, filter, incremental, partitioned reads.
-        let source_columns = check_columns(spec, &mut errors);
+        let source_columns = check_columns(spec, source.kind, &mut errors);
         let all_source_columns_ok = source_columns.len() == spec.source.columns.len();
         let types: BTreeMap<String, FlinkType> = source_columns.iter().cloned().collect();
         // Column references are only checked when every column is valid;
@@ -319,6 +326,17 @@ impl FlinkSqlCompiler {
             }
         };
 
+        // Target names as the target database takes them.
+        for (i, (name, _)) in target_columns.iter().enumerate() {
+            let path = match &spec.mapping {
+                Some(_) => format!("mapping[{i}].target"),
+                None => format!("source.columns[{i}].name"),
+            };
+            if let Err(e) = check_name_for_kind(&path, name, target.kind, true) {
+                errors.add(e);
+            }
+        }
+
         // Primary key.
         let target_names: BTreeSet<&str> = target_columns.iter().map(|(n, _)| n.as_str()).collect();
         let targets_complete = match &spec.mapping {
@@ -417,20 +435,31 @@ fn option_value(
     })
 }
 
+/// A column's Flink field name in a table: JDBC tables carry the encoded
+/// name that sluice's JDBC dialects decode (see [`jdbc_name`]).
+fn field_name(column: &str, jdbc: bool) -> String {
+    if jdbc {
+        jdbc_name(column)
+    } else {
+        column.to_owned()
+    }
+}
+
 fn create_table(
     name: &str,
     columns: &[(String, FlinkType)],
+    jdbc: bool,
     primary_key: Option<&[String]>,
     options: &[(String, String)],
 ) -> String {
     let mut lines: Vec<String> = columns
         .iter()
-        .map(|(c, ty)| format!("  {} {}", quote_identifier(c), ty.sql()))
+        .map(|(c, ty)| format!("  {} {}", quote_identifier(&field_name(c, jdbc)), ty.sql()))
         .collect();
     if let Some(keys) = primary_key {
         lines.push(format!(
             "  PRIMARY KEY ({}) NOT ENFORCED",
-            key_columns(keys)
+            key_columns(keys, jdbc)
         ));
     }
     let with: Vec<String> = options
@@ -533,16 +562,13 @@ impl Plan {
             },
         )?;
         out.push('\n');
-        out.push_str(&create_table(
-            SOURCE_TABLE,
-            &self.source_columns,
-            None,
-            &source_options,
-        ));
+        out.push_str(&self.source_tables(&source_options));
         out.push('\n');
+        let target_jdbc = self.target.is_jdbc();
         out.push_str(&create_table(
             TARGET_TABLE,
             &self.target_columns,
+            target_jdbc,
             self.primary_key.as_deref(),
             &target_options,
         ));
@@ -551,7 +577,7 @@ impl Plan {
         let targets: Vec<String> = self
             .target_columns
             .iter()
-            .map(|(c, _)| quote_identifier(c))
+            .map(|(c, _)| quote_identifier(&field_name(c, target_jdbc)))
             .collect();
         let items: Vec<String> = self
             .select
@@ -602,6 +628,43 @@ impl Plan {
         }
         out.push_str(";\n");
         Ok(out)
+    }
+}
+
+impl Plan {
+    /// The source table, named [`SOURCE_TABLE`]. A JDBC table whose field
+    /// names are encoded is declared as `src_fields` and renamed back to the
+    /// columns' names by a view, so that filters and mappings use the names
+    /// the user gave (the planner pushes them through the view).
+    fn source_tables(&self, options: &[(String, String)]) -> String {
+        let jdbc = self.source.is_jdbc();
+        let renamed = jdbc
+            && self
+                .source_columns
+                .iter()
+                .any(|(c, _)| field_name(c, true) != *c);
+        if !renamed {
+            return create_table(SOURCE_TABLE, &self.source_columns, jdbc, None, options);
+        }
+        let raw = format!("{SOURCE_TABLE}_fields");
+        let columns: Vec<String> = self
+            .source_columns
+            .iter()
+            .map(|(c, _)| {
+                format!(
+                    "  {} AS {}",
+                    quote_identifier(&field_name(c, true)),
+                    quote_identifier(c)
+                )
+            })
+            .collect();
+        format!(
+            "{}\nCREATE TEMPORARY VIEW {} AS\nSELECT\n{}\nFROM {};\n",
+            create_table(&raw, &self.source_columns, true, None, options),
+            quote_identifier(SOURCE_TABLE),
+            columns.join(",\n"),
+            quote_identifier(&raw)
+        )
     }
 }
 

@@ -5,7 +5,10 @@ use serde_json::{Map, Value};
 use sluice_domain::job::{FormatSpec, JobOptions, PartitionedRead, RuntimeMode, WriteMode};
 use sluice_domain::{Source, SourceKind, ValidationErrors};
 
-use crate::ident::{check_jdbc_table, check_relative_path, check_topic, quote_identifier};
+use crate::ident::{
+    check_jdbc_table, check_relative_path, check_topic, jdbc_name, jdbc_table_name,
+    jdbc_table_parts, quote_identifier,
+};
 use crate::literal::url_component;
 
 /// Which end of the job a table is.
@@ -197,8 +200,9 @@ pub fn check_format(
 pub fn check_object(side: Side, kind: SourceKind, object: &str, errors: &mut ValidationErrors) {
     let path = format!("{}.object", side.as_str());
     let result = match kind {
-        SourceKind::Postgres => check_jdbc_table(&path, object, true),
-        SourceKind::Mysql => check_jdbc_table(&path, object, false),
+        SourceKind::Postgres | SourceKind::Mysql => {
+            check_jdbc_table(&path, object, kind, side == Side::Target).map(|_| ())
+        }
         SourceKind::Kafka => check_topic(&path, object),
         SourceKind::Filesystem => check_relative_path(&path, object),
     };
@@ -456,6 +460,11 @@ impl Endpoint {
         self.side
     }
 
+    /// A JDBC table: its Flink field names are [`jdbc_name`]-encoded.
+    pub fn is_jdbc(&self) -> bool {
+        matches!(self.conn, Conn::Jdbc(_))
+    }
+
     /// The `WITH (...)` options of this end's table.
     pub fn options(&self, cx: &TableContext<'_>) -> Options {
         match &self.conn {
@@ -494,6 +503,9 @@ impl Endpoint {
                 params.push(format!("sslmode={}", j.ssl_mode));
                 if !reading {
                     params.push("reWriteBatchedInserts=true".into());
+                    // Strings bound untyped, so that a STRING column writes
+                    // json, jsonb, uuid and other text-input types exactly.
+                    params.push("stringtype=unspecified".into());
                 }
                 ("postgresql", POSTGRES_DRIVER)
             }
@@ -532,7 +544,10 @@ impl Endpoint {
         let mut out = vec![
             text("connector", "jdbc"),
             text("url", url),
-            text("table-name", cx.object),
+            text(
+                "table-name",
+                jdbc_table_name(&jdbc_table_parts(cx.object).unwrap_or_default()),
+            ),
             text("driver", driver),
             text("username", j.username.clone()),
             ("password".to_owned(), OptionValue::Secret("password")),
@@ -548,7 +563,7 @@ impl Endpoint {
                 out.push(text("scan.auto-commit", "false"));
             }
             if let Some(pr) = &o.partitioned_read {
-                out.push(text("scan.partition.column", pr.column.clone()));
+                out.push(text("scan.partition.column", jdbc_name(&pr.column)));
                 out.push(text("scan.partition.num", pr.num.to_string()));
                 out.push(text(
                     "scan.partition.lower-bound",
@@ -647,11 +662,11 @@ pub fn join_path(base: &str, object: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), object)
 }
 
-/// Column list of a PRIMARY KEY clause.
-pub fn key_columns(columns: &[String]) -> String {
+/// Column list of a PRIMARY KEY clause, in the table's Flink field names.
+pub fn key_columns(columns: &[String], jdbc: bool) -> String {
     columns
         .iter()
-        .map(|c| quote_identifier(c))
+        .map(|c| quote_identifier(&if jdbc { jdbc_name(c) } else { c.clone() }))
         .collect::<Vec<_>>()
         .join(", ")
 }

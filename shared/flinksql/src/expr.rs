@@ -572,7 +572,7 @@ impl Walker<'_> {
         }
         if !is_identifier(&ident.value) {
             return Err(
-                "names a column that is not an identifier (letters, digits, _; ASCII)".into(),
+                "names a column that is not a valid name (1 to 64 characters, no control characters)".into(),
             );
         }
         if !self.columns.contains_key(&ident.value) {
@@ -1317,7 +1317,7 @@ mod tests {
             ("name = 'a\nb'", "control"),
             ("name = ＇x＇", "not a valid"),
             ("name ＝ 'x'", "single expression"),
-            ("nаme = 'x'", "identifier"),
+            ("nаme = 'x'", "not a declared source column"),
             ("id = 1 UNION SELECT 1", "single expression"),
             ("ARRAY[1, 2]", "not allowed"),
             ("ROW(1, 2)", "not an allowed function"),

@@ -53,15 +53,15 @@ fn every_problem_is_named_by_its_json_path() {
         ("/name", json!("x".repeat(201)), &["name"]),
         (
             "/source/object",
-            json!("public.orders; DROP"),
+            json!("public.orders.x"),
             &["source.object"],
         ),
         ("/source/object", json!("a.b.c"), &["source.object"]),
-        ("/target/object", json!("`x`"), &["target.object"]),
+        ("/target/object", json!("\"x"), &["target.object"]),
         ("/source/columns", json!([]), &["source.columns"]),
         (
             "/source/columns/1/name",
-            json!("cust omer"),
+            json!("cust\nomer"),
             &["source.columns[1].name"],
         ),
         (
@@ -121,7 +121,7 @@ fn every_problem_is_named_by_its_json_path() {
         ),
         (
             "/mapping",
-            json!([{"target": "a-b", "expr": "id"}]),
+            json!([{"target": "a\tb", "expr": "id"}]),
             &["mapping[0].target"],
         ),
         (
@@ -718,7 +718,7 @@ fn mapping_types_are_declared_or_inferred() {
 #[test]
 fn a_broken_column_is_reported_once_not_at_every_use() {
     let mut s = simple_spec();
-    set(&mut s, "/source/columns/1/name", json!("cust omer"));
+    set(&mut s, "/source/columns/1/name", json!("cust\nomer"));
     set(&mut s, "/source/filter", json!("customer IS NOT NULL"));
     set(
         &mut s,
@@ -729,4 +729,58 @@ fn a_broken_column_is_reported_once_not_at_every_use() {
     // Other problems of the same expressions are still reported.
     set(&mut s, "/source/filter", json!("COUNT(id) > 1"));
     assert_eq!(pg_fields(&s), ["source.columns[1].name", "source.filter"]);
+}
+
+#[test]
+fn names_as_real_schemas_have_them_are_quoted_and_encoded_for_jdbc() {
+    let mut s = simple_spec();
+    set(&mut s, "/source/object", json!("销售.\"Order.Id\""));
+    set(
+        &mut s,
+        "/source/columns",
+        json!([
+            {"name": "order", "type": "BIGINT"},
+            {"name": "名称", "type": "STRING"},
+            {"name": "a b", "type": "STRING"},
+            {"name": "back`tick", "type": "STRING"}
+        ]),
+    );
+    set(&mut s, "/source/filter", json!("`a b` <> '' AND `back``tick` IS NOT NULL"));
+    set(&mut s, "/target/object", json!("Select 订单"));
+    set(&mut s, "/target/write_mode", json!("upsert"));
+    set(&mut s, "/target/primary_key", json!(["order"]));
+    let script = render(
+        &s,
+        SourceKind::Postgres,
+        SourceKind::Mysql,
+        None,
+        SecretExposure::Masked,
+    )
+    .unwrap();
+    // JDBC tables carry encoded field names and table names; a view gives
+    // the user's names back to the filter and the INSERT.
+    for expected in [
+        "CREATE TEMPORARY TABLE `src_fields` (\n  `order` BIGINT,\n  `名称` STRING,\n  `a$20$b` STRING,\n  `back$60$tick` STRING\n)",
+        "'table-name' = '销售.Order$2E$Id'",
+        "CREATE TEMPORARY VIEW `src` AS\nSELECT\n  `order` AS `order`,\n  `名称` AS `名称`,\n  `a$20$b` AS `a b`,\n  `back$60$tick` AS `back``tick`\nFROM `src_fields`;",
+        "CREATE TEMPORARY TABLE `dst` (\n  `order` BIGINT,\n  `名称` STRING,\n  `a$20$b` STRING,\n  `back$60$tick` STRING,\n  PRIMARY KEY (`order`) NOT ENFORCED\n)",
+        "'table-name' = 'Select$20$订单'",
+        "INSERT INTO `dst` (`order`, `名称`, `a$20$b`, `back$60$tick`)",
+        "WHERE (`a b` <> '') AND (`back``tick` IS NOT NULL)",
+    ] {
+        assert!(script.contains(expected), "{expected}\n---\n{script}");
+    }
+    // A MySQL target cannot hold : or ? in a name; PostgreSQL can.
+    set(&mut s, "/source/columns/1/name", json!("a:b"));
+    assert_eq!(
+        check_fields(&s, SourceKind::Postgres, SourceKind::Mysql),
+        ["source.columns[1].name"]
+    );
+    assert!(check_fields(&s, SourceKind::Postgres, SourceKind::Postgres).is_empty());
+    // PostgreSQL keeps 63 bytes of a name.
+    set(&mut s, "/source/columns/1/name", json!("名".repeat(22)));
+    assert_eq!(
+        check_fields(&s, SourceKind::Postgres, SourceKind::Mysql),
+        ["source.columns[1].name"]
+    );
 }

@@ -27,7 +27,7 @@ CREATE TEMPORARY TABLE `dst` (
   `customer_hash` STRING
 ) WITH (
   'connector' = 'jdbc',
-  'url' = 'jdbc:postgresql://127.0.0.1:5432/sluice_dst?sslmode=prefer&reWriteBatchedInserts=true',
+  'url' = 'jdbc:postgresql://127.0.0.1:5432/sluice_dst?sslmode=prefer&reWriteBatchedInserts=true&stringtype=unspecified',
   'table-name' = 'public.orders_copy',
   'driver' = 'org.postgresql.Driver',
   'username' = 'sluice',

@@ -1,0 +1,320 @@
+package dev.sluice.jdbc;
+
+import org.apache.flink.connector.jdbc.core.database.dialect.AbstractDialectConverter;
+import org.apache.flink.connector.jdbc.statement.FieldNamedPreparedStatement;
+import org.apache.flink.table.data.DecimalData;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.types.logical.DecimalType;
+import org.apache.flink.table.types.logical.LocalZonedTimestampType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.table.types.logical.TimestampType;
+
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * Reads and writes every value exactly: each column through the typed getter of its Flink type,
+ * dates and times through java.time (proleptic Gregorian, nanoseconds kept), decimals refused
+ * rather than rounded or nulled when they do not fit. Flink's own converter goes through
+ * java.sql.Date and Timestamp, whose hybrid Julian calendar moves dates of October 1582 and
+ * before, and binds timestamps with setTimestamp, which MySQL Connector/J truncates to whole
+ * seconds against MariaDB (it reads MariaDB's "5.5.5-10.x" version as a server without
+ * fractional seconds). MySQL-family writes therefore send temporal values as ISO text, which
+ * the server converts exactly whatever the driver.
+ */
+public class ExactConverter extends AbstractDialectConverter {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Which family of database the statements go to. */
+    public enum Flavor {
+        POSTGRES,
+        MYSQL
+    }
+
+    /** Reads one column of the current row as Flink's internal value (null for SQL NULL). */
+    @FunctionalInterface
+    interface FieldReader extends Serializable {
+        Object read(ResultSet resultSet, int column) throws SQLException;
+    }
+
+    private static final DateTimeFormatter MYSQL_DATETIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSS");
+    private static final DateTimeFormatter MYSQL_TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+
+    private final Flavor flavor;
+    private final FieldReader[] readers;
+    // Built here, not by the super constructor's createNullableExternalConverter calls, which
+    // run before `flavor` is assigned.
+    private final JdbcSerializationConverter[] writers;
+
+    public ExactConverter(RowType rowType, Flavor flavor) {
+        super(rowType);
+        this.flavor = flavor;
+        this.readers = new FieldReader[rowType.getFieldCount()];
+        this.writers = new JdbcSerializationConverter[rowType.getFieldCount()];
+        for (int i = 0; i < readers.length; i++) {
+            readers[i] = reader(rowType.getFields().get(i).getName(), rowType.getTypeAt(i));
+            writers[i] = writer(rowType.getTypeAt(i));
+        }
+    }
+
+    @Override
+    public FieldNamedPreparedStatement toExternal(
+            RowData row, FieldNamedPreparedStatement statement) throws SQLException {
+        for (int i = 0; i < writers.length; i++) {
+            writers[i].serialize(row, i, statement);
+        }
+        return statement;
+    }
+
+    @Override
+    public String converterName() {
+        return "sluice-" + flavor.name().toLowerCase();
+    }
+
+    @Override
+    public RowData toInternal(ResultSet resultSet) throws SQLException {
+        GenericRowData row = new GenericRowData(readers.length);
+        for (int i = 0; i < readers.length; i++) {
+            row.setField(i, readers[i].read(resultSet, i + 1));
+        }
+        return row;
+    }
+
+    private FieldReader reader(String field, LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case BOOLEAN:
+                return (rs, c) -> nullIfWas(rs, rs.getBoolean(c));
+            case TINYINT:
+                return (rs, c) -> nullIfWas(rs, rs.getByte(c));
+            case SMALLINT:
+                return (rs, c) -> nullIfWas(rs, rs.getShort(c));
+            case INTEGER:
+                return (rs, c) -> nullIfWas(rs, rs.getInt(c));
+            case BIGINT:
+                return (rs, c) -> nullIfWas(rs, rs.getLong(c));
+            case FLOAT:
+                return (rs, c) -> nullIfWas(rs, rs.getFloat(c));
+            case DOUBLE:
+                return (rs, c) -> nullIfWas(rs, rs.getDouble(c));
+            case DECIMAL:
+                DecimalType decimal = (DecimalType) type;
+                int precision = decimal.getPrecision();
+                int scale = decimal.getScale();
+                return (rs, c) -> {
+                    BigDecimal value = rs.getBigDecimal(c);
+                    return value == null ? null : exactDecimal(field, value, precision, scale);
+                };
+            case CHAR:
+            case VARCHAR:
+                return (rs, c) -> {
+                    String value = rs.getString(c);
+                    return value == null ? null : StringData.fromString(value);
+                };
+            case BINARY:
+            case VARBINARY:
+                return (rs, c) -> rs.getBytes(c);
+            case DATE:
+                return (rs, c) -> {
+                    LocalDate value = rs.getObject(c, LocalDate.class);
+                    return value == null ? null : (int) value.toEpochDay();
+                };
+            case TIME_WITHOUT_TIME_ZONE:
+                return (rs, c) -> {
+                    LocalTime value = rs.getObject(c, LocalTime.class);
+                    return value == null ? null : millisOfDay(field, value);
+                };
+            case TIMESTAMP_WITHOUT_TIME_ZONE:
+                return (rs, c) -> {
+                    LocalDateTime value = rs.getObject(c, LocalDateTime.class);
+                    return value == null ? null : TimestampData.fromLocalDateTime(value);
+                };
+            case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+                if (flavor == Flavor.POSTGRES) {
+                    return (rs, c) -> {
+                        OffsetDateTime value = rs.getObject(c, OffsetDateTime.class);
+                        return value == null ? null : TimestampData.fromInstant(value.toInstant());
+                    };
+                }
+                // MySQL-family sessions run in UTC (the compiler's URL settings).
+                return (rs, c) -> {
+                    LocalDateTime value = rs.getObject(c, LocalDateTime.class);
+                    return value == null
+                            ? null
+                            : TimestampData.fromInstant(value.toInstant(ZoneOffset.UTC));
+                };
+            default:
+                JdbcDeserializationConverter fallback = createNullableInternalConverter(type);
+                return (rs, c) -> fallback.deserialize(rs.getObject(c));
+        }
+    }
+
+    /** The super constructor's converters are not used (see {@link #writers}). */
+    @Override
+    protected JdbcSerializationConverter createNullableExternalConverter(LogicalType type) {
+        return (row, index, statement) -> {
+            throw new IllegalStateException("ExactConverter writes through its own writers");
+        };
+    }
+
+    private JdbcSerializationConverter writer(LogicalType type) {
+        JdbcSerializationConverter writer = exactWriter(type);
+        int sqlType = sqlType(type);
+        return (row, index, statement) -> {
+            if (row == null || row.isNullAt(index)) {
+                statement.setNull(index, sqlType);
+            } else {
+                writer.serialize(row, index, statement);
+            }
+        };
+    }
+
+    private JdbcSerializationConverter exactWriter(LogicalType type) {
+        boolean mysql = flavor == Flavor.MYSQL;
+        switch (type.getTypeRoot()) {
+            case DATE:
+                return (row, index, statement) -> {
+                    LocalDate date = LocalDate.ofEpochDay(row.getInt(index));
+                    setTemporal(statement, index, date, mysql ? date.toString() : null);
+                };
+            case TIME_WITHOUT_TIME_ZONE:
+                return (row, index, statement) -> {
+                    LocalTime time = LocalTime.ofNanoOfDay(row.getInt(index) * 1_000_000L);
+                    setTemporal(statement, index, time, mysql ? MYSQL_TIME.format(time) : null);
+                };
+            case TIMESTAMP_WITHOUT_TIME_ZONE:
+                int precision = ((TimestampType) type).getPrecision();
+                return (row, index, statement) -> {
+                    LocalDateTime value = row.getTimestamp(index, precision).toLocalDateTime();
+                    setTemporal(
+                            statement, index, value, mysql ? MYSQL_DATETIME.format(value) : null);
+                };
+            case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+                int ltzPrecision = ((LocalZonedTimestampType) type).getPrecision();
+                return (row, index, statement) -> {
+                    OffsetDateTime value =
+                            row.getTimestamp(index, ltzPrecision)
+                                    .toInstant()
+                                    .atOffset(ZoneOffset.UTC);
+                    setTemporal(
+                            statement,
+                            index,
+                            value,
+                            mysql ? MYSQL_DATETIME.format(value.toLocalDateTime()) : null);
+                };
+            default:
+                return super.createExternalConverter(type);
+        }
+    }
+
+    /** PostgreSQL takes java.time objects; MySQL-family servers get the exact text. */
+    private static void setTemporal(
+            FieldNamedPreparedStatement statement, int index, Object value, String mysqlText)
+            throws SQLException {
+        if (mysqlText != null) {
+            statement.setString(index, mysqlText);
+        } else {
+            statement.setObject(index, value);
+        }
+    }
+
+    private int sqlType(LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+                return flavor == Flavor.MYSQL ? Types.VARCHAR : Types.TIMESTAMP_WITH_TIMEZONE;
+            case DATE:
+            case TIME_WITHOUT_TIME_ZONE:
+            case TIMESTAMP_WITHOUT_TIME_ZONE:
+                if (flavor == Flavor.MYSQL) {
+                    return Types.VARCHAR;
+                }
+                break;
+            default:
+                break;
+        }
+        switch (type.getTypeRoot()) {
+            case CHAR:
+                return Types.CHAR;
+            case VARCHAR:
+                return Types.VARCHAR;
+            case BOOLEAN:
+                return Types.BOOLEAN;
+            case BINARY:
+                return Types.BINARY;
+            case VARBINARY:
+                return Types.VARBINARY;
+            case TINYINT:
+                return Types.TINYINT;
+            case SMALLINT:
+                return Types.SMALLINT;
+            case INTEGER:
+                return Types.INTEGER;
+            case BIGINT:
+                return Types.BIGINT;
+            case FLOAT:
+                return Types.REAL;
+            case DOUBLE:
+                return Types.DOUBLE;
+            case DECIMAL:
+                return Types.DECIMAL;
+            case DATE:
+                return Types.DATE;
+            case TIME_WITHOUT_TIME_ZONE:
+                return Types.TIME;
+            case TIMESTAMP_WITHOUT_TIME_ZONE:
+                return Types.TIMESTAMP;
+            default:
+                return Types.OTHER;
+        }
+    }
+
+    private static Object nullIfWas(ResultSet resultSet, Object value) throws SQLException {
+        return resultSet.wasNull() ? null : value;
+    }
+
+    /** The decimal as Flink holds it, or an error: never rounded, never turned into NULL. */
+    static DecimalData exactDecimal(String field, BigDecimal value, int precision, int scale)
+            throws SQLException {
+        BigDecimal scaled;
+        try {
+            scaled = value.setScale(scale);
+        } catch (ArithmeticException e) {
+            throw new SQLException(
+                    String.format(
+                            "column %s: a value has more than %d fractional digits of DECIMAL(%d, %d)",
+                            field, scale, precision, scale));
+        }
+        if (scaled.precision() > precision) {
+            throw new SQLException(
+                    String.format(
+                            "column %s: a value has more than %d digits of DECIMAL(%d, %d)",
+                            field, precision, precision, scale));
+        }
+        return DecimalData.fromBigDecimal(scaled, precision, scale);
+    }
+
+    /** Flink's TIME holds milliseconds: a finer value is an error, not a truncation. */
+    static int millisOfDay(String field, LocalTime value) throws SQLException {
+        if (value.getNano() % 1_000_000 != 0) {
+            throw new SQLException(
+                    String.format(
+                            "column %s: a TIME value has digits below the millisecond, which Flink's TIME cannot hold",
+                            field));
+        }
+        return (int) (value.toNanoOfDay() / 1_000_000L);
+    }
+}
