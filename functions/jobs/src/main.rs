@@ -44,6 +44,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         scheduler.clone(),
         clock.clone(),
     );
+    let run_records = Arc::new(DynamoRunRepository::new(
+        dynamodb.clone(),
+        config.table.clone(),
+    ));
     let service = JobsService::new(
         jobs.clone(),
         Arc::new(DynamoSourceRepository::new(
@@ -54,13 +58,14 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock.clone(),
     )
     .with_schedules(scheduler, schedule_records)
+    .with_runs(run_records.clone())
     .with_flink_targets(config.flink_targets.names());
     // This function only cancels on Flink; it never submits.
     let flink =
         sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(15), false)?;
     let runs = RunsService::new(
         jobs,
-        Arc::new(DynamoRunRepository::new(dynamodb, config.table)),
+        run_records,
         flink,
         Arc::new(LambdaTriggerInvoker::new(
             aws_sdk_lambda::Client::new(&aws),

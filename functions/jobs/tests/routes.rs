@@ -63,7 +63,8 @@ async fn fixture() -> Fixture {
         store.clone(),
         Arc::new(FlinkSqlCompiler),
         clock.clone(),
-    );
+    )
+    .with_runs(store.clone());
     let schedules = ScheduleService::new(
         store.clone(),
         store.clone(),
@@ -371,4 +372,71 @@ async fn a_run_request_follows_the_body_rules_of_every_route() {
         );
     }
     assert_eq!(f.invoker.events().len(), 5);
+}
+
+#[tokio::test]
+async fn a_job_with_an_active_run_is_409_until_the_run_is_canceled() {
+    let f = fixture().await;
+    let (_, body) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    let job_path = format!(
+        "/jobs/{}",
+        serde_json::from_str::<Value>(&body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+    );
+    let (status, run) = call(
+        &f.app,
+        request(Method::POST, &format!("{job_path}/runs"), "acme", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+    let run_id = serde_json::from_str::<Value>(&run).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let response = f
+        .app
+        .clone()
+        .oneshot(request(Method::DELETE, &job_path, "acme", None))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let problem: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(problem["type"], "urn:sluice:problem:conflict");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("active run {run_id}"))
+            && detail.contains(&format!("POST /runs/{run_id}/cancel")),
+        "{detail}"
+    );
+    let (status, _) = call(&f.app, request(Method::GET, &job_path, "acme", None)).await;
+    assert_eq!(status, StatusCode::OK, "the job stays");
+
+    let (status, _) = call(
+        &f.app,
+        request(
+            Method::POST,
+            &format!("/runs/{run_id}/cancel"),
+            "acme",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&f.app, request(Method::DELETE, &job_path, "acme", None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, _) = call(&f.app, request(Method::GET, &job_path, "acme", None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -367,6 +367,43 @@ impl RunRepository for DynamoRunRepository {
         Ok(runs)
     }
 
+    /// Reads the sparse `active` index (the runs the reconciler follows, a
+    /// few by design) filtered to the job, newest first, rather than the
+    /// job's whole history in `by_job`. Eventually consistent, like every
+    /// GSI read: a run created a moment ago can be missed.
+    #[tracing::instrument(skip_all, fields(job_id = %job_id))]
+    async fn active_for_job(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Run>, RepositoryError> {
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(ACTIVE_INDEX)
+                .key_condition_expression("active_pk = :active")
+                .filter_expression("job_pk = :job_pk")
+                .expression_attribute_values(":active", AttributeValue::S(ACTIVE_PK.to_owned()))
+                .expression_attribute_values(":job_pk", AttributeValue::S(job_pk(tenant, job_id)))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            // The index also holds ended runs with follow-ups left.
+            let found = from_items(out.items)?
+                .into_iter()
+                .find(|r| r.state.is_active());
+            start = out.last_evaluated_key;
+            if found.is_some() || start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(job_id = %job_id, run_id = %run))]
     async fn claim_slot(
         &self,

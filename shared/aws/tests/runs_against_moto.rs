@@ -427,3 +427,53 @@ async fn only_active_runs_are_listed_as_active() {
         4
     );
 }
+
+#[tokio::test]
+#[ignore = "needs moto: run `make test`"]
+async fn a_jobs_active_run_is_found_among_every_tenants() {
+    let repo = repository().await;
+    let tenant = fresh_tenant();
+    let (job, other_job) = (JobId::generate(), JobId::generate());
+    let other_tenant = fresh_tenant();
+    let long_ago = Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap();
+    // Not this job's: another job's and another tenant's active runs, and
+    // this job's ended runs (one with its follow-up left, still indexed).
+    let others = [
+        run(&tenant, &other_job, long_ago),
+        run(&other_tenant, &job, long_ago),
+        run(&tenant, &job, long_ago).transition(RunState::Canceled, long_ago),
+        {
+            let mut done = run(&tenant, &job, long_ago + Duration::minutes(1))
+                .transition(RunState::Succeeded, long_ago);
+            done.follow_up_pending = true;
+            done
+        },
+    ];
+    for r in &others {
+        repo.create(r).await.unwrap();
+    }
+    assert_eq!(repo.active_for_job(&tenant, &job).await.unwrap(), None);
+
+    let running =
+        run(&tenant, &job, long_ago + Duration::minutes(2)).transition(RunState::Running, long_ago);
+    repo.create(&running).await.unwrap();
+    assert_eq!(
+        repo.active_for_job(&tenant, &job).await.unwrap(),
+        Some(running.clone())
+    );
+
+    // Ended, it is found no more. Nothing is left active behind.
+    let canceled = running.transition(RunState::Canceled, long_ago + Duration::hours(1));
+    repo.update(&canceled, running.version).await.unwrap();
+    assert_eq!(repo.active_for_job(&tenant, &job).await.unwrap(), None);
+    for r in &others {
+        let state = if r.state.is_active() {
+            RunState::Canceled
+        } else {
+            r.state
+        };
+        let mut ended = r.transition(state, long_ago + Duration::hours(1));
+        ended.follow_up_pending = false;
+        repo.update(&ended, r.version).await.unwrap();
+    }
+}

@@ -423,6 +423,20 @@ impl RunRepository for MemoryStore {
             .collect())
     }
 
+    async fn active_for_job(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Run>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .runs
+            .iter()
+            .rev()
+            .find(|((t, _), r)| t == tenant && &r.job_id == job_id && r.state.is_active())
+            .map(|(_, r)| r.clone()))
+    }
+
     async fn claim_slot(
         &self,
         tenant: &TenantId,

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use crate::job::{FlinkTarget, Job, JobId, JobSpec, Window};
 use crate::ports::{
-    Clock, JobCompiler, JobPage, JobRepository, RenderError, RepositoryError, SecretExposure,
-    SourceRepository,
+    Clock, JobCompiler, JobPage, JobRepository, RenderError, RepositoryError, RunRepository,
+    SecretExposure, SourceRepository,
 };
-use crate::schedule::{ScheduleRepository, Scheduler};
+use crate::run::RunId;
+use crate::schedule::{Schedule, ScheduleRepository, Scheduler};
 use crate::validation::{FieldError, ValidationErrors, check_text};
 use crate::{Source, SourceId, TenantId};
 
@@ -68,6 +69,10 @@ pub enum DeleteJobError {
     NotFound(String),
     #[error("job is at version {current}, not {expected}")]
     VersionMismatch { expected: u64, current: u64 },
+    /// A run of the job is active: its Flink job would go on writing into
+    /// the target of a job that no longer exists. Cancel it first.
+    #[error("job {id} has an active run {run}")]
+    RunActive { id: String, run: RunId },
     /// The job's EventBridge schedule could not be deleted; the job stays.
     #[error("the scheduler could not be reached")]
     SchedulerUnavailable,
@@ -100,6 +105,8 @@ pub struct JobsService {
     flink_targets: Arc<[FlinkTarget]>,
     /// Where jobs' schedules live, so deleting a job deletes its schedule.
     schedules: Option<(Arc<dyn Scheduler>, Arc<dyn ScheduleRepository>)>,
+    /// Where jobs' runs live, so a job with an active run is not deleted.
+    runs: Option<Arc<dyn RunRepository>>,
 }
 
 /// The two sources a job names, loaded.
@@ -124,6 +131,7 @@ impl JobsService {
             clock,
             flink_targets: Arc::new([FlinkTarget::DEFAULT_SESSION]),
             schedules: None,
+            runs: None,
         }
     }
 
@@ -135,6 +143,13 @@ impl JobsService {
         schedules: Arc<dyn ScheduleRepository>,
     ) -> Self {
         self.schedules = Some((scheduler, schedules));
+        self
+    }
+
+    /// A job is deleted only while none of its runs is active (pending,
+    /// submitting, running): 409 until the run ends or is canceled.
+    pub fn with_runs(mut self, runs: Arc<dyn RunRepository>) -> Self {
+        self.runs = Some(runs);
         self
     }
 
@@ -331,6 +346,10 @@ impl JobsService {
         }
     }
 
+    /// Deletes a job with its schedule, at `expected_version` when given.
+    /// Refused while a run of the job is active. A run that starts between
+    /// that check and the delete finds the job gone when the trigger loads
+    /// it, unless the trigger loaded it just before.
     pub async fn delete(
         &self,
         tenant: &TenantId,
@@ -339,34 +358,22 @@ impl JobsService {
     ) -> Result<(), DeleteJobError> {
         let not_found = || DeleteJobError::NotFound(id.to_owned());
         let parsed = JobId::parse(id).ok_or_else(not_found)?;
-        let mut unscheduled = None;
-        if let Some((scheduler, schedules)) = &self.schedules {
-            let job = self
-                .jobs
-                .get(tenant, &parsed)
-                .await
-                .map_err(DeleteJobError::Repository)?
-                .ok_or_else(not_found)?;
-            if let Some(expected) = expected_version
-                && expected != job.version
-            {
-                return Err(DeleteJobError::VersionMismatch {
-                    expected,
-                    current: job.version,
-                });
-            }
-            if let Some(schedule) = schedules
-                .get(tenant, &parsed)
-                .await
-                .map_err(DeleteJobError::Repository)?
-            {
-                scheduler.delete(tenant, &parsed).await.map_err(|e| {
-                    tracing::error!(error = %e, job_id = %parsed, "could not delete the job's schedule");
-                    DeleteJobError::SchedulerUnavailable
-                })?;
-                unscheduled = Some((scheduler, schedule));
-            }
+        let job = self
+            .jobs
+            .get(tenant, &parsed)
+            .await
+            .map_err(DeleteJobError::Repository)?
+            .ok_or_else(not_found)?;
+        if let Some(expected) = expected_version
+            && expected != job.version
+        {
+            return Err(DeleteJobError::VersionMismatch {
+                expected,
+                current: job.version,
+            });
         }
+        self.ensure_no_active_run(tenant, &parsed).await?;
+        let unscheduled = self.unschedule(tenant, &parsed).await?;
         let deleted = self.jobs.delete(tenant, &parsed, expected_version).await;
         if deleted.is_err()
             && let Some((scheduler, schedule)) = unscheduled
@@ -386,6 +393,52 @@ impl JobsService {
             }
             Err(e) => Err(DeleteJobError::Repository(e)),
         }
+    }
+
+    /// `RunActive` while the job has a pending, submitting or running run.
+    async fn ensure_no_active_run(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+    ) -> Result<(), DeleteJobError> {
+        let Some(runs) = &self.runs else {
+            return Ok(());
+        };
+        match runs
+            .active_for_job(tenant, id)
+            .await
+            .map_err(DeleteJobError::Repository)?
+        {
+            Some(run) => Err(DeleteJobError::RunActive {
+                id: id.to_string(),
+                run: run.id,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Deletes the job's EventBridge schedule, if it has one, and returns it
+    /// with its scheduler so it can be put back if the job stays.
+    async fn unschedule(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+    ) -> Result<Option<(&Arc<dyn Scheduler>, Schedule)>, DeleteJobError> {
+        let Some((scheduler, schedules)) = &self.schedules else {
+            return Ok(None);
+        };
+        let Some(schedule) = schedules
+            .get(tenant, id)
+            .await
+            .map_err(DeleteJobError::Repository)?
+        else {
+            return Ok(None);
+        };
+        scheduler.delete(tenant, id).await.map_err(|e| {
+            tracing::error!(error = %e, job_id = %id, "could not delete the job's schedule");
+            DeleteJobError::SchedulerUnavailable
+        })?;
+        Ok(Some((scheduler, schedule)))
     }
 
     /// The script a run would submit now, with every secret masked. An
@@ -452,8 +505,10 @@ fn printable(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakes::{FakeSealer, FixedClock, MemoryStore};
+    use crate::fakes::{FakeFlink, FakeSealer, FixedClock, MemoryStore, RecordingInvoker};
     use crate::job::*;
+    use crate::run::RunState;
+    use crate::runs_service::RunsService;
     use crate::sources_service::{DeleteSourceError, SourceDraft, SourcesService};
     use secrecy::SecretString;
     use serde_json::json;
@@ -498,7 +553,8 @@ mod tests {
                 Arc::new(FakeSealer::default()),
                 clock.clone(),
             ),
-            jobs: JobsService::new(store.clone(), store.clone(), Arc::new(EchoCompiler), clock),
+            jobs: JobsService::new(store.clone(), store.clone(), Arc::new(EchoCompiler), clock)
+                .with_runs(store.clone()),
             store,
             tenant: TenantId::parse("acme").unwrap(),
         }
@@ -653,6 +709,58 @@ mod tests {
             err,
             DeleteJobError::VersionMismatch { current: 1, .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn a_job_with_an_active_run_is_deleted_only_once_the_run_is_canceled() {
+        let f = fixture();
+        let a = f.source().await;
+        let job = f.jobs.create(&f.tenant, spec(&a, &a)).await.unwrap();
+        let other = f.jobs.create(&f.tenant, spec(&a, &a)).await.unwrap();
+        let clock = Arc::new(FixedClock::default());
+        let runs = RunsService::new(
+            f.store.clone(),
+            f.store.clone(),
+            Arc::new(FakeFlink::default()),
+            Arc::new(RecordingInvoker::default()),
+            clock.clone(),
+        );
+        // Another job's active run and this job's ended runs do not count.
+        runs.start(&f.tenant, other.id.as_str(), None)
+            .await
+            .unwrap();
+        let ended = runs.start(&f.tenant, job.id.as_str(), None).await.unwrap();
+        runs.cancel(&f.tenant, ended.id.as_str()).await.unwrap();
+
+        // Pending (a manual run), then submitting and running (the trigger).
+        let active = runs.start(&f.tenant, job.id.as_str(), None).await.unwrap();
+        let mut current = active.clone();
+        for next in [None, Some(RunState::Submitting), Some(RunState::Running)] {
+            if let Some(state) = next {
+                let moved = current.transition(state, clock.now());
+                RunRepository::update(&*f.store, &moved, current.version)
+                    .await
+                    .unwrap();
+                current = moved;
+            }
+            let err = f
+                .jobs
+                .delete(&f.tenant, job.id.as_str(), None)
+                .await
+                .unwrap_err();
+            let DeleteJobError::RunActive { id, run } = err else {
+                panic!("{:?}: expected RunActive, got {err:?}", current.state);
+            };
+            assert_eq!((id.as_str(), &run), (job.id.as_str(), &active.id));
+            assert!(f.jobs.get(&f.tenant, job.id.as_str()).await.is_ok());
+        }
+
+        runs.cancel(&f.tenant, active.id.as_str()).await.unwrap();
+        f.jobs
+            .delete(&f.tenant, job.id.as_str(), None)
+            .await
+            .unwrap();
+        assert_eq!(f.store.job_count(), 1);
     }
 
     #[tokio::test]

@@ -285,6 +285,15 @@ pub trait RunRepository: Send + Sync {
     /// ([`crate::run::Run::needs_reconciler`]), oldest first.
     async fn list_active(&self, limit: usize) -> Result<Vec<crate::run::Run>, RepositoryError>;
 
+    /// The job's newest active run (pending, submitting or running), if it
+    /// has one, whatever its overlap policy: the run slot knows only the
+    /// runs the trigger took it for (`skip`, `cancel_previous`).
+    async fn active_for_job(
+        &self,
+        tenant: &TenantId,
+        job_id: &crate::job::JobId,
+    ) -> Result<Option<crate::run::Run>, RepositoryError>;
+
     /// Takes the job's run slot (one active run per job under the `skip`
     /// and `cancel_previous` overlap policies) for `run`: when it is free,
     /// already `run`'s, or held by `stale` (a holder the caller found

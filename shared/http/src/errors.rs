@@ -166,6 +166,10 @@ impl From<DeleteJobError> for Problem {
             DeleteJobError::VersionMismatch { expected, current } => {
                 version_mismatch(expected, current)
             }
+            DeleteJobError::RunActive { id, run } => Problem::conflict(format!(
+                "job {id} has an active run {run}; cancel it (POST /runs/{run}/cancel) or wait \
+                 until it ends, then delete the job"
+            )),
             DeleteJobError::SchedulerUnavailable => Problem::unavailable(),
             DeleteJobError::Repository(e) => repository(&e),
         }
