@@ -315,6 +315,84 @@ pub mod db {
         run(cmd, sql)
     }
 
+    /// Runs a script of any size in PostgreSQL (through standard input).
+    pub fn psql_script(sql: &str) -> String {
+        script(psql_command(&["-f", "-"]), sql)
+    }
+
+    /// Runs a script of any size in MariaDB (through standard input).
+    pub fn mariadb_script(sql: &str) -> String {
+        let mut cmd = mariadb_command();
+        cmd.args(["-B", "-N"]);
+        script(cmd, sql)
+    }
+
+    fn script(mut cmd: Command, sql: &str) -> String {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the database client runs");
+        let mut stdin = child.stdin.take().expect("piped");
+        let input = sql.to_owned();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let out = child.wait_with_output().expect("the database client ends");
+        let written = writer.join().expect("writer");
+        assert!(
+            out.status.success(),
+            "SQL script failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        written.expect("script written");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn psql_command(tail: &[&str]) -> Command {
+        let mut cmd = Command::new("psql");
+        cmd.env("PGPASSWORD", password())
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &pg_port().to_string(),
+                "-U",
+                "sluice",
+                "-d",
+                "sluice",
+            ])
+            .args([
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-A",
+                "-t",
+                "-F",
+                "\t",
+                "-P",
+                "null=\\N",
+            ])
+            .args(tail);
+        cmd
+    }
+
+    fn mariadb_command() -> Command {
+        let mut cmd = Command::new("mariadb");
+        cmd.env("MYSQL_PWD", password()).args([
+            "-h",
+            "127.0.0.1",
+            "-P",
+            &mariadb_port().to_string(),
+            "-u",
+            "sluice",
+            "--default-character-set=utf8mb4",
+            "sluice",
+        ]);
+        cmd
+    }
+
     /// Runs SQL in MariaDB; rows come back tab-separated, NULL as `NULL`.
     pub fn mariadb(sql: &str) -> String {
         let mut cmd = Command::new("mariadb");

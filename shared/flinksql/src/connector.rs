@@ -521,7 +521,11 @@ impl Endpoint {
                 if let Some(mode) = mariadb_ssl_mode(&j.ssl_mode) {
                     params.push(format!("sslMode={mode}"));
                 }
-                if !reading {
+                if reading {
+                    // The binary protocol: FLOAT values arrive as their four
+                    // bytes, not as the six digits MariaDB prints them with.
+                    params.push("useServerPrepStmts=true".into());
+                } else {
                     params.push("useBulkStmtsForInserts=true".into());
                     params.push("rewriteBatchedStatements=true".into());
                 }

@@ -98,7 +98,11 @@ fn is_plain_letter(c: char) -> bool {
 /// A JDBC table's Flink `table-name`: each part [`jdbc_name`]-encoded (a dot
 /// inside a part is escaped), joined with `.`.
 pub fn jdbc_table_name(parts: &[String]) -> String {
-    parts.iter().map(|p| jdbc_name(p)).collect::<Vec<_>>().join(".")
+    parts
+        .iter()
+        .map(|p| jdbc_name(p))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Splits a JDBC object into its parts: `table` or `schema.table`, where a
@@ -306,7 +310,9 @@ mod tests {
         assert_eq!(my("\"v1.2\"").unwrap(), ["v1.2"]);
         assert!(my("public.orders").is_err());
         assert!(my("a:b").is_err());
-        for bad in ["", ".orders", "a.b.c", "a.", "a\"b", "\"a", "\"a\"b", "a\nb"] {
+        for bad in [
+            "", ".orders", "a.b.c", "a.", "a\"b", "\"a", "\"a\"b", "a\nb",
+        ] {
             assert!(pg(bad).is_err(), "{bad}");
         }
     }

@@ -555,7 +555,7 @@ fn jdbc_urls_per_driver() {
         .unwrap();
     // MariaDB read with its defaults (preferred has no MariaDB equivalent).
     assert!(
-        script.contains("'url' = 'jdbc:mysql://127.0.0.1:3306/sluice_src?permitMysqlScheme',"),
+        script.contains("'url' = 'jdbc:mysql://127.0.0.1:3306/sluice_src?permitMysqlScheme&useServerPrepStmts=true',"),
         "{script}"
     );
     assert!(script.contains(
@@ -745,7 +745,11 @@ fn names_as_real_schemas_have_them_are_quoted_and_encoded_for_jdbc() {
             {"name": "back`tick", "type": "STRING"}
         ]),
     );
-    set(&mut s, "/source/filter", json!("`a b` <> '' AND `back``tick` IS NOT NULL"));
+    set(
+        &mut s,
+        "/source/filter",
+        json!("`a b` <> '' AND `back``tick` IS NOT NULL"),
+    );
     set(&mut s, "/target/object", json!("Select 订单"));
     set(&mut s, "/target/write_mode", json!("upsert"));
     set(&mut s, "/target/primary_key", json!(["order"]));

@@ -10,7 +10,7 @@ CREATE TEMPORARY TABLE `src` (
   `created_at` TIMESTAMP(3)
 ) WITH (
   'connector' = 'jdbc',
-  'url' = 'jdbc:mysql://127.0.0.1:3306/sluice_src?permitMysqlScheme',
+  'url' = 'jdbc:mysql://127.0.0.1:3306/sluice_src?permitMysqlScheme&useServerPrepStmts=true',
   'table-name' = 'orders',
   'driver' = 'org.mariadb.jdbc.Driver',
   'username' = 'sluice',

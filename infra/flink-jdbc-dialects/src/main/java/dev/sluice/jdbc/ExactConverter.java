@@ -186,6 +186,15 @@ public class ExactConverter extends AbstractDialectConverter {
     private JdbcSerializationConverter exactWriter(LogicalType type) {
         boolean mysql = flavor == Flavor.MYSQL;
         switch (type.getTypeRoot()) {
+            case FLOAT:
+                if (mysql) {
+                    // Connector/J prints a float by its shortest decimal form, and MySQL range-
+                    // checks FLOAT against a rounded bound: 3.4028235E38 (Float.MAX_VALUE) is "out of
+                    // range". The exact value widened to a double is within it.
+                    return (row, index, statement) ->
+                            statement.setDouble(index, row.getFloat(index));
+                }
+                return super.createExternalConverter(type);
             case DATE:
                 return (row, index, statement) -> {
                     LocalDate date = LocalDate.ofEpochDay(row.getInt(index));
