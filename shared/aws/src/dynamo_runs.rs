@@ -122,6 +122,10 @@ struct RunItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     flink_job_id: Option<String>,
     attempts: u32,
+    /// Absent before the first submission (and on runs stored before
+    /// submissions had numbers).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    submission: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<RunError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,6 +151,10 @@ struct RunItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
     version: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// How long finished runs are kept (the table's TTL attribute `expires_at`).
@@ -175,6 +183,7 @@ fn to_item(run: &Run) -> Result<HashMap<String, AttributeValue>, RepositoryError
         flink_target: run.flink_target,
         flink_job_id: run.flink_job_id.clone(),
         attempts: run.attempts,
+        submission: run.submission,
         error: run.error.clone(),
         rows_read: run.rows_read,
         rows_written: run.rows_written,
@@ -208,6 +217,7 @@ fn from_item(item: HashMap<String, AttributeValue>) -> Result<Run, RepositoryErr
         flink_target: i.flink_target,
         flink_job_id: i.flink_job_id,
         attempts: i.attempts,
+        submission: i.submission,
         error: i.error,
         rows_read: i.rows_read,
         rows_written: i.rows_written,

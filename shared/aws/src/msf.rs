@@ -2,9 +2,12 @@
 //! (MSF, the `kinesisanalyticsv2` API), running the same runner jar as the
 //! session cluster.
 //!
-//! **Submit** (one run):
+//! **Submit** (one submission of a run):
 //! 1. the sealed script (the envelope JSON) is put to
-//!    `s3://<script_bucket>/<script_prefix>/<job id>/<run id>/script.json`;
+//!    `s3://<script_bucket>/<script_prefix>/<job id>/<run id>/script.json`
+//!    for the run's first submission, `.../<run id>/<n>/script.json` for its
+//!    n-th (a next attempt after a job of the run ran: its status object
+//!    must not be the earlier job's);
 //! 2. each job has one application, `<application_prefix>-<job id>`.
 //!    `DescribeApplication` tells whether it exists: if not,
 //!    `CreateApplication` makes it (runtime `FLINK-2_2`, the runner jar from
@@ -20,7 +23,14 @@
 //! `script.s3`, `expect.job`, `expect.run`, `status.s3` and `await`
 //! (`true` for batch jobs).
 //!
-//! The reference the run keeps is `msf:<job id>:<run id>`.
+//! The reference the run keeps is `msf:<job id>:<run id>` (first
+//! submission) or `msf:<job id>:<run id>:<n>`.
+//!
+//! **One job per submission.** An application whose `script.s3` is this
+//! submission's script was started by it: when it is up (starting, running,
+//! ...) or its run has reported its end, a submission made again (a
+//! redelivery after a lost answer) adopts it instead of starting it again,
+//! and [`FlinkCluster::find`] finds it.
 //!
 //! **How a batch job's end is learned.** MSF has no API for the state of the
 //! Flink job inside an application: `DescribeApplication` says `RUNNING`
@@ -80,7 +90,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
 use sluice_domain::job::{FlinkTarget, JobId};
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, SubmitSettings,
+    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, Submission,
+    SubmitSettings,
 };
 use sluice_domain::run::RunId;
 use sluice_flink::{ManagedTargetConfig, TargetsConfig, TargetsConfigError};
@@ -123,29 +134,46 @@ impl fmt::Debug for MsfTarget {
     }
 }
 
-/// The run a reference names.
+/// The submission of a run a reference names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct RunRef {
     job_id: JobId,
     run_id: RunId,
+    /// 1 for the run's first submission.
+    number: u32,
 }
 
 impl RunRef {
+    fn of(submission: &Submission) -> Self {
+        Self {
+            job_id: submission.job_id.clone(),
+            run_id: submission.run_id.clone(),
+            number: submission.number.max(1),
+        }
+    }
+
     fn parse(reference: &str) -> Option<Self> {
         let mut parts = reference.split(':');
-        let (Some("msf"), Some(job), Some(run), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("msf"), Some(job), Some(run)) = (parts.next(), parts.next(), parts.next()) else {
             return None;
+        };
+        let number = match (parts.next(), parts.next()) {
+            (None, _) => 1,
+            (Some(n), None) => n.parse().ok().filter(|n: &u32| *n > 1)?,
+            (Some(_), Some(_)) => return None,
         };
         Some(Self {
             job_id: JobId::parse(job)?,
             run_id: RunId::parse(run)?,
+            number,
         })
     }
 
     fn reference(&self) -> String {
-        format!("msf:{}:{}", self.job_id, self.run_id)
+        match self.number {
+            1 => format!("msf:{}:{}", self.job_id, self.run_id),
+            n => format!("msf:{}:{}:{n}", self.job_id, self.run_id),
+        }
     }
 }
 
@@ -238,18 +266,43 @@ impl MsfTarget {
     }
 
     fn key(&self, run: &RunRef, file: &str) -> String {
-        format!(
-            "{}/{}/{}/{file}",
-            self.config.script_prefix, run.job_id, run.run_id
-        )
+        let prefix = &self.config.script_prefix;
+        match run.number {
+            1 => format!("{prefix}/{}/{}/{file}", run.job_id, run.run_id),
+            n => format!("{prefix}/{}/{}/{n}/{file}", run.job_id, run.run_id),
+        }
+    }
+
+    /// Where the submission's `file` is, as the runner's properties name it.
+    fn location(&self, run: &RunRef, file: &str) -> String {
+        format!("s3://{}/{}", self.config.script_bucket, self.key(run, file))
+    }
+
+    /// Whether the application was last configured for this submission.
+    fn holds(&self, detail: &ApplicationDetail, run: &RunRef) -> bool {
+        current_script(detail) == Some(self.location(run, "script.json").as_str())
+    }
+
+    /// Whether this submission started the application: it holds it, and
+    /// it is up (or on its way down), or its run has reported its end.
+    async fn started(&self, detail: &ApplicationDetail, run: &RunRef) -> Result<bool, FlinkError> {
+        if !self.holds(detail, run) {
+            return Ok(false);
+        }
+        match &detail.application_status {
+            s if is_up(s) => Ok(true),
+            ApplicationStatus::Stopping
+            | ApplicationStatus::ForceStopping
+            | ApplicationStatus::RollingBack => Ok(true),
+            _ => Ok(self.read_status(run).await?.is_some()),
+        }
     }
 
     fn properties(&self, run: &RunRef, settings: &SubmitSettings) -> PropertyGroup {
-        let s3 = |file| format!("s3://{}/{}", self.config.script_bucket, self.key(run, file));
         PropertyGroup::builder()
             .property_group_id(PROPERTY_GROUP)
-            .property_map("script.s3", s3("script.json"))
-            .property_map("status.s3", s3("status.json"))
+            .property_map("script.s3", self.location(run, "script.json"))
+            .property_map("status.s3", self.location(run, "status.json"))
             .property_map("expect.job", run.job_id.as_str())
             .property_map("expect.run", run.run_id.as_str())
             .property_map("await", settings.batch.to_string())
@@ -502,8 +555,9 @@ impl MsfTarget {
     }
 }
 
-/// The run an application was last configured for.
-fn current_run(detail: &ApplicationDetail) -> Option<&str> {
+/// The script (`script.s3`) an application was last configured for: it
+/// names the run's submission.
+fn current_script(detail: &ApplicationDetail) -> Option<&str> {
     detail
         .application_configuration_description()?
         .environment_property_descriptions()?
@@ -511,7 +565,7 @@ fn current_run(detail: &ApplicationDetail) -> Option<&str> {
         .iter()
         .find(|g| g.property_group_id() == PROPERTY_GROUP)?
         .property_map()
-        .get("expect.run")
+        .get("script.s3")
         .map(String::as_str)
 }
 
@@ -538,19 +592,27 @@ fn ended(state: &str) -> Option<FlinkJobState> {
 
 #[async_trait]
 impl FlinkCluster for MsfTarget {
-    #[tracing::instrument(skip_all, fields(job_id = %job_id, run_id = %run_id))]
+    #[tracing::instrument(skip_all, fields(job_id = %submission.job_id, run_id = %submission.run_id, submission = submission.number))]
     async fn submit(
         &self,
-        job_id: &JobId,
-        run_id: &RunId,
+        submission: &Submission,
         sealed_script: &str,
         settings: &SubmitSettings,
     ) -> Result<String, FlinkError> {
-        let run = RunRef {
-            job_id: job_id.clone(),
-            run_id: run_id.clone(),
-        };
-        let name = self.application_name(job_id);
+        let run = RunRef::of(submission);
+        let name = self.application_name(&run.job_id);
+        let detail = self.describe(&name).await?;
+        if let Some(detail) = &detail
+            && self.started(detail, &run).await?
+        {
+            let reference = run.reference();
+            tracing::info!(
+                application = name,
+                reference,
+                "this submission started the application already; adopting it"
+            );
+            return Ok(reference);
+        }
         self.s3
             .put_object()
             .bucket(&self.config.script_bucket)
@@ -560,7 +622,7 @@ impl FlinkCluster for MsfTarget {
             .send()
             .await
             .map_err(|e| classify("S3 PutObject (script)", e))?;
-        match self.describe(&name).await? {
+        match detail {
             None => self.create(&name, &run, settings).await?,
             Some(detail) => match &detail.application_status {
                 ApplicationStatus::Ready | ApplicationStatus::RolledBack => {
@@ -591,15 +653,22 @@ impl FlinkCluster for MsfTarget {
         Ok(reference)
     }
 
+    #[tracing::instrument(skip_all, fields(run_id = %submission.run_id, submission = submission.number))]
+    async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
+        let run = RunRef::of(submission);
+        let Some(detail) = self.describe(&self.application_name(&run.job_id)).await? else {
+            return Ok(None);
+        };
+        Ok(self.started(&detail, &run).await?.then(|| run.reference()))
+    }
+
     #[tracing::instrument(skip(self))]
     async fn status(&self, reference: &str) -> Result<FlinkJobStatus, FlinkError> {
         let run = RunRef::parse(reference).ok_or(FlinkError::UnknownJob)?;
         let name = self.application_name(&run.job_id);
         let report = self.read_status(&run).await?;
         let detail = self.describe(&name).await?;
-        let holds_run = detail
-            .as_ref()
-            .is_some_and(|d| current_run(d) == Some(run.run_id.as_str()));
+        let holds_run = detail.as_ref().is_some_and(|d| self.holds(d, &run));
         let status = |state, failure| FlinkJobStatus {
             state,
             rows_read: None,
@@ -670,10 +739,7 @@ impl FlinkCluster for MsfTarget {
         }
         match self.describe(&name).await? {
             None => Err(FlinkError::UnknownJob),
-            Some(detail)
-                if current_run(&detail) == Some(run.run_id.as_str())
-                    && is_up(&detail.application_status) =>
-            {
+            Some(detail) if self.holds(&detail, &run) && is_up(&detail.application_status) => {
                 self.stop(&name, true).await
             }
             Some(_) => Ok(()),
@@ -761,6 +827,15 @@ mod tests {
         format!("msf:{JOB}:{RUN}")
     }
 
+    /// The run's first submission.
+    fn submission() -> Submission {
+        Submission {
+            job_id: job(),
+            run_id: run(),
+            number: 1,
+        }
+    }
+
     const BATCH: SubmitSettings = SubmitSettings {
         parallelism: 3,
         batch: true,
@@ -790,13 +865,23 @@ mod tests {
         mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules)
     }
 
+    /// The application, last configured for the first submission of
+    /// `current_run`.
     fn detail(status: ApplicationStatus, current_run: Option<&str>) -> ApplicationDetail {
+        detail_of(
+            status,
+            current_run.map(|run| format!("sluice/runs/{JOB}/{run}/script.json")),
+        )
+    }
+
+    /// The application, last configured for the script at `script_key`.
+    fn detail_of(status: ApplicationStatus, script_key: Option<String>) -> ApplicationDetail {
         let mut groups = Vec::new();
-        if let Some(run) = current_run {
+        if let Some(key) = script_key {
             groups.push(
                 PropertyGroup::builder()
                     .property_group_id(PROPERTY_GROUP)
-                    .property_map("expect.run", run)
+                    .property_map("script.s3", format!("s3://sluice-scripts/{key}"))
                     .build()
                     .unwrap(),
             );
@@ -962,7 +1047,7 @@ mod tests {
         );
 
         let reference = target
-            .submit(&job(), &run(), ENVELOPE, &BATCH)
+            .submit(&submission(), ENVELOPE, &BATCH)
             .await
             .unwrap();
         assert_eq!(reference, reference_of_run());
@@ -1049,7 +1134,7 @@ mod tests {
             s3_client(&[&put]),
         );
         target
-            .submit(&job(), &run(), ENVELOPE, &streaming)
+            .submit(&submission(), ENVELOPE, &streaming)
             .await
             .unwrap();
 
@@ -1114,7 +1199,7 @@ mod tests {
                 s3_client(&[&put]),
             );
             let error = target
-                .submit(&job(), &run(), ENVELOPE, &BATCH)
+                .submit(&submission(), ENVELOPE, &BATCH)
                 .await
                 .unwrap_err();
             let FlinkError::Unreachable(cause) = error else {
@@ -1127,6 +1212,143 @@ mod tests {
                 "{status:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_submission_made_again_adopts_the_application_it_started() {
+        // Its StartApplication went through but the answer was lost: the
+        // application is up for this very submission.
+        for status in [ApplicationStatus::Starting, ApplicationStatus::Running] {
+            let describe = describe_returns(detail(status.clone(), Some(RUN)));
+            let update = mock!(Msf::update_application)
+                .then_output(|| UpdateApplicationOutput::builder().build());
+            let (start, put) = (start_ok(&seen()), put_ok(&seen()));
+            let target_ = target(
+                msf_client(&[&describe, &update, &start]),
+                s3_client(&[&put]),
+            );
+            let reference = target_
+                .submit(&submission(), ENVELOPE, &BATCH)
+                .await
+                .unwrap();
+            assert_eq!(reference, reference_of_run(), "{status:?}");
+            assert_eq!(
+                (put.num_calls(), update.num_calls(), start.num_calls()),
+                (0, 0, 0),
+                "{status:?}: nothing started again"
+            );
+        }
+
+        // It ran and ended already: adopted too, the reconciler reads its end.
+        let describe = describe_returns(detail(ApplicationStatus::Ready, Some(RUN)));
+        let start = start_ok(&seen());
+        let object = status_object(r#"{"v":1,"state":"FINISHED"}"#);
+        let target_ = target(msf_client(&[&describe, &start]), s3_client(&[&object]));
+        let reference = target_
+            .submit(&submission(), ENVELOPE, &BATCH)
+            .await
+            .unwrap();
+        assert_eq!(reference, reference_of_run());
+        assert_eq!(start.num_calls(), 0);
+
+        // Configured for it but never started (no report): started now.
+        let describe = describe_returns(detail(ApplicationStatus::Ready, Some(RUN)));
+        let update = mock!(Msf::update_application)
+            .then_output(|| UpdateApplicationOutput::builder().build());
+        let (start, put, missing) = (start_ok(&seen()), put_ok(&seen()), no_status_object());
+        let target_ = target(
+            msf_client(&[&describe, &update, &start]),
+            s3_client(&[&missing, &put]),
+        );
+        target_
+            .submit(&submission(), ENVELOPE, &BATCH)
+            .await
+            .unwrap();
+        assert_eq!((update.num_calls(), start.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn find_names_the_application_this_submission_started() {
+        let cases = [
+            (detail(ApplicationStatus::Running, Some(RUN)), true),
+            (detail(ApplicationStatus::Stopping, Some(RUN)), true),
+            (detail(ApplicationStatus::Running, Some("run_older")), false),
+            (detail(ApplicationStatus::Ready, Some(RUN)), false),
+        ];
+        for (detail, found) in cases {
+            let status = detail.application_status.clone();
+            let describe = describe_returns(detail);
+            let missing = no_status_object();
+            let target_ = target(msf_client(&[&describe]), s3_client(&[&missing]));
+            assert_eq!(
+                target_.find(&submission()).await.unwrap(),
+                found.then(reference_of_run),
+                "{status:?}"
+            );
+        }
+        let describe = describe_not_found();
+        let target_ = target(msf_client(&[&describe]), s3_client(&[]));
+        assert_eq!(target_.find(&submission()).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_next_attempt_is_a_submission_with_its_own_script_and_status() {
+        // The first job of the run failed and reported so; the application
+        // is stopped, still configured for it.
+        let second = Submission {
+            number: 2,
+            ..submission()
+        };
+        let updates: Seen<UpdateApplicationInput> = seen();
+        let update = {
+            let updates = updates.clone();
+            mock!(Msf::update_application).then_compute_output(move |r| {
+                updates.lock().unwrap().push(r.clone());
+                UpdateApplicationOutput::builder().build()
+            })
+        };
+        let describe = describe_returns(detail(ApplicationStatus::Ready, Some(RUN)));
+        let (puts, starts) = (seen(), seen());
+        let (start, put) = (start_ok(&starts), put_ok(&puts));
+        let earlier = status_object(r#"{"v":1,"state":"FAILED","failure":"boom"}"#);
+        let target_ = target(
+            msf_client(&[&describe, &update, &start]),
+            s3_client(&[&earlier, &put]),
+        );
+        let reference = target_.submit(&second, ENVELOPE, &BATCH).await.unwrap();
+        assert_eq!(reference, format!("msf:{JOB}:{RUN}:2"));
+        assert_eq!(
+            puts.lock().unwrap()[0].key.as_deref(),
+            Some(format!("sluice/runs/{JOB}/{RUN}/2/script.json").as_str())
+        );
+        {
+            let updates = updates.lock().unwrap();
+            let groups = updates[0]
+                .application_configuration_update()
+                .and_then(|c| c.environment_property_updates())
+                .unwrap()
+                .property_groups();
+            let properties = groups[0].property_map();
+            assert_eq!(
+                properties["status.s3"],
+                format!("s3://sluice-scripts/sluice/runs/{JOB}/{RUN}/2/status.json")
+            );
+        }
+        assert_eq!(starts.lock().unwrap().len(), 1);
+
+        // Its status is its own: the earlier job's report is not read.
+        let describe = describe_returns(detail_of(
+            ApplicationStatus::Running,
+            Some(format!("sluice/runs/{JOB}/{RUN}/2/script.json")),
+        ));
+        let (earlier, missing) = (
+            status_object(r#"{"v":1,"state":"FAILED","failure":"boom"}"#),
+            no_status_object(),
+        );
+        let target_ = target(msf_client(&[&describe]), s3_client(&[&earlier, &missing]));
+        let status = target_.status(&reference).await.unwrap();
+        assert_eq!(status.state, FlinkJobState::InProgress);
+        assert_eq!(earlier.num_calls(), 0);
     }
 
     #[tokio::test]
@@ -1148,7 +1370,7 @@ mod tests {
         let put = put_ok(&seen());
         let target_ = target(msf_client(&[&describe, &in_use]), s3_client(&[&put]));
         let error = target_
-            .submit(&job(), &run(), ENVELOPE, &BATCH)
+            .submit(&submission(), ENVELOPE, &BATCH)
             .await
             .unwrap_err();
         let FlinkError::Unreachable(cause) = error else {
@@ -1176,7 +1398,7 @@ mod tests {
         let put = put_ok(&seen());
         let target_ = target(msf_client(&[&describe, &invalid]), s3_client(&[&put]));
         let error = target_
-            .submit(&job(), &run(), ENVELOPE, &BATCH)
+            .submit(&submission(), ENVELOPE, &BATCH)
             .await
             .unwrap_err();
         let FlinkError::Rejected(reason) = error else {
@@ -1207,7 +1429,7 @@ mod tests {
             s3_client(&[&put]),
         );
         let error = target_
-            .submit(&job(), &run(), ENVELOPE, &BATCH)
+            .submit(&submission(), ENVELOPE, &BATCH)
             .await
             .unwrap_err();
         assert!(
@@ -1238,7 +1460,7 @@ mod tests {
             s3_client(&[&put]),
         );
         target_
-            .submit(&job(), &run(), ENVELOPE, &BATCH)
+            .submit(&submission(), ENVELOPE, &BATCH)
             .await
             .unwrap();
         assert_eq!(describe.num_calls(), 3);
@@ -1252,7 +1474,7 @@ mod tests {
         let put = put_ok(&seen());
         let target_ = target(msf_client(&[&describe]), s3_client(&[&put]));
         let error = target_
-            .submit(&job(), &run(), ENVELOPE, &BATCH)
+            .submit(&submission(), ENVELOPE, &BATCH)
             .await
             .unwrap_err();
         let FlinkError::Unreachable(cause) = error else {
@@ -1409,8 +1631,24 @@ mod tests {
         let r = RunRef {
             job_id: job(),
             run_id: run(),
+            number: 1,
         };
-        assert_eq!(RunRef::parse(&r.reference()), Some(r));
+        assert_eq!(
+            r.reference(),
+            reference(),
+            "as before submissions had numbers"
+        );
+        assert_eq!(RunRef::parse(&r.reference()), Some(r.clone()));
+        let second = RunRef { number: 2, ..r };
+        assert_eq!(second.reference(), format!("{}:2", reference()));
+        assert_eq!(RunRef::parse(&second.reference()), Some(second));
+        for bad in ["0", "1", "x", "2:3"] {
+            assert_eq!(
+                RunRef::parse(&format!("{}:{bad}", reference())),
+                None,
+                "{bad}"
+            );
+        }
         assert_eq!(
             bucket_arn("arn:aws-cn:iam::1:role/r", "b"),
             "arn:aws-cn:s3:::b"

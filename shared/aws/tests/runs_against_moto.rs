@@ -69,6 +69,7 @@ async fn runs_round_trip_every_field() {
     full.flink_target = FlinkTarget::parse("msf").unwrap();
     full.flink_job_id = Some("a1b2c3".into());
     full.attempts = 3;
+    full.submission = 2;
     full.error = Some(RunError {
         code: "flink_failed".into(),
         message: "the job failed".into(),
@@ -148,7 +149,13 @@ async fn runs_are_stored_in_the_documented_shape() {
     assert_eq!(item["attempts"].as_n().unwrap(), "0");
     let window = item["window"].as_m().expect("the window is a map");
     assert_eq!(window["from"].as_s().unwrap(), "2026-05-01T07:00:00Z");
-    for absent in ["error", "finished_at", "flink_job_id", "rows_read"] {
+    for absent in [
+        "error",
+        "finished_at",
+        "flink_job_id",
+        "rows_read",
+        "submission",
+    ] {
         assert!(!item.contains_key(absent), "{absent} should be absent");
     }
 

@@ -11,7 +11,8 @@ use crate::job::{Job, JobId};
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, JobPage,
     JobRepository, RepositoryError, RunPage, RunRepository, ScriptTransport, SealError,
-    SecretSealer, SlotClaim, SourcePage, SourceRepository, SubmitSettings, TriggerInvoker,
+    SecretSealer, SlotClaim, SourcePage, SourceRepository, Submission, SubmitSettings,
+    TriggerInvoker,
 };
 use crate::run::{Run, RunId};
 use crate::schedule::{Schedule, ScheduleRepository, Scheduler, SchedulerError};
@@ -474,7 +475,9 @@ impl RunRepository for MemoryStore {
 
 /// A Flink cluster in memory: records submissions, answers statuses set by
 /// the test, and fails on demand. It takes sealed scripts, or plaintext
-/// ones when built with [`FakeFlink::plaintext`].
+/// ones when built with [`FakeFlink::plaintext`]. Like the real targets it
+/// starts at most one job per [`Submission`] (named by its
+/// [`Submission::flink_job_id`]): submitting one again answers with its job.
 #[derive(Default)]
 pub struct FakeFlink {
     inner: Mutex<FakeFlinkState>,
@@ -485,10 +488,12 @@ pub struct FakeFlink {
 struct FakeFlinkState {
     submissions: Vec<(JobId, RunId, String)>,
     settings: Vec<SubmitSettings>,
+    submit_calls: usize,
     statuses: BTreeMap<String, FlinkJobStatus>,
     canceled: Vec<String>,
     unreachable: bool,
     reject: Option<String>,
+    lost_answers: usize,
 }
 
 impl FakeFlink {
@@ -500,12 +505,18 @@ impl FakeFlink {
         }
     }
 
-    /// Every submission: (job, run, script as submitted).
+    /// Every job started, one per submission: (job, run, script as
+    /// submitted).
     pub fn submissions(&self) -> Vec<(JobId, RunId, String)> {
         self.inner.lock().unwrap().submissions.clone()
     }
 
-    /// The settings of every submission, in order.
+    /// How often `submit` was called, duplicates included.
+    pub fn submit_calls(&self) -> usize {
+        self.inner.lock().unwrap().submit_calls
+    }
+
+    /// The settings of every job started, in order.
     pub fn settings(&self) -> Vec<SubmitSettings> {
         self.inner.lock().unwrap().settings.clone()
     }
@@ -520,6 +531,12 @@ impl FakeFlink {
 
     pub fn reject_with(&self, reason: &str) {
         self.inner.lock().unwrap().reject = Some(reason.to_owned());
+    }
+
+    /// The next `n` submissions start their job but their answer is lost
+    /// (a timeout): `submit` says `Unreachable`.
+    pub fn lose_answers(&self, n: usize) {
+        self.inner.lock().unwrap().lost_answers = n;
     }
 
     pub fn set_status(&self, flink_job_id: &str, state: FlinkJobState, rows: Option<u64>) {
@@ -543,8 +560,7 @@ impl FlinkCluster for FakeFlink {
 
     async fn submit(
         &self,
-        job_id: &JobId,
-        run_id: &RunId,
+        submission: &Submission,
         script: &str,
         settings: &SubmitSettings,
     ) -> Result<String, FlinkError> {
@@ -555,21 +571,40 @@ impl FlinkCluster for FakeFlink {
         if let Some(reason) = &inner.reject {
             return Err(FlinkError::Rejected(reason.clone()));
         }
-        inner
-            .submissions
-            .push((job_id.clone(), run_id.clone(), script.to_owned()));
-        inner.settings.push(*settings);
-        let id = format!("{:032x}", inner.submissions.len());
-        inner.statuses.insert(
-            id.clone(),
-            FlinkJobStatus {
-                state: FlinkJobState::InProgress,
-                rows_read: None,
-                rows_written: None,
-                failure: None,
-            },
-        );
+        inner.submit_calls += 1;
+        let id = submission.flink_job_id();
+        // A duplicate starts nothing: the job is adopted.
+        if !inner.statuses.contains_key(&id) {
+            inner.submissions.push((
+                submission.job_id.clone(),
+                submission.run_id.clone(),
+                script.to_owned(),
+            ));
+            inner.settings.push(*settings);
+            inner.statuses.insert(
+                id.clone(),
+                FlinkJobStatus {
+                    state: FlinkJobState::InProgress,
+                    rows_read: None,
+                    rows_written: None,
+                    failure: None,
+                },
+            );
+        }
+        if inner.lost_answers > 0 {
+            inner.lost_answers -= 1;
+            return Err(FlinkError::Unreachable("the answer timed out".into()));
+        }
         Ok(id)
+    }
+
+    async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
+        let inner = self.inner.lock().unwrap();
+        if inner.unreachable {
+            return Err(FlinkError::Unreachable("connection refused".into()));
+        }
+        let id = submission.flink_job_id();
+        Ok(inner.statuses.contains_key(&id).then_some(id))
     }
 
     async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError> {

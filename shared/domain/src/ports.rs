@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
@@ -366,6 +367,32 @@ pub enum ScriptTransport {
     Plaintext,
 }
 
+/// One submission of a run to a Flink target. The Flink job it starts is
+/// named after it ([`Submission::flink_job_id`]), so when the same submission
+/// is made again (a redelivery after a timeout whose job did start) the
+/// target finds that job instead of starting a second one: the same rows are
+/// never written twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub job_id: crate::job::JobId,
+    pub run_id: crate::run::RunId,
+    /// Which of the run's Flink jobs this is ([`crate::run::Run::submission`]):
+    /// 1 for the first; an attempt after a Flink job of the run has run takes
+    /// the next number, a retry of a submission whose outcome is unknown
+    /// keeps its number.
+    pub number: u32,
+}
+
+impl Submission {
+    /// The Flink job id (32 lowercase hex digits, Flink's `JobID`) of this
+    /// submission's job: a digest of (run, number), so every retry of the
+    /// submission names the same job and no other submission names it.
+    pub fn flink_job_id(&self) -> String {
+        let digest = Sha256::digest(format!("{}|flink-job|{}", self.run_id, self.number));
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// What a submission needs to know of the job besides its script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubmitSettings {
@@ -389,13 +416,23 @@ pub trait FlinkCluster: Send + Sync {
     /// plaintext script for [`ScriptTransport::Plaintext`]: the caller
     /// keeps the latter in zeroized memory, the target never logs or returns
     /// either.
+    ///
+    /// At most one job per submission: the job is named after `submission`,
+    /// and when the target answers that it exists already (a duplicate), or
+    /// the answer is lost (a timeout) while the job did start, its reference
+    /// is returned: the job is adopted, not started again. `Unreachable`
+    /// means the outcome is unknown: the job may still appear, and a retry
+    /// of the same submission must [`find`](Self::find) it first.
     async fn submit(
         &self,
-        job_id: &crate::job::JobId,
-        run_id: &crate::run::RunId,
+        submission: &Submission,
         script: &str,
         settings: &SubmitSettings,
     ) -> Result<String, FlinkError>;
+
+    /// The reference of the job `submission` started, if the target has it
+    /// (in any state, finished included): a retried submission adopts it.
+    async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError>;
 
     async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError>;
 
@@ -468,4 +505,37 @@ impl<C: FlinkCluster + 'static> From<Arc<C>> for FlinkTargets {
 #[async_trait]
 pub trait TriggerInvoker: Send + Sync {
     async fn invoke(&self, event: &serde_json::Value) -> Result<(), BoxError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::JobId;
+    use crate::run::RunId;
+
+    #[test]
+    fn a_submission_names_one_flink_job_of_its_own() {
+        let job_id = JobId::parse("job_01J0000000000000000000000A").unwrap();
+        let run_id = RunId::parse("run_01J0000000000000000000000B").unwrap();
+        let submission = |number| Submission {
+            job_id: job_id.clone(),
+            run_id: run_id.clone(),
+            number,
+        };
+        let first = submission(1).flink_job_id();
+        assert_eq!(first.len(), 32);
+        assert!(
+            first
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{first}"
+        );
+        assert_eq!(first, submission(1).flink_job_id(), "every retry");
+        assert_ne!(first, submission(2).flink_job_id(), "a next attempt");
+        let other = Submission {
+            run_id: RunId::parse("run_01J0000000000000000000000C").unwrap(),
+            ..submission(1)
+        };
+        assert_ne!(first, other.flink_job_id(), "another run");
+    }
 }

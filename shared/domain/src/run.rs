@@ -142,8 +142,13 @@ pub struct Run {
     pub window: Option<Window>,
     pub state: RunState,
     pub flink_target: FlinkTarget,
+    /// The reference of the run's Flink job, once the target has it (the
+    /// job of the current [`submission`](Self::submission) only).
     pub flink_job_id: Option<String>,
     pub attempts: u32,
+    /// The number of the run's current submission to Flink (0 before the
+    /// first), which names its Flink job ([`crate::ports::Submission`]).
+    pub submission: u32,
     pub error: Option<RunError>,
     pub rows_read: Option<u64>,
     pub rows_written: Option<u64>,
@@ -191,6 +196,7 @@ impl Run {
             flink_target: new.flink_target,
             flink_job_id: None,
             attempts: 0,
+            submission: 0,
             error: None,
             rows_read: None,
             rows_written: None,
@@ -210,6 +216,19 @@ impl Run {
     /// Flink, starting its next attempt, or finishing its follow-ups.
     pub fn needs_reconciler(&self) -> bool {
         self.state.is_active() || self.next_attempt_at.is_some() || self.follow_up_pending
+    }
+
+    /// The submission the next attempt of this run makes. While no Flink
+    /// job is recorded for the last one, its outcome is unknown (the answer
+    /// was lost, or it never got that far): the attempt makes it again,
+    /// finding the job it may have started. After a job of the run has run,
+    /// the attempt needs a new one: the next number.
+    pub fn next_submission(&self) -> u32 {
+        if self.submission > 0 && self.flink_job_id.is_none() {
+            self.submission
+        } else {
+            self.submission + 1
+        }
     }
 
     /// The next version of this run, failed with `error`; a next attempt is
@@ -256,5 +275,28 @@ mod tests {
         assert_ne!(id, RunId::for_fire(&other, at));
         // Ids sort by scheduled time.
         assert!(id < RunId::for_fire(&other, at + chrono::Duration::milliseconds(1)));
+    }
+
+    #[test]
+    fn a_submission_is_made_again_until_a_flink_job_is_recorded_for_it() {
+        let job = JobId::parse("job_01J0000000000000000000000A").unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+        let mut run = Run::pending(
+            NewRun {
+                id: RunId::for_fire(&job, at),
+                tenant: TenantId::parse("acme").unwrap(),
+                job_id: job,
+                trigger: TriggerKind::Schedule,
+                scheduled_time: at,
+                window: None,
+                flink_target: FlinkTarget::DEFAULT_SESSION,
+            },
+            at,
+        );
+        assert_eq!(run.next_submission(), 1, "the first");
+        run.submission = 1;
+        assert_eq!(run.next_submission(), 1, "its outcome is unknown");
+        run.flink_job_id = Some("c4390a7ccce0ea641798d21de69b45c9".into());
+        assert_eq!(run.next_submission(), 2, "its job ran: a new one");
     }
 }

@@ -8,9 +8,9 @@ use zeroize::Zeroizing;
 
 use crate::job::{Job, JobId, RuntimeMode, Window};
 use crate::ports::{
-    Clock, Created, FlinkError, FlinkTargets, JobCompiler, JobRepository, RepositoryError,
-    RunRepository, ScriptTransport, SealError, SecretExposure, SecretSealer, SlotClaim,
-    SourceRepository, SubmitSettings,
+    Clock, Created, FlinkCluster, FlinkError, FlinkTargets, JobCompiler, JobRepository,
+    RepositoryError, RunRepository, ScriptTransport, SealError, SecretExposure, SecretSealer,
+    SlotClaim, SourceRepository, Submission, SubmitSettings,
 };
 use crate::run::{NewRun, Run, RunError, RunId, RunState, TriggerKind};
 use crate::schedule::{Overlap, ScheduleRepository};
@@ -203,6 +203,12 @@ impl TriggerService {
         claimed.attempts += 1;
         claimed.error = None;
         claimed.finished_at = None;
+        claimed.submission = stored.next_submission();
+        // The same submission again: its job may exist already.
+        let retry = claimed.submission == stored.submission;
+        if !retry {
+            claimed.flink_job_id = None;
+        }
         match self.ports.runs.update(&claimed, stored.version).await {
             Ok(()) => {}
             Err(RepositoryError::VersionMismatch { .. }) => {
@@ -214,7 +220,7 @@ impl TriggerService {
 
         let result = match &job {
             None => Err(failure("job_not_found", "the job no longer exists", false)),
-            Some(job) => self.submit(job, &claimed).await,
+            Some(job) => self.start_flink_job(job, &claimed, retry).await,
         };
         match result {
             Ok(flink_job_id) => {
@@ -395,9 +401,11 @@ impl TriggerService {
             .ok_or(TriggerError::Repository(RepositoryError::NotFound))
     }
 
-    /// Loads, decrypts, renders, seals and submits: the Flink job id, or why
-    /// not.
-    async fn submit(&self, job: &Job, run: &Run) -> Result<String, RunError> {
+    /// Starts the run's Flink job: the reference the run follows, or why
+    /// not. A `retry` of a submission whose outcome is unknown first looks
+    /// for the job it may have started, and adopts it: one Flink job per
+    /// submission, whatever the number of deliveries.
+    async fn start_flink_job(&self, job: &Job, run: &Run, retry: bool) -> Result<String, RunError> {
         let Some(cluster) = self.ports.flink.get(&run.flink_target).cloned() else {
             return Err(failure(
                 "target_unknown",
@@ -408,6 +416,31 @@ impl TriggerService {
                 false,
             ));
         };
+        let submission = Submission {
+            job_id: job.id.clone(),
+            run_id: run.id.clone(),
+            number: run.submission,
+        };
+        if retry && let Some(reference) = cluster.find(&submission).await.map_err(submit_failure)? {
+            tracing::info!(
+                reference,
+                submission = submission.number,
+                "adopted the Flink job an earlier delivery of this submission started"
+            );
+            return Ok(reference);
+        }
+        self.submit(job, run, cluster.as_ref(), &submission).await
+    }
+
+    /// Loads, decrypts, renders, seals and submits: the Flink job id, or why
+    /// not.
+    async fn submit(
+        &self,
+        job: &Job,
+        run: &Run,
+        cluster: &dyn FlinkCluster,
+        submission: &Submission,
+    ) -> Result<String, RunError> {
         let source = self.load_source(&job.tenant, &job.source_id).await?;
         let source_secrets = self.open_secrets(&source).await?;
         // A job within one source (e.g. table to table) reads and decrypts it once.
@@ -442,7 +475,7 @@ impl TriggerService {
             // The target is configured for plaintext scripts (no runner to
             // open an envelope): the weaker, opt-in transport.
             return cluster
-                .submit(&job.id, &run.id, &script, &settings)
+                .submit(submission, &script, &settings)
                 .await
                 .map_err(submit_failure);
         }
@@ -456,12 +489,7 @@ impl TriggerService {
             other => failure("seal_failed", other.to_string(), false),
         })?;
         cluster
-            .submit(
-                &job.id,
-                &run.id,
-                &sealed.to_envelope_json(&context),
-                &settings,
-            )
+            .submit(submission, &sealed.to_envelope_json(&context), &settings)
             .await
             .map_err(submit_failure)
     }
@@ -832,6 +860,60 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_redelivery_after_a_lost_answer_adopts_the_job_the_first_delivery_started() {
+        let f = fixture().await;
+        // The job starts, but the answer times out.
+        f.flink.lose_answers(1);
+        let Err(TriggerError::Retryable(failed)) = f.trigger.fire(f.fire()).await else {
+            panic!("expected a retryable failure");
+        };
+        assert_eq!(failed.error.as_ref().unwrap().code, "flink_unreachable");
+        assert_eq!(failed.flink_job_id, None);
+        assert_eq!(f.flink.submissions().len(), 1, "the job did start");
+
+        // The redelivery finds it before rendering anything, and adopts it.
+        let contexts = f.sealer.contexts().len();
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("the redelivery should adopt the job");
+        };
+        let first = Submission {
+            job_id: f.job.id.clone(),
+            run_id: run.id.clone(),
+            number: 1,
+        };
+        assert_eq!(run.flink_job_id, Some(first.flink_job_id()));
+        assert_eq!(
+            (run.state, run.attempts, run.submission),
+            (RunState::Running, 2, 1)
+        );
+        assert_eq!(f.flink.submissions().len(), 1, "one Flink job");
+        assert_eq!(f.flink.submit_calls(), 1, "submitted once");
+        assert_eq!(f.sealer.contexts().len(), contexts, "nothing sealed again");
+    }
+
+    #[tokio::test]
+    async fn a_submission_that_never_reached_flink_is_made_again_under_its_own_id() {
+        let f = fixture().await;
+        f.flink.set_unreachable(true);
+        let Err(TriggerError::Retryable(failed)) = f.trigger.fire(f.fire()).await else {
+            panic!("expected a retryable failure");
+        };
+        assert_eq!(failed.submission, 1);
+        f.flink.set_unreachable(false);
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("the redelivery should submit");
+        };
+        let first = Submission {
+            job_id: f.job.id.clone(),
+            run_id: run.id.clone(),
+            number: 1,
+        };
+        assert_eq!(run.submission, 1, "the same submission");
+        assert_eq!(run.flink_job_id, Some(first.flink_job_id()));
+        assert_eq!(f.flink.submissions().len(), 1);
+    }
+
+    #[tokio::test]
     async fn a_rejected_script_or_a_deleted_job_fails_for_good() {
         let f = fixture().await;
         f.flink.reject_with("Column 'x' not found");
@@ -1048,6 +1130,10 @@ mod tests {
             panic!("expected the second attempt");
         };
         assert_eq!((second.id.clone(), second.attempts), (run.id.clone(), 2));
+        // The first job ran and failed: the attempt is a new Flink job.
+        assert_eq!((run.submission, second.submission), (1, 2));
+        assert_ne!(second.flink_job_id, run.flink_job_id);
+        assert_eq!(f.flink.submissions().len(), 2);
 
         // The second failure waits twice as long; the third attempt succeeds.
         finish(&f, &second, FlinkJobState::Failed);

@@ -18,6 +18,9 @@ const RUNNER_PACKAGE: &str = "dev.sluice.runner.";
 const PROGRAM_INVOCATION: &str = ".ProgramInvocationException";
 const MAIN_METHOD_PREFIX: &str = "The main method caused an error: ";
 
+/// What Flink's dispatcher throws for a job id it has already.
+const DUPLICATE_JOB: &str = ".DuplicateJobSubmissionException";
+
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
     errors: Vec<String>,
@@ -134,6 +137,16 @@ pub(crate) fn jar_missing(errors: &[String]) -> bool {
         .any(|t| t.message.starts_with("Jar file ") && t.message.ends_with(" does not exist"))
 }
 
+/// Whether the errors say Flink has a job of the requested id already
+/// (`DuplicateJobSubmissionException`, whatever wraps it): a submission made
+/// again after a lost answer, whose job is then adopted.
+pub(crate) fn duplicate_job(errors: &[String]) -> bool {
+    errors
+        .iter()
+        .flat_map(|e| exception_chain(e))
+        .any(|t| t.class.ends_with(DUPLICATE_JOB))
+}
+
 /// The innermost exception of a stack trace (the root cause), described as
 /// `SimpleName: first line of its message`, capped.
 pub(crate) fn root_cause(trace: &str) -> Option<String> {
@@ -205,6 +218,20 @@ mod tests {
                 "The program's entry point class 'dev.sluice.runner.Nope' was not found in the jar file."
             )
         );
+    }
+
+    #[test]
+    fn a_duplicate_job_is_recognized_by_its_class_not_by_text() {
+        let errors = parse_errors(&fixture("run_duplicate_job_400.json")).unwrap();
+        assert!(duplicate_job(&errors));
+        assert!(!jar_missing(&errors));
+        let rejected = parse_errors(&fixture("run_runner_rejected_400.json")).unwrap();
+        assert!(!duplicate_job(&rejected));
+        // A message quoting the name (a table called so) is not one.
+        let quoted = vec![
+            "org.apache.flink.client.program.ProgramInvocationException: The main method caused an error: Object 'DuplicateJobSubmissionException' not found\n".to_owned(),
+        ];
+        assert!(!duplicate_job(&quoted));
     }
 
     #[test]

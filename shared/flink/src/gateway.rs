@@ -16,7 +16,9 @@
 //!    anything else is refused before the gateway sees a byte;
 //! 2. `POST /v3/sessions` opens a session whose properties are the script's
 //!    settings (`table.dml-sync` forced to `false`: an INSERT answers once its
-//!    job is submitted);
+//!    job is submitted) and `$internal.pipeline.job-id`, the submission's own
+//!    Flink job id ([`Submission::flink_job_id`]): the gateway's executor gives
+//!    the INSERT's job that id, as the session cluster's jar run does;
 //! 3. every DDL statement is one `POST /v3/sessions/{s}/statements`, its
 //!    result read from `GET .../operations/{o}/result/0?rowFormat=JSON`
 //!    (polled while `NOT_READY`);
@@ -27,6 +29,12 @@
 //!
 //! Status and cancel are the JobManager's (`rest_url`), through
 //! [`FlinkSessionClient`].
+//!
+//! One job per submission: when a submission fails after it may have reached
+//! Flink (its answer lost, a statement refused: a retry of a submission
+//! whose job runs already is refused as a duplicate), the JobManager is asked
+//! for the submission's job, and a job that is there is adopted;
+//! [`FlinkCluster::find`] asks the same.
 //!
 //! Errors: a statement the gateway fails (500 whose trace shows a
 //! `SqlExecutionException`) -> `Rejected(<root cause>)` with every string
@@ -42,11 +50,9 @@ use async_trait::async_trait;
 use reqwest::Url;
 use reqwest::header::CONTENT_TYPE;
 use serde::{Deserialize, Serialize};
-use sluice_domain::job::JobId;
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobStatus, ScriptTransport, SubmitSettings,
+    FlinkCluster, FlinkError, FlinkJobStatus, ScriptTransport, Submission, SubmitSettings,
 };
-use sluice_domain::run::RunId;
 use zeroize::Zeroizing;
 
 use crate::flink_errors::{self, exception_chain, parse_errors};
@@ -61,6 +67,11 @@ const MAX_STATEMENTS: usize = 500;
 
 /// Literals shorter than this are not masked in messages (as the runner).
 const MIN_LITERAL: usize = 4;
+
+/// The session property that names the job an INSERT starts
+/// (`PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID`). Scripts cannot set it
+/// (it is not in [`ALLOWED_SETTINGS`]); the adapter does.
+const FIXED_JOB_ID: &str = "$internal.pipeline.job-id";
 
 // The calls, as they appear in errors and logs.
 const OPEN_SESSION: &str = "POST /v3/sessions";
@@ -734,11 +745,10 @@ impl FlinkCluster for FlinkGatewayClient {
         ScriptTransport::Plaintext
     }
 
-    #[tracing::instrument(skip_all, fields(job_id = %job_id, run_id = %run_id))]
+    #[tracing::instrument(skip_all, fields(job_id = %submission.job_id, run_id = %submission.run_id, submission = submission.number))]
     async fn submit(
         &self,
-        job_id: &JobId,
-        run_id: &RunId,
+        submission: &Submission,
         script: &str,
         settings: &SubmitSettings,
     ) -> Result<String, FlinkError> {
@@ -754,14 +764,34 @@ impl FlinkCluster for FlinkGatewayClient {
         // The INSERT answers once the job is submitted; the reconciler
         // follows it.
         properties.insert("table.dml-sync".into(), "false".into());
+        let expected = submission.flink_job_id();
+        properties.insert(FIXED_JOB_ID.into(), expected.clone());
         let session = self
-            .open_session(&format!("sluice-{run_id}"), &properties)
+            .open_session(
+                &format!("sluice-{}-{}", submission.run_id, submission.number),
+                &properties,
+            )
             .await?;
         let result = self.run_plan(&session, &plan, &literals).await;
         self.close_session(&session).await;
-        let flink_job_id = result?;
+        let flink_job_id = match result {
+            Ok(id) => id,
+            // Lost, or refused as a duplicate: the job may run all the same.
+            Err(e) => self.jobs.adopt_after(&expected, e).await?,
+        };
+        if flink_job_id != expected {
+            tracing::warn!(
+                flink_job_id,
+                expected,
+                "the gateway gave the job another id than asked: a retry cannot find it"
+            );
+        }
         tracing::info!(flink_job_id, "submitted the run through the gateway");
         Ok(flink_job_id)
+    }
+
+    async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
+        self.jobs.find(submission).await
     }
 
     async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError> {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use sluice_domain::job::JobId;
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, SubmitSettings,
+    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, Submission, SubmitSettings,
 };
 use sluice_domain::run::RunId;
 
@@ -49,13 +49,27 @@ fn client() -> FlinkSessionClient {
     .unwrap()
 }
 
+/// The first submission of a fresh run.
+fn submission() -> Submission {
+    Submission {
+        job_id: JobId::generate(),
+        run_id: RunId::generate(),
+        number: 1,
+    }
+}
+
 /// Runs `sql` through the runner's plaintext mode: the Flink job id.
 async fn run_plaintext(client: &FlinkSessionClient, sql: &str) -> String {
+    run_plaintext_as(client, sql, &submission().flink_job_id()).await
+}
+
+/// Runs `sql` through the runner's plaintext mode as the job `flink_job_id`.
+async fn run_plaintext_as(client: &FlinkSessionClient, sql: &str, flink_job_id: &str) -> String {
     let args = [
         "--plaintext-script".to_owned(),
         base64::engine::general_purpose::STANDARD.encode(sql),
     ];
-    match client.run_program(&args).await {
+    match client.run_program(&args, flink_job_id).await {
         Ok(id) => id,
         Err(FlinkError::Rejected(reason)) if reason.contains("--plaintext-script is refused") => {
             panic!(
@@ -83,12 +97,7 @@ async fn until_ended(client: &FlinkSessionClient, flink_job_id: &str) -> FlinkJo
 async fn a_sealed_script_the_runner_cannot_open_is_rejected() {
     let client = client();
     let e = client
-        .submit(
-            &JobId::generate(),
-            &RunId::generate(),
-            "not an envelope",
-            &SETTINGS,
-        )
+        .submit(&submission(), "not an envelope", &SETTINGS)
         .await
         .unwrap_err();
     match e {
@@ -207,6 +216,29 @@ async fn a_running_job_can_be_canceled() {
 
 #[tokio::test]
 #[ignore = "needs the local Flink cluster"]
+async fn a_submission_run_twice_is_one_job_named_after_it() {
+    let client = client();
+    let submission = submission();
+    let expected = submission.flink_job_id();
+    let sql = "SET 'execution.runtime-mode' = 'streaming';
+         CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '10');
+         CREATE TEMPORARY TABLE dst (id BIGINT) WITH ('connector' = 'blackhole');
+         INSERT INTO dst SELECT id FROM src;";
+    assert_eq!(client.find(&submission).await.unwrap(), None);
+    let id = run_plaintext_as(&client, sql, &expected).await;
+    assert_eq!(id, expected, "Flink took the requested job id");
+    assert_eq!(client.find(&submission).await.unwrap(), Some(id.clone()));
+    // The same submission again: Flink refuses the duplicate, and the job
+    // that runs is adopted.
+    let again = run_plaintext_as(&client, sql, &expected).await;
+    assert_eq!(again, id);
+    client.cancel(&id).await.unwrap();
+    let status = until_ended(&client, &id).await;
+    assert_eq!(status.state, FlinkJobState::Canceled);
+}
+
+#[tokio::test]
+#[ignore = "needs the local Flink cluster"]
 async fn a_jar_deleted_on_the_cluster_is_uploaded_again() {
     let client = client();
     let first = client.jar_id().await.unwrap();
@@ -226,12 +258,7 @@ async fn a_jar_deleted_on_the_cluster_is_uploaded_again() {
     // The run answers "Jar file ... does not exist": upload, retry, and the
     // runner's own refusal comes back.
     let e = client
-        .submit(
-            &JobId::generate(),
-            &RunId::generate(),
-            "not an envelope",
-            &SETTINGS,
-        )
+        .submit(&submission(), "not an envelope", &SETTINGS)
         .await
         .unwrap_err();
     assert!(

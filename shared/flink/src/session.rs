@@ -13,10 +13,23 @@
 //!   a run answers that the jar is gone (the cluster restarted and lost its
 //!   upload directory), it is forgotten, looked up or uploaded again, and the
 //!   run retried once.
-//! - A run is `POST /jars/{id}/run` with `entryClass` and `programArgsList`
-//!   (`--sealed <base64 of the envelope JSON> --expect-job <job> --expect-run <run>`).
-//!   The runner's `main()` runs inside the JobManager, so a script it refuses
-//!   comes back as this request's error answer.
+//! - A run is `POST /jars/{id}/run` with `entryClass`, `programArgsList`
+//!   (`--sealed <base64 of the envelope JSON> --expect-job <job> --expect-run <run>`)
+//!   and `jobId`: the submission's own Flink job id
+//!   ([`Submission::flink_job_id`]). The runner's `main()` runs inside the
+//!   JobManager, so a script it refuses comes back as this request's error
+//!   answer.
+//! - One job per submission. Flink gives the job the requested `jobId`
+//!   (`JarHandlerContext` puts it in `$internal.pipeline.job-id`, which the
+//!   executor behind the runner's `StatementSet.execute()` gives the job),
+//!   so a submission made again finds its job. When a run fails (its answer
+//!   lost to a timeout or a proxy, or a refusal), `GET /jobs/{id}` is asked
+//!   and a job that is there is adopted; a run that Flink answers with a
+//!   `DuplicateJobSubmissionException` (the job runs already) is adopted
+//!   too. [`FlinkCluster::find`] is `GET /jobs/{id}`. Flink refuses a
+//!   duplicate only while it holds the job: a finished one is found in the
+//!   job history (kept `jobstore.expiration-time`, an hour by default),
+//!   which the trigger asks before it submits a submission again.
 //! - Status is `GET /jobs/{id}` (see [`crate::job_metrics`] for the rows),
 //!   the failure text `GET /jobs/{id}/exceptions`, cancel
 //!   `PATCH /jobs/{id}?mode=cancel`.
@@ -46,14 +59,14 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sluice_domain::job::JobId;
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, SubmitSettings,
+    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, Submission, SubmitSettings,
 };
-use sluice_domain::run::RunId;
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::flink_errors::{self, jar_missing, parse_errors, program_failure, root_cause};
+use crate::flink_errors::{
+    self, duplicate_job, jar_missing, parse_errors, program_failure, root_cause,
+};
 use crate::http::{HttpFault, exchange};
 use crate::job_metrics::{JobDetails, Plan, PlanAnswer, job_state, row_counts};
 
@@ -175,6 +188,8 @@ async fn recorded_digest(jar: &Path) -> Option<String> {
 struct JarRunRequest<'a> {
     entry_class: &'a str,
     program_args_list: &'a [String],
+    /// The id the job gets (32 hex digits).
+    job_id: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +258,8 @@ impl From<ClusterFault> for FlinkError {
 enum RunFailure {
     /// The cluster does not have the jar (any more).
     JarMissing,
+    /// The cluster has a job of the requested id already.
+    Duplicate,
     Flink(FlinkError),
 }
 
@@ -311,20 +328,24 @@ impl FlinkSessionClient {
         format!("{}{path}", self.base)
     }
 
-    /// Runs the runner with `args`: the Flink job id. The jar is uploaded
-    /// first if the cluster lacks it, and again once if the run says it is
-    /// gone.
-    pub(crate) async fn run_program(&self, args: &[String]) -> Result<String, FlinkError> {
+    /// Runs the runner with `args` as the job `flink_job_id`: the Flink job
+    /// id. The jar is uploaded first if the cluster lacks it, and again once
+    /// if the run says it is gone. A job of that id that the cluster has
+    /// already (a duplicate) is answered with its id: adopted.
+    pub(crate) async fn run_program(
+        &self,
+        args: &[String],
+        flink_job_id: &str,
+    ) -> Result<String, FlinkError> {
         let body: Bytes = serde_json::to_vec(&JarRunRequest {
             entry_class: RUNNER_ENTRY_CLASS,
             program_args_list: args,
+            job_id: flink_job_id,
         })
         .expect("a struct of strings serializes")
         .into();
         let jar_id = self.jar_id().await?;
-        match self.run_jar(&jar_id, body.clone()).await {
-            Ok(flink_job_id) => Ok(flink_job_id),
-            Err(RunFailure::Flink(e)) => Err(e),
+        let result = match self.run_jar(&jar_id, body.clone()).await {
             Err(RunFailure::JarMissing) => {
                 tracing::warn!(
                     jar_id,
@@ -332,15 +353,63 @@ impl FlinkSessionClient {
                 );
                 self.forget_jar_id(&jar_id).await;
                 let jar_id = self.jar_id().await?;
-                match self.run_jar(&jar_id, body).await {
-                    Ok(flink_job_id) => Ok(flink_job_id),
-                    Err(RunFailure::Flink(e)) => Err(e),
-                    Err(RunFailure::JarMissing) => Err(HttpFault::Unexpected {
-                        call: RUN_JAR,
-                        detail: "the runner jar is missing right after it was uploaded".into(),
-                    }
-                    .into()),
-                }
+                self.run_jar(&jar_id, body).await
+            }
+            other => other,
+        };
+        match result {
+            Ok(id) => Ok(id),
+            Err(RunFailure::Duplicate) => {
+                tracing::info!(
+                    flink_job_id,
+                    "the cluster has this submission's job already; adopting it"
+                );
+                Ok(flink_job_id.to_owned())
+            }
+            Err(RunFailure::Flink(e)) => Err(e),
+            Err(RunFailure::JarMissing) => Err(HttpFault::Unexpected {
+                call: RUN_JAR,
+                detail: "the runner jar is missing right after it was uploaded".into(),
+            }
+            .into()),
+        }
+    }
+
+    /// Whether the cluster knows the job (running, or in its history).
+    async fn has_job(&self, flink_job_id: &str) -> Result<bool, FlinkError> {
+        if !is_flink_job_id(flink_job_id) {
+            return Ok(false);
+        }
+        let request = self.http.get(self.url(&format!("/jobs/{flink_job_id}")));
+        let answer = exchange(request, GET_JOB).await?;
+        match answer.status {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(answer.fault(GET_JOB).into()),
+        }
+    }
+
+    /// After a submission of the job `flink_job_id` failed with `error`
+    /// (no answer, or a refusal): the job, when the cluster has it all the
+    /// same (the answer was lost after it started), else `error`.
+    pub(crate) async fn adopt_after(
+        &self,
+        flink_job_id: &str,
+        error: FlinkError,
+    ) -> Result<String, FlinkError> {
+        match self.has_job(flink_job_id).await {
+            Ok(true) => {
+                tracing::warn!(
+                    flink_job_id,
+                    %error,
+                    "the submission failed but its job exists; adopting it"
+                );
+                Ok(flink_job_id.to_owned())
+            }
+            Ok(false) => Err(error),
+            Err(lookup) => {
+                tracing::warn!(error = %lookup, "could not look up the job of a failed submission");
+                Err(error)
             }
         }
     }
@@ -371,6 +440,11 @@ impl FlinkSessionClient {
         };
         if jar_missing(&errors) {
             return Err(RunFailure::JarMissing);
+        }
+        // Before the runner's failure: the duplicate reaches `main()` as the
+        // exception of its `execute()`.
+        if duplicate_job(&errors) {
+            return Err(RunFailure::Duplicate);
         }
         if let Some(reason) = program_failure(&errors) {
             tracing::info!(
@@ -547,11 +621,10 @@ impl FlinkSessionClient {
 
 #[async_trait]
 impl FlinkCluster for FlinkSessionClient {
-    #[tracing::instrument(skip_all, fields(job_id = %job_id, run_id = %run_id))]
+    #[tracing::instrument(skip_all, fields(job_id = %submission.job_id, run_id = %submission.run_id, submission = submission.number))]
     async fn submit(
         &self,
-        job_id: &JobId,
-        run_id: &RunId,
+        submission: &Submission,
         sealed_script: &str,
         _settings: &SubmitSettings,
     ) -> Result<String, FlinkError> {
@@ -560,13 +633,32 @@ impl FlinkCluster for FlinkSessionClient {
             "--sealed".to_owned(),
             BASE64.encode(sealed_script),
             "--expect-job".to_owned(),
-            job_id.to_string(),
+            submission.job_id.to_string(),
             "--expect-run".to_owned(),
-            run_id.to_string(),
+            submission.run_id.to_string(),
         ];
-        let flink_job_id = self.run_program(&args).await?;
+        let expected = submission.flink_job_id();
+        let flink_job_id = match self.run_program(&args, &expected).await {
+            Ok(id) => id,
+            // No answer (or not Flink's), or a refusal: the job may run all
+            // the same.
+            Err(e) => self.adopt_after(&expected, e).await?,
+        };
+        if flink_job_id != expected {
+            tracing::warn!(
+                flink_job_id,
+                expected,
+                "the cluster gave the job another id than asked: a retry cannot find it"
+            );
+        }
         tracing::info!(flink_job_id, "submitted the run");
         Ok(flink_job_id)
+    }
+
+    #[tracing::instrument(skip_all, fields(run_id = %submission.run_id, submission = submission.number))]
+    async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
+        let flink_job_id = submission.flink_job_id();
+        Ok(self.has_job(&flink_job_id).await?.then_some(flink_job_id))
     }
 
     #[tracing::instrument(skip(self))]

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use sluice_domain::job::JobId;
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, ScriptTransport, SubmitSettings,
+    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, ScriptTransport, Submission,
+    SubmitSettings,
 };
 use sluice_domain::run::RunId;
 use sluice_flink::{FlinkGatewayClient, FlinkGatewayConfig};
@@ -22,6 +23,15 @@ fn client() -> FlinkGatewayClient {
         statement_timeout: Duration::from_secs(60),
     })
     .unwrap()
+}
+
+/// The first submission of a fresh run.
+fn submission() -> Submission {
+    Submission {
+        job_id: JobId::generate(),
+        run_id: RunId::generate(),
+        number: 1,
+    }
 }
 
 const BATCH: SubmitSettings = SubmitSettings {
@@ -54,11 +64,10 @@ async fn a_batch_script_runs_as_one_job_and_finishes() {
         CREATE TEMPORARY TABLE dst2 (id BIGINT) WITH ('connector' = 'blackhole');\n\
         INSERT INTO dst SELECT id FROM src;\n\
         INSERT INTO dst2 SELECT id + 1 FROM src;\n";
-    let flink_job_id = client
-        .submit(&JobId::generate(), &RunId::generate(), script, &BATCH)
-        .await
-        .unwrap();
-    assert_eq!(flink_job_id.len(), 32);
+    let submitted = submission();
+    let flink_job_id = client.submit(&submitted, script, &BATCH).await.unwrap();
+    // The job is named after the submission, so a retry finds it.
+    assert_eq!(flink_job_id, submitted.flink_job_id());
     let status = until_ended(&client, &flink_job_id).await;
     assert_eq!(status.state, FlinkJobState::Finished, "{status:?}");
 }
@@ -72,7 +81,7 @@ async fn a_statement_the_gateway_refuses_is_rejected_without_its_literals() {
             'url' = 'jdbc:mysql://127.0.0.1:1/db', 'table-name' = 't', 'password' = 'canary-gw-pw');\n\
         INSERT INTO dst SELECT id FROM src;";
     let error = client
-        .submit(&JobId::generate(), &RunId::generate(), script, &BATCH)
+        .submit(&submission(), script, &BATCH)
         .await
         .unwrap_err();
     let FlinkError::Rejected(reason) = error else {
@@ -88,9 +97,7 @@ async fn a_statement_the_gateway_refuses_is_rejected_without_its_literals() {
     // Flink quotes a bad option value in its message: the value is masked.
     let error = client
         .submit(
-            &JobId::generate(),
-            &RunId::generate(),
-            "CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = 'canary-rows');\n\
+            &submission(), "CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = 'canary-rows');\n\
              CREATE TEMPORARY TABLE dst (id BIGINT) WITH ('connector' = 'blackhole');\n\
              INSERT INTO dst SELECT id FROM src;",
             &BATCH,
@@ -105,8 +112,7 @@ async fn a_statement_the_gateway_refuses_is_rejected_without_its_literals() {
 
     let error = client
         .submit(
-            &JobId::generate(),
-            &RunId::generate(),
+            &submission(),
             "CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'datagen');\n\
              INSERT INTO dst SELECT nope FROM src;",
             &BATCH,
@@ -131,12 +137,18 @@ async fn a_streaming_job_is_canceled_through_the_jobmanager() {
         parallelism: 1,
         batch: false,
     };
-    let flink_job_id = client
-        .submit(&JobId::generate(), &RunId::generate(), script, &streaming)
-        .await
-        .unwrap();
+    let submitted = submission();
+    let flink_job_id = client.submit(&submitted, script, &streaming).await.unwrap();
     let status = client.status(&flink_job_id).await.unwrap();
     assert_eq!(status.state, FlinkJobState::InProgress);
+    // The same submission again (a redelivery): the running job is found,
+    // and submitting it anyway adopts it instead of starting a second.
+    assert_eq!(
+        client.find(&submitted).await.unwrap(),
+        Some(flink_job_id.clone())
+    );
+    let again = client.submit(&submitted, script, &streaming).await.unwrap();
+    assert_eq!(again, flink_job_id);
     client.cancel(&flink_job_id).await.unwrap();
     let status = until_ended(&client, &flink_job_id).await;
     assert_eq!(status.state, FlinkJobState::Canceled, "{status:?}");

@@ -2,7 +2,7 @@
 //! API (axum on 127.0.0.1:0). The fake checks the shapes of the requests and
 //! replays answers recorded from Flink 2.2.1 (`tests/data/`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sluice_domain::job::JobId;
-use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState, SubmitSettings};
+use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState, Submission, SubmitSettings};
 use sluice_domain::run::RunId;
 use sluice_flink::{FlinkSessionClient, FlinkSessionConfig, RUNNER_ENTRY_CLASS};
 
@@ -64,8 +64,13 @@ struct FakeFlink {
     jar_lists: AtomicUsize,
     /// Every run: (jar id, body).
     runs: Mutex<Vec<(String, Value)>>,
-    /// Answers for the next runs of a known jar; then `{"jobid": ...}`.
+    /// Answers for the next runs of a known jar; then the job starts, named
+    /// by the run's `jobId`, and `{"jobid": ...}`.
     run_answers: Mutex<VecDeque<(u16, String)>>,
+    /// The next run starts its job, then answers only after this long.
+    run_delay: Mutex<Option<Duration>>,
+    /// Jobs started by runs: `GET /jobs/{id}` knows them.
+    started: Mutex<HashSet<String>>,
     plans_asked: AtomicUsize,
     /// Every PATCH /jobs/{id}: (id, query).
     patches: Mutex<Vec<(String, HashMap<String, String>)>>,
@@ -129,13 +134,34 @@ async fn run_jar(
         // What Flink 2.2.1 answers for a jar id it does not have.
         return answer(500, fixture("run_jar_missing_500.json"));
     }
-    match f.run_answers.lock().unwrap().pop_front() {
-        Some((status, body)) => answer(status, body),
-        None => answer(200, json!({"jobid": format!("{n:032x}")}).to_string()),
+    if let Some((status, body)) = f.run_answers.lock().unwrap().pop_front() {
+        return answer(status, body);
     }
+    // Flink names the job after the requested `jobId`.
+    let id = body_job_id(&f, n).unwrap_or_else(|| format!("{n:032x}"));
+    f.started.lock().unwrap().insert(id.clone());
+    let delay = f.run_delay.lock().unwrap().take();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    answer(200, json!({"jobid": id}).to_string())
 }
 
-async fn job(State(_): State<Arc<FakeFlink>>, Path(id): Path<String>) -> Response {
+/// The `jobId` of the `n`-th run's body.
+fn body_job_id(f: &FakeFlink, n: usize) -> Option<String> {
+    f.runs.lock().unwrap()[n - 1].1["jobId"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+async fn job(State(f): State<Arc<FakeFlink>>, Path(id): Path<String>) -> Response {
+    if f.started.lock().unwrap().contains(&id) {
+        let mut details: Value =
+            serde_json::from_str(&fixture("job_batch_source_and_sink_vertices.json")).unwrap();
+        details["jid"] = json!(id);
+        details["state"] = json!("RUNNING");
+        return answer(200, details.to_string());
+    }
     match id.as_str() {
         FINISHED_JOB => answer(200, fixture("job_batch_source_and_sink_vertices.json")),
         FAILED_JOB => answer(200, fixture("job_failed.json")),
@@ -221,6 +247,15 @@ fn jar_name(content: &[u8]) -> String {
     )
 }
 
+/// The first submission of a fresh run.
+fn submission() -> Submission {
+    Submission {
+        job_id: JobId::generate(),
+        run_id: RunId::generate(),
+        number: 1,
+    }
+}
+
 fn client(rest_url: &str, runner_jar: PathBuf) -> FlinkSessionClient {
     FlinkSessionClient::new(FlinkSessionConfig {
         rest_url: rest_url.to_owned(),
@@ -267,19 +302,24 @@ fn assert_no_script(e: &FlinkError) {
 #[tokio::test]
 async fn two_submits_upload_the_jar_once_and_run_the_runner() {
     let s = setup().await;
-    let (job, run) = (JobId::generate(), RunId::generate());
+    let first_submission = submission();
+    let next_attempt = Submission {
+        number: 2,
+        ..first_submission.clone()
+    };
 
     let first = s
         .client
-        .submit(&job, &run, SEALED, &SETTINGS)
+        .submit(&first_submission, SEALED, &SETTINGS)
         .await
         .unwrap();
     let second = s
         .client
-        .submit(&job, &run, SEALED, &SETTINGS)
+        .submit(&next_attempt, SEALED, &SETTINGS)
         .await
         .unwrap();
-    assert_eq!(first.len(), 32);
+    assert_eq!(first, first_submission.flink_job_id());
+    assert_eq!(second, next_attempt.flink_job_id());
     assert_ne!(first, second);
 
     let uploads = s.fake.uploads.lock().unwrap().clone();
@@ -297,7 +337,7 @@ async fn two_submits_upload_the_jar_once_and_run_the_runner() {
     let jar_id = s.fake.jars.lock().unwrap()[0].0.clone();
     let runs = s.fake.runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 2);
-    for (run_jar, body) in runs {
+    for ((run_jar, body), submitted) in runs.into_iter().zip([&first_submission, &next_attempt]) {
         assert_eq!(run_jar, jar_id);
         assert_eq!(
             body,
@@ -305,12 +345,100 @@ async fn two_submits_upload_the_jar_once_and_run_the_runner() {
                 "entryClass": "dev.sluice.runner.Runner",
                 "programArgsList": [
                     "--sealed", base64::engine::general_purpose::STANDARD.encode(SEALED),
-                    "--expect-job", job.as_str(),
-                    "--expect-run", run.as_str(),
+                    "--expect-job", submitted.job_id.as_str(),
+                    "--expect-run", submitted.run_id.as_str(),
                 ],
+                "jobId": submitted.flink_job_id(),
             })
         );
     }
+}
+
+#[tokio::test]
+async fn a_run_whose_answer_times_out_adopts_the_job_it_started() {
+    let s = setup().await;
+    let submitted = submission();
+    // The job starts, but the answer comes after the client's 1 s timeout.
+    *s.fake.run_delay.lock().unwrap() = Some(Duration::from_secs(3));
+
+    let flink_job_id = s
+        .client
+        .submit(&submitted, SEALED, &SETTINGS)
+        .await
+        .unwrap();
+
+    assert_eq!(flink_job_id, submitted.flink_job_id());
+    assert_eq!(s.fake.runs.lock().unwrap().len(), 1, "one submission");
+    assert_eq!(s.client.find(&submitted).await.unwrap(), Some(flink_job_id));
+}
+
+#[tokio::test]
+async fn a_lost_run_whose_job_never_started_stays_unreachable() {
+    let s = setup().await;
+    let submitted = submission();
+    // A proxy gave up before Flink started anything.
+    s.fake
+        .run_answers
+        .lock()
+        .unwrap()
+        .push_back((504, "upstream request timeout".to_owned()));
+
+    let e = s
+        .client
+        .submit(&submitted, SEALED, &SETTINGS)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(e, FlinkError::Unreachable(_)), "{e:?}");
+    assert_no_script(&e);
+    assert_eq!(s.client.find(&submitted).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_duplicate_job_answer_adopts_the_running_job() {
+    let s = setup().await;
+    let submitted = submission();
+    // The same submission again, while its job runs: the dispatcher
+    // refuses the job id, and the runner's main() fails with that.
+    s.fake
+        .run_answers
+        .lock()
+        .unwrap()
+        .push_back((400, fixture("run_duplicate_job_400.json")));
+
+    let flink_job_id = s
+        .client
+        .submit(&submitted, SEALED, &SETTINGS)
+        .await
+        .unwrap();
+
+    assert_eq!(flink_job_id, submitted.flink_job_id());
+    assert_eq!(s.fake.runs.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_run_whose_job_exists_is_adopted() {
+    let s = setup().await;
+    let submitted = submission();
+    // The job runs (an earlier delivery started it), and the run answers
+    // with an error that does not name the duplicate.
+    s.fake
+        .started
+        .lock()
+        .unwrap()
+        .insert(submitted.flink_job_id());
+    s.fake
+        .run_answers
+        .lock()
+        .unwrap()
+        .push_back((400, fixture("run_runner_rejected_400.json")));
+
+    let flink_job_id = s
+        .client
+        .submit(&submitted, SEALED, &SETTINGS)
+        .await
+        .unwrap();
+    assert_eq!(flink_job_id, submitted.flink_job_id());
 }
 
 #[tokio::test]
@@ -326,7 +454,7 @@ async fn a_jar_of_the_same_content_on_the_cluster_is_reused() {
     ]);
 
     s.client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submission(), SEALED, &SETTINGS)
         .await
         .unwrap();
 
@@ -338,19 +466,20 @@ async fn a_jar_of_the_same_content_on_the_cluster_is_reused() {
 async fn a_jar_the_cluster_lost_is_uploaded_again_and_the_run_retried() {
     let s = setup().await;
     s.client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submission(), SEALED, &SETTINGS)
         .await
         .unwrap();
     // The cluster restarts and forgets its uploads.
     s.fake.jars.lock().unwrap().clear();
 
+    let submitted = submission();
     let flink_job_id = s
         .client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submitted, SEALED, &SETTINGS)
         .await
         .unwrap();
 
-    assert_eq!(flink_job_id, format!("{:032x}", 3));
+    assert_eq!(flink_job_id, submitted.flink_job_id());
     assert_eq!(s.fake.uploads.lock().unwrap().len(), 2);
     let runs = s.fake.runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 3);
@@ -362,7 +491,7 @@ async fn a_jar_the_cluster_lost_is_uploaded_again_and_the_run_retried() {
 
     // The next submit uses the new upload right away.
     s.client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submission(), SEALED, &SETTINGS)
         .await
         .unwrap();
     assert_eq!(s.fake.uploads.lock().unwrap().len(), 2);
@@ -379,7 +508,7 @@ async fn a_script_the_runner_refuses_is_rejected_with_the_runners_message() {
 
     let e = s
         .client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submission(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
 
@@ -411,7 +540,7 @@ async fn a_failed_main_wrapped_in_a_500_is_rejected() {
 
     let e = s
         .client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submission(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
 
@@ -434,7 +563,7 @@ async fn proxies_and_internal_errors_are_unreachable() {
         s.fake.run_answers.lock().unwrap().push_back((status, body));
         let e = s
             .client
-            .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+            .submit(&submission(), SEALED, &SETTINGS)
             .await
             .unwrap_err();
         assert!(matches!(e, FlinkError::Unreachable(_)), "{status}: {e:?}");
@@ -455,7 +584,7 @@ async fn a_cluster_that_does_not_listen_is_unreachable() {
     let client = client(&url, runner_jar(b"jar"));
 
     let e = client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submission(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
     assert!(matches!(e, FlinkError::Unreachable(_)), "{e:?}");
@@ -486,7 +615,7 @@ async fn a_runner_jar_that_cannot_be_read_uploads_nothing() {
     let client = client(&url, PathBuf::from("/nonexistent/sluice/runner.jar"));
 
     let e = client
-        .submit(&JobId::generate(), &RunId::generate(), SEALED, &SETTINGS)
+        .submit(&submission(), SEALED, &SETTINGS)
         .await
         .unwrap_err();
 
