@@ -327,13 +327,24 @@ impl FlinkSqlCompiler {
         };
 
         // Target names as the target database takes them.
-        for (i, (name, _)) in target_columns.iter().enumerate() {
-            let path = match &spec.mapping {
-                Some(_) => format!("mapping[{i}].target"),
-                None => format!("source.columns[{i}].name"),
+        for (i, (name, ty)) in target_columns.iter().enumerate() {
+            let (path, type_path) = match &spec.mapping {
+                Some(_) => (format!("mapping[{i}].target"), format!("mapping[{i}].type")),
+                None => (
+                    format!("source.columns[{i}].name"),
+                    format!("source.columns[{i}].type"),
+                ),
             };
             if let Err(e) = check_name_for_kind(&path, name, target.kind, true) {
                 errors.add(e);
+            }
+            if let Some(reason) = jdbc_type_problem(target.kind, *ty) {
+                errors.push(type_path, reason);
+            }
+        }
+        for (i, (_, ty)) in source_columns.iter().enumerate() {
+            if let Some(reason) = jdbc_type_problem(source.kind, *ty) {
+                errors.push(format!("source.columns[{i}].type"), reason);
             }
         }
 
@@ -433,6 +444,28 @@ fn option_value(
             )),
         },
     })
+}
+
+/// Why a JDBC table cannot carry `ty` exactly, if it cannot: such a job is
+/// refused when it is saved rather than changing values when it runs.
+fn jdbc_type_problem(kind: SourceKind, ty: FlinkType) -> Option<&'static str> {
+    if !matches!(kind, SourceKind::Postgres | SourceKind::Mysql) {
+        return None;
+    }
+    match ty {
+        FlinkType::Time(p) if p > 3 => Some(
+            "Flink's TIME holds milliseconds, so TIME above precision 3 would lose digits: \
+             declare TIME(3) or less, or STRING to carry the time as exact text",
+        ),
+        FlinkType::Timestamp(p) | FlinkType::TimestampLtz(p) if p > 6 => Some(
+            "PostgreSQL and MySQL hold at most 6 fractional digits: declare a precision of 6 or \
+             less",
+        ),
+        FlinkType::Binary(_) | FlinkType::Varbinary(_) if ty != FlinkType::BYTES => Some(
+            "Flink's JDBC connector reads and writes binary columns only as BYTES: declare BYTES",
+        ),
+        _ => None,
+    }
 }
 
 /// A column's Flink field name in a table: JDBC tables carry the encoded

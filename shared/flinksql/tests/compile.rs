@@ -788,3 +788,31 @@ fn names_as_real_schemas_have_them_are_quoted_and_encoded_for_jdbc() {
         ["source.columns[1].name"]
     );
 }
+
+#[test]
+fn types_a_jdbc_table_cannot_hold_exactly_are_refused_when_saved() {
+    for (ty, ok) in [
+        ("TIME(3)", true),
+        ("TIME(6)", false),
+        ("TIMESTAMP(6)", true),
+        ("TIMESTAMP(9)", false),
+        ("TIMESTAMP_LTZ(9)", false),
+        ("BYTES", true),
+        ("VARBINARY(16)", false),
+        ("BINARY(16)", false),
+    ] {
+        let mut s = simple_spec();
+        set(&mut s, "/source/columns/3/type", json!(ty));
+        let fields = pg_fields(&s);
+        if ok {
+            assert!(fields.is_empty(), "{ty}: {fields:?}");
+        } else {
+            // The source column, and the target column it becomes.
+            assert_eq!(
+                fields,
+                ["source.columns[3].type", "source.columns[3].type"],
+                "{ty}"
+            );
+        }
+    }
+}

@@ -965,7 +965,7 @@ fn every_hostile_input_is_rejected_or_inert() {
                     std::fs::write(dir.join(format!("case_{i:03}.sql")), &script).unwrap();
                 }
                 let hostile = tokens(&script);
-                let shape = without_renaming_view(skeleton(&hostile), &case.what);
+                let shape = without_renaming_view(skeleton(&hostile), case.what);
                 let kinds = statement_kinds(&shape);
                 if kinds != expected_kinds {
                     failures.push(format!("{}: statements {kinds:?}", case.what));
