@@ -249,7 +249,7 @@ async fn bad_jobs_get_problems_naming_the_field_and_store_nothing() {
             "source.columns[1].type",
         ),
         (
-            with("/source/columns/0/name", json!("id`; DROP TABLE x; --")),
+            with("/source/columns/0/name", json!("id\n; DROP TABLE x; --")),
             400,
             "source.columns[0].name",
         ),
