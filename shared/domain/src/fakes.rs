@@ -484,6 +484,19 @@ pub struct FakeFlink {
     transport: ScriptTransport,
 }
 
+/// What a cancel does to a job in progress on [`FakeFlink`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CancelEffect {
+    /// The job ends `CANCELED` at once.
+    #[default]
+    Cancels,
+    /// The job finished before the cancel reached it: it ends `FINISHED`.
+    Finishes,
+    /// The job stays in progress (Flink's `CANCELLING`) until the test
+    /// sets its state.
+    Lingers,
+}
+
 #[derive(Default)]
 struct FakeFlinkState {
     submissions: Vec<(JobId, RunId, String)>,
@@ -491,6 +504,7 @@ struct FakeFlinkState {
     submit_calls: usize,
     statuses: BTreeMap<String, FlinkJobStatus>,
     canceled: Vec<String>,
+    cancel_effect: CancelEffect,
     unreachable: bool,
     reject: Option<String>,
     lost_answers: usize,
@@ -537,6 +551,11 @@ impl FakeFlink {
     /// (a timeout): `submit` says `Unreachable`.
     pub fn lose_answers(&self, n: usize) {
         self.inner.lock().unwrap().lost_answers = n;
+    }
+
+    /// What cancels do from now on.
+    pub fn on_cancel(&self, effect: CancelEffect) {
+        self.inner.lock().unwrap().cancel_effect = effect;
     }
 
     pub fn set_status(&self, flink_job_id: &str, state: FlinkJobState, rows: Option<u64>) {
@@ -622,6 +641,16 @@ impl FlinkCluster for FakeFlink {
     async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError> {
         let mut inner = self.inner.lock().unwrap();
         inner.canceled.push(flink_job_id.to_owned());
+        let effect = inner.cancel_effect;
+        if let Some(status) = inner.statuses.get_mut(flink_job_id)
+            && status.state == FlinkJobState::InProgress
+        {
+            status.state = match effect {
+                CancelEffect::Cancels => FlinkJobState::Canceled,
+                CancelEffect::Finishes => FlinkJobState::Finished,
+                CancelEffect::Lingers => FlinkJobState::InProgress,
+            };
+        }
         Ok(())
     }
 }

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use crate::job::{JobId, Window};
 use crate::ports::{
-    Clock, FlinkError, FlinkJobState, FlinkTargets, JobRepository, RepositoryError, RunPage,
-    RunRepository, TriggerInvoker,
+    Clock, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, JobRepository,
+    RepositoryError, RunPage, RunRepository, TriggerInvoker,
 };
 use crate::run::{NewRun, Run, RunError, RunId, RunState, TriggerKind};
 use crate::validation::FieldError;
@@ -308,75 +308,15 @@ impl Reconciler {
                     report.unreachable += 1;
                     continue;
                 }
-                (Some(flink_job_id), RunState::Running, Some(cluster))
-                    if run.deadline.is_some_and(|d| now >= d) =>
-                {
-                    match cluster.cancel(flink_job_id).await {
-                        Ok(()) | Err(FlinkError::UnknownJob) => {}
-                        Err(_) => {
-                            report.unreachable += 1;
-                            continue;
-                        }
-                    }
-                    report.timed_out += 1;
-                    let mut timed_out = run.transition(RunState::TimedOut, now);
-                    timed_out.error = Some(RunError {
-                        code: "timed_out".into(),
-                        message: format!(
-                            "the run exceeded its timeout of {} s and was canceled",
-                            run.policy.timeout_seconds.unwrap_or_default()
-                        ),
-                        retryable: false,
-                    });
-                    timed_out
-                }
                 (Some(flink_job_id), RunState::Running, Some(cluster)) => {
-                    match cluster.status(flink_job_id).await {
-                        Ok(status) => {
-                            let mut next = match status.state {
-                                FlinkJobState::InProgress => continue,
-                                FlinkJobState::Finished => {
-                                    report.succeeded += 1;
-                                    let mut done = run.transition(RunState::Succeeded, now);
-                                    done.follow_up_pending = has_follow_ups(&run);
-                                    done
-                                }
-                                FlinkJobState::Failed => {
-                                    report.failed += 1;
-                                    run.fail(
-                                        RunError {
-                                            code: "flink_job_failed".into(),
-                                            message: status
-                                                .failure
-                                                .clone()
-                                                .unwrap_or_else(|| "the Flink job failed".into()),
-                                            retryable: false,
-                                        },
-                                        now,
-                                    )
-                                }
-                                FlinkJobState::Canceled => {
-                                    report.canceled += 1;
-                                    run.transition(RunState::Canceled, now)
-                                }
-                            };
-                            next.rows_read = status.rows_read;
-                            next.rows_written = status.rows_written;
-                            next
-                        }
-                        Err(FlinkError::UnknownJob) => {
-                            report.lost += 1;
-                            lost(
-                                &run,
-                                now,
-                                "flink_job_unknown",
-                                "the Flink cluster no longer knows the job",
-                            )
-                        }
-                        Err(_) => {
-                            report.unreachable += 1;
-                            continue;
-                        }
+                    let next = if run.deadline.is_some_and(|d| now >= d) {
+                        time_out(&run, cluster.as_ref(), flink_job_id, now, &mut report).await
+                    } else {
+                        follow(&run, cluster.as_ref(), flink_job_id, now, &mut report).await
+                    };
+                    match next {
+                        Some(next) => next,
+                        None => continue,
                     }
                 }
                 _ if now - run.updated_at > self.stale_after => {
@@ -391,6 +331,9 @@ impl Reconciler {
                 _ => continue,
             };
             match self.ports.runs.update(&next, run.version).await {
+                Ok(()) if next.state.is_active() => {
+                    tracing::info!(run_id = %run.id, "the run's Flink job is being canceled at its deadline");
+                }
                 Ok(()) => {
                     tracing::info!(run_id = %run.id, state = next.state.as_str(), "run ended");
                     if let Err(e) = self
@@ -478,13 +421,194 @@ impl Reconciler {
     }
 }
 
+/// Where Flink is with the run's job: the run as it ended, or `None` while
+/// the job runs on (or Flink cannot be asked).
+async fn follow(
+    run: &Run,
+    cluster: &dyn FlinkCluster,
+    flink_job_id: &str,
+    now: DateTime<Utc>,
+    report: &mut ReconcileReport,
+) -> Option<Run> {
+    match job_status(run, cluster, flink_job_id, now, report).await? {
+        Ok(status) => ended(run, &status, now, report),
+        Err(lost) => Some(lost),
+    }
+}
+
+/// A run past its deadline. Its end is what Flink did: a job that ended
+/// before the deadline struck ends the run as it ended (a finished job
+/// succeeded, with its rows); a job in progress is canceled, and the run is
+/// `timed_out` only once Flink reports it CANCELED (a job that finished
+/// meanwhile succeeded). While Flink is still canceling, the run stays
+/// running, marked with the `timed_out` error, so the next pass knows that
+/// sluice canceled it.
+async fn time_out(
+    run: &Run,
+    cluster: &dyn FlinkCluster,
+    flink_job_id: &str,
+    now: DateTime<Utc>,
+    report: &mut ReconcileReport,
+) -> Option<Run> {
+    let canceling = is_canceling_for_timeout(run);
+    let before = match job_status(run, cluster, flink_job_id, now, report).await? {
+        Ok(status) => status,
+        Err(lost) => return Some(lost),
+    };
+    if before.state != FlinkJobState::InProgress {
+        return if canceling && before.state == FlinkJobState::Canceled {
+            Some(timed_out(run, &before, now, report))
+        } else {
+            ended(run, &before, now, report)
+        };
+    }
+    match cluster.cancel(flink_job_id).await {
+        Ok(()) => {}
+        Err(FlinkError::UnknownJob) => {
+            report.lost += 1;
+            return Some(job_unknown(run, now));
+        }
+        Err(_) => {
+            report.unreachable += 1;
+            return None;
+        }
+    }
+    let after = match job_status(run, cluster, flink_job_id, now, report).await? {
+        Ok(status) => status,
+        Err(lost) => return Some(lost),
+    };
+    match after.state {
+        FlinkJobState::Canceled => Some(timed_out(run, &after, now, report)),
+        FlinkJobState::InProgress if canceling => None,
+        FlinkJobState::InProgress => Some(canceling_for_timeout(run, now)),
+        _ => ended(run, &after, now, report),
+    }
+}
+
+/// The job's status; `Err(lost run)` when Flink does not know the job,
+/// `None` when Flink cannot be asked (the next pass asks again).
+async fn job_status(
+    run: &Run,
+    cluster: &dyn FlinkCluster,
+    flink_job_id: &str,
+    now: DateTime<Utc>,
+    report: &mut ReconcileReport,
+) -> Option<Result<FlinkJobStatus, Run>> {
+    match cluster.status(flink_job_id).await {
+        Ok(status) => Some(Ok(status)),
+        Err(FlinkError::UnknownJob) => {
+            report.lost += 1;
+            Some(Err(job_unknown(run, now)))
+        }
+        Err(_) => {
+            report.unreachable += 1;
+            None
+        }
+    }
+}
+
+/// The run as its job ended on Flink, with the rows Flink counted; `None`
+/// while the job is in progress.
+fn ended(
+    run: &Run,
+    status: &FlinkJobStatus,
+    now: DateTime<Utc>,
+    report: &mut ReconcileReport,
+) -> Option<Run> {
+    let mut next = match status.state {
+        FlinkJobState::InProgress => return None,
+        FlinkJobState::Finished => {
+            report.succeeded += 1;
+            let mut done = run.transition(RunState::Succeeded, now);
+            done.error = None;
+            done.follow_up_pending = has_follow_ups(run);
+            done
+        }
+        FlinkJobState::Failed => {
+            report.failed += 1;
+            run.fail(
+                RunError {
+                    code: "flink_job_failed".into(),
+                    message: status
+                        .failure
+                        .clone()
+                        .unwrap_or_else(|| "the Flink job failed".into()),
+                    retryable: false,
+                },
+                now,
+            )
+        }
+        FlinkJobState::Canceled => {
+            report.canceled += 1;
+            let mut canceled = run.transition(RunState::Canceled, now);
+            canceled.error = None;
+            canceled
+        }
+    };
+    next.rows_read = status.rows_read;
+    next.rows_written = status.rows_written;
+    Some(next)
+}
+
+const TIMED_OUT: &str = "timed_out";
+
+fn timeout_error(run: &Run, what: &str) -> RunError {
+    RunError {
+        code: TIMED_OUT.into(),
+        message: format!(
+            "the run exceeded its timeout of {} s{what}",
+            run.policy.timeout_seconds.unwrap_or_default()
+        ),
+        retryable: false,
+    }
+}
+
+/// The run `timed_out`: Flink canceled its job at sluice's request.
+fn timed_out(
+    run: &Run,
+    status: &FlinkJobStatus,
+    now: DateTime<Utc>,
+    report: &mut ReconcileReport,
+) -> Run {
+    report.timed_out += 1;
+    let mut next = run.transition(RunState::TimedOut, now);
+    next.error = Some(timeout_error(run, " and was canceled"));
+    next.rows_read = status.rows_read;
+    next.rows_written = status.rows_written;
+    next
+}
+
+/// The run, still running, marked as being canceled for its timeout.
+fn canceling_for_timeout(run: &Run, now: DateTime<Utc>) -> Run {
+    let mut next = run.clone();
+    next.error = Some(timeout_error(run, "; its Flink job is being canceled"));
+    next.updated_at = now;
+    next.version += 1;
+    next
+}
+
+/// Whether sluice has asked Flink to cancel the run's job for its timeout
+/// (see [`canceling_for_timeout`]).
+fn is_canceling_for_timeout(run: &Run) -> bool {
+    run.state == RunState::Running && run.error.as_ref().is_some_and(|e| e.code == TIMED_OUT)
+}
+
+fn job_unknown(run: &Run, now: DateTime<Utc>) -> Run {
+    lost(
+        run,
+        now,
+        "flink_job_unknown",
+        "the Flink cluster no longer knows the job",
+    )
+}
+
 /// Whether a success has follow-ups: a watermark to move or child jobs.
 fn has_follow_ups(run: &Run) -> bool {
     (run.window.is_some() && run.trigger != TriggerKind::Backfill)
         || !run.policy.on_success.is_empty()
 }
 
-fn lost(run: &Run, now: chrono::DateTime<chrono::Utc>, code: &str, message: &str) -> Run {
+fn lost(run: &Run, now: DateTime<Utc>, code: &str, message: &str) -> Run {
     let mut next = run.transition(RunState::Lost, now);
     next.error = Some(RunError {
         code: code.into(),

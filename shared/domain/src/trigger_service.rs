@@ -580,7 +580,7 @@ fn claimable(run: &Run, now: DateTime<Utc>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakes::{FakeFlink, FakeSealer, FixedClock, ManualClock, MemoryStore};
+    use crate::fakes::{CancelEffect, FakeFlink, FakeSealer, FixedClock, ManualClock, MemoryStore};
     use crate::job::{Job, JobSpec};
     use crate::ports::{FlinkJobState, RenderError};
     use crate::runs_service::Reconciler;
@@ -1159,8 +1159,9 @@ mod tests {
         ));
     }
 
-    #[tokio::test]
-    async fn a_run_past_its_timeout_is_canceled_as_timed_out() {
+    /// A fixture whose runs time out after 30 s, the reconciler, and a run
+    /// submitted at the fixture's clock.
+    async fn timing_out() -> (Fixture, Reconciler, Run) {
         let f = fixture().await;
         f.set_policy(RunPolicy {
             timeout_seconds: Some(30),
@@ -1171,6 +1172,12 @@ mod tests {
         let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
             panic!("expected a submission");
         };
+        (f, reconciler, run)
+    }
+
+    #[tokio::test]
+    async fn a_run_past_its_timeout_is_canceled_as_timed_out() {
+        let (f, reconciler, run) = timing_out().await;
         f.clock.advance(chrono::Duration::seconds(29));
         assert_eq!(reconciler.reconcile().await.unwrap().timed_out, 0);
         f.clock.advance(chrono::Duration::seconds(1));
@@ -1179,6 +1186,103 @@ mod tests {
         assert_eq!(ended.state, RunState::TimedOut);
         assert_eq!(ended.error.unwrap().code, "timed_out");
         assert_eq!(f.flink.canceled(), vec![run.flink_job_id.unwrap()]);
+    }
+
+    #[tokio::test]
+    async fn a_job_that_ended_before_its_timeout_struck_ends_the_run_as_it_ended() {
+        for (flink, recorded) in [
+            (FlinkJobState::Finished, RunState::Succeeded),
+            (FlinkJobState::Failed, RunState::Failed),
+            (FlinkJobState::Canceled, RunState::Canceled),
+        ] {
+            let (f, reconciler, run) = timing_out().await;
+            let flink_job_id = run.flink_job_id.clone().unwrap();
+            // It ended between two passes; the deadline passes before the next.
+            f.flink.set_status(&flink_job_id, flink, Some(42));
+            f.clock.advance(chrono::Duration::seconds(31));
+            let report = reconciler.reconcile().await.unwrap();
+            assert_eq!(report.timed_out, 0, "{flink:?}");
+            let ended = f.run(&run.id).await;
+            assert_eq!(ended.state, recorded, "{flink:?}");
+            assert_eq!(ended.rows_written, Some(42), "{flink:?}");
+            assert!(
+                f.flink.canceled().is_empty(),
+                "{flink:?}: nothing to cancel"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_that_finishes_while_it_is_canceled_succeeded() {
+        let (f, reconciler, run) = timing_out().await;
+        f.flink.on_cancel(CancelEffect::Finishes);
+        f.clock.advance(chrono::Duration::seconds(30));
+        let report = reconciler.reconcile().await.unwrap();
+        assert_eq!((report.succeeded, report.timed_out), (1, 0));
+        let ended = f.run(&run.id).await;
+        assert_eq!((ended.state, ended.error), (RunState::Succeeded, None));
+        assert_eq!(f.flink.canceled(), vec![run.flink_job_id.unwrap()]);
+    }
+
+    #[tokio::test]
+    async fn a_slow_cancel_is_timed_out_once_flink_reports_the_job_canceled() {
+        let (f, reconciler, run) = timing_out().await;
+        let flink_job_id = run.flink_job_id.clone().unwrap();
+        // Flink takes its time: the job is still canceling after the request.
+        f.flink.on_cancel(CancelEffect::Lingers);
+        f.clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(reconciler.reconcile().await.unwrap().timed_out, 0);
+        let canceling = f.run(&run.id).await;
+        assert_eq!(canceling.state, RunState::Running);
+        assert_eq!(canceling.error.unwrap().code, "timed_out");
+        assert_eq!(reconciler.reconcile().await.unwrap().timed_out, 0);
+
+        // Canceled by then: the cancel was sluice's, for the timeout.
+        f.flink
+            .set_status(&flink_job_id, FlinkJobState::Canceled, Some(7));
+        assert_eq!(reconciler.reconcile().await.unwrap().timed_out, 1);
+        let ended = f.run(&run.id).await;
+        assert_eq!(ended.state, RunState::TimedOut);
+        assert_eq!(ended.error.unwrap().code, "timed_out");
+        assert_eq!(ended.rows_written, Some(7));
+    }
+
+    #[tokio::test]
+    async fn a_job_that_finishes_during_a_slow_cancel_succeeded() {
+        let (f, reconciler, run) = timing_out().await;
+        let flink_job_id = run.flink_job_id.clone().unwrap();
+        f.flink.on_cancel(CancelEffect::Lingers);
+        f.clock.advance(chrono::Duration::seconds(30));
+        reconciler.reconcile().await.unwrap();
+        f.flink
+            .set_status(&flink_job_id, FlinkJobState::Finished, Some(9));
+        assert_eq!(reconciler.reconcile().await.unwrap().succeeded, 1);
+        let ended = f.run(&run.id).await;
+        assert_eq!((ended.state, ended.error), (RunState::Succeeded, None));
+        assert_eq!(ended.rows_written, Some(9));
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_job_flink_no_longer_knows_is_lost_and_an_unreachable_one_waits() {
+        let (f, reconciler, run) = timing_out().await;
+        f.clock.advance(chrono::Duration::seconds(30));
+        f.flink.set_unreachable(true);
+        assert_eq!(reconciler.reconcile().await.unwrap().unreachable, 1);
+        assert_eq!(f.run(&run.id).await.state, RunState::Running);
+        assert!(f.flink.canceled().is_empty(), "nothing asked blind");
+
+        let (f, reconciler, run) = timing_out().await;
+        let mut unknown = run.clone();
+        unknown.flink_job_id = Some("0".repeat(32));
+        unknown.version += 1;
+        RunRepository::update(f.store.as_ref(), &unknown, run.version)
+            .await
+            .unwrap();
+        f.clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(reconciler.reconcile().await.unwrap().lost, 1);
+        let ended = f.run(&run.id).await;
+        assert_eq!(ended.state, RunState::Lost);
+        assert_eq!(ended.error.unwrap().code, "flink_job_unknown");
     }
 
     #[tokio::test]
