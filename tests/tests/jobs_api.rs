@@ -281,7 +281,7 @@ async fn bad_jobs_get_problems_naming_the_field_and_store_nothing() {
         (
             with(
                 "/source/object",
-                json!("orders') WITH ('connector' = 'print"),
+                json!("orders\u{1}') WITH ('connector' = 'print"),
             ),
             400,
             "source.object",
