@@ -338,12 +338,16 @@ impl FlinkSqlCompiler {
             if let Err(e) = check_name_for_kind(&path, name, target.kind, true) {
                 errors.add(e);
             }
-            if let Some(reason) = jdbc_type_problem(target.kind, *ty) {
+            let problem = jdbc_type_problem(target.kind, *ty)
+                .or_else(|| format_type_problem(target_format.as_ref(), *ty));
+            if let Some(reason) = problem {
                 errors.push(type_path, reason);
             }
         }
         for (i, (_, ty)) in source_columns.iter().enumerate() {
-            if let Some(reason) = jdbc_type_problem(source.kind, *ty) {
+            let problem = jdbc_type_problem(source.kind, *ty)
+                .or_else(|| format_type_problem(source_format.as_ref(), *ty));
+            if let Some(reason) = problem {
                 errors.push(format!("source.columns[{i}].type"), reason);
             }
         }
@@ -463,6 +467,21 @@ fn jdbc_type_problem(kind: SourceKind, ty: FlinkType) -> Option<&'static str> {
         ),
         FlinkType::Binary(_) | FlinkType::Varbinary(_) if ty != FlinkType::BYTES => Some(
             "Flink's JDBC connector reads and writes binary columns only as BYTES: declare BYTES",
+        ),
+        _ => None,
+    }
+}
+
+/// Why rows of `format` cannot carry `ty` exactly, if they cannot.
+fn format_type_problem(format: Option<&Format>, ty: FlinkType) -> Option<&'static str> {
+    match (format.map(|f| f.kind), ty) {
+        (Some("json"), FlinkType::Time(p)) if p > 0 => Some(
+            "Flink's JSON format writes TIME to whole seconds: declare TIME(0), or STRING to \
+             carry the time as exact text",
+        ),
+        (Some("csv"), FlinkType::Time(p)) if p > 0 => Some(
+            "Flink's CSV format reads TIME to whole seconds: declare TIME(0), or STRING to \
+             carry the time as exact text",
         ),
         _ => None,
     }

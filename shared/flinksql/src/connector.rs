@@ -79,6 +79,9 @@ enum Flavor {
     Tidb,
 }
 
+/// How CSV files of sluice's jobs write NULL.
+pub const CSV_NULL_LITERAL: &str = "\\N";
+
 /// A row format that passed its checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Format {
@@ -104,6 +107,13 @@ impl Format {
                 &format!("{prefix}{}.field-delimiter", self.kind),
                 value,
             ));
+        }
+        if self.kind == "csv" {
+            // Without it Flink writes NULL as an empty field, which it cannot
+            // read back into a number, and which an empty string also is.
+            // `\N` (as PostgreSQL's and MySQL's text formats): NULL and ""
+            // stay apart; a string that is exactly `\N` reads back as NULL.
+            out.push(text(&format!("{prefix}csv.null-literal"), CSV_NULL_LITERAL));
         }
         if let Some(ignore) = self.ignore_parse_errors {
             out.push(text(
@@ -752,6 +762,7 @@ mod tests {
             vec![
                 text("format", "csv"),
                 text("csv.field-delimiter", "\\t"),
+                text("csv.null-literal", "\\N"),
                 text("csv.ignore-parse-errors", "true"),
             ]
         );

@@ -816,3 +816,25 @@ fn types_a_jdbc_table_cannot_hold_exactly_are_refused_when_saved() {
         }
     }
 }
+
+#[test]
+fn time_with_fractions_in_json_or_csv_is_refused_when_saved() {
+    let mut s = simple_spec();
+    set(&mut s, "/target/object", json!("out"));
+    for (format, ty, ok) in [
+        ("json", "TIME(0)", true),
+        ("json", "TIME(3)", false),
+        ("json", "STRING", true),
+        ("csv", "TIME(0)", true),
+        ("csv", "TIME(1)", false),
+    ] {
+        set(&mut s, "/target/format", json!({"type": format}));
+        set(&mut s, "/source/columns/3/type", json!(ty));
+        let fields = check_fields(&s, SourceKind::Postgres, SourceKind::Filesystem);
+        if ok {
+            assert!(fields.is_empty(), "{format} {ty}: {fields:?}");
+        } else {
+            assert_eq!(fields, ["source.columns[3].type"], "{format} {ty}");
+        }
+    }
+}

@@ -14,6 +14,7 @@ CREATE TEMPORARY TABLE `src` (
   'path' = '/tmp/sluice/in/orders/csv',
   'format' = 'csv',
   'csv.field-delimiter' = ';',
+  'csv.null-literal' = '\N',
   'csv.ignore-parse-errors' = 'true'
 );
 

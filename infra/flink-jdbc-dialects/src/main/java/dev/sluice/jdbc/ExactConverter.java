@@ -48,7 +48,7 @@ public class ExactConverter extends AbstractDialectConverter {
     /** Reads one column of the current row as Flink's internal value (null for SQL NULL). */
     @FunctionalInterface
     interface FieldReader extends Serializable {
-        Object read(ResultSet resultSet, int column) throws SQLException;
+        Object read(ResultSet resultSet, int column, int sqlType) throws SQLException;
     }
 
     private static final DateTimeFormatter MYSQL_DATETIME =
@@ -86,11 +86,22 @@ public class ExactConverter extends AbstractDialectConverter {
         return "sluice-" + flavor.name().toLowerCase();
     }
 
+    // The JDBC types of the columns of the result set being read, looked up once per result set.
+    private transient ResultSet typesOf;
+    private transient int[] sqlTypes;
+
     @Override
     public RowData toInternal(ResultSet resultSet) throws SQLException {
+        if (resultSet != typesOf) {
+            sqlTypes = new int[readers.length];
+            for (int i = 0; i < readers.length; i++) {
+                sqlTypes[i] = resultSet.getMetaData().getColumnType(i + 1);
+            }
+            typesOf = resultSet;
+        }
         GenericRowData row = new GenericRowData(readers.length);
         for (int i = 0; i < readers.length; i++) {
-            row.setField(i, readers[i].read(resultSet, i + 1));
+            row.setField(i, readers[i].read(resultSet, i + 1, sqlTypes[i]));
         }
         return row;
     }
@@ -98,60 +109,68 @@ public class ExactConverter extends AbstractDialectConverter {
     private FieldReader reader(String field, LogicalType type) {
         switch (type.getTypeRoot()) {
             case BOOLEAN:
-                return (rs, c) -> nullIfWas(rs, rs.getBoolean(c));
+                return (rs, c, t) -> nullIfWas(rs, rs.getBoolean(c));
             case TINYINT:
-                return (rs, c) -> nullIfWas(rs, rs.getByte(c));
+                return (rs, c, t) -> nullIfWas(rs, rs.getByte(c));
             case SMALLINT:
-                return (rs, c) -> nullIfWas(rs, rs.getShort(c));
+                return (rs, c, t) -> nullIfWas(rs, rs.getShort(c));
             case INTEGER:
-                return (rs, c) -> nullIfWas(rs, rs.getInt(c));
+                return (rs, c, t) -> nullIfWas(rs, rs.getInt(c));
             case BIGINT:
-                return (rs, c) -> nullIfWas(rs, rs.getLong(c));
+                return (rs, c, t) -> nullIfWas(rs, rs.getLong(c));
             case FLOAT:
-                return (rs, c) -> nullIfWas(rs, rs.getFloat(c));
+                return (rs, c, t) -> nullIfWas(rs, rs.getFloat(c));
             case DOUBLE:
-                return (rs, c) -> nullIfWas(rs, rs.getDouble(c));
+                return (rs, c, t) -> nullIfWas(rs, rs.getDouble(c));
             case DECIMAL:
                 DecimalType decimal = (DecimalType) type;
                 int precision = decimal.getPrecision();
                 int scale = decimal.getScale();
-                return (rs, c) -> {
+                return (rs, c, t) -> {
                     BigDecimal value = rs.getBigDecimal(c);
                     return value == null ? null : exactDecimal(field, value, precision, scale);
                 };
             case CHAR:
             case VARCHAR:
-                return (rs, c) -> {
-                    String value = rs.getString(c);
+                return (rs, c, t) -> {
+                    String value;
+                    if (flavor == Flavor.MYSQL && t == Types.TIME) {
+                        // A time read as text, formatted here: MariaDB Connector/J's binary
+                        // protocol prints 00:00:00.001 as "00:00:00.1000".
+                        LocalTime time = rs.getObject(c, LocalTime.class);
+                        value = time == null ? null : DateTimeFormatter.ISO_LOCAL_TIME.format(time);
+                    } else {
+                        value = rs.getString(c);
+                    }
                     return value == null ? null : StringData.fromString(value);
                 };
             case BINARY:
             case VARBINARY:
-                return (rs, c) -> rs.getBytes(c);
+                return (rs, c, t) -> rs.getBytes(c);
             case DATE:
-                return (rs, c) -> {
+                return (rs, c, t) -> {
                     LocalDate value = rs.getObject(c, LocalDate.class);
                     return value == null ? null : (int) value.toEpochDay();
                 };
             case TIME_WITHOUT_TIME_ZONE:
-                return (rs, c) -> {
+                return (rs, c, t) -> {
                     LocalTime value = rs.getObject(c, LocalTime.class);
                     return value == null ? null : millisOfDay(field, value);
                 };
             case TIMESTAMP_WITHOUT_TIME_ZONE:
-                return (rs, c) -> {
+                return (rs, c, t) -> {
                     LocalDateTime value = rs.getObject(c, LocalDateTime.class);
                     return value == null ? null : TimestampData.fromLocalDateTime(value);
                 };
             case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
                 if (flavor == Flavor.POSTGRES) {
-                    return (rs, c) -> {
+                    return (rs, c, t) -> {
                         OffsetDateTime value = rs.getObject(c, OffsetDateTime.class);
                         return value == null ? null : TimestampData.fromInstant(value.toInstant());
                     };
                 }
                 // MySQL-family sessions run in UTC (the compiler's URL settings).
-                return (rs, c) -> {
+                return (rs, c, t) -> {
                     LocalDateTime value = rs.getObject(c, LocalDateTime.class);
                     return value == null
                             ? null
@@ -159,7 +178,7 @@ public class ExactConverter extends AbstractDialectConverter {
                 };
             default:
                 JdbcDeserializationConverter fallback = createNullableInternalConverter(type);
-                return (rs, c) -> fallback.deserialize(rs.getObject(c));
+                return (rs, c, t) -> fallback.deserialize(rs.getObject(c));
         }
     }
 
