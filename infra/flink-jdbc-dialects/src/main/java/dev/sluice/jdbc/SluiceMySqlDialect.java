@@ -42,6 +42,15 @@ public class SluiceMySqlDialect extends SluiceDialect {
                         + updates);
     }
 
+    /** As Flink's MySQL dialect: batches are sent as one multi-row statement. */
+    @Override
+    public String appendDefaultUrlProperties(String url) {
+        if (url.contains("rewriteBatchedStatements")) {
+            return url;
+        }
+        return url + (url.contains("?") ? "&" : "?") + "rewriteBatchedStatements=true";
+    }
+
     @Override
     public Optional<Range> decimalPrecisionRange() {
         return Optional.of(Range.of(1, 65));

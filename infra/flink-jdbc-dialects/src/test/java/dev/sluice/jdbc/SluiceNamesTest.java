@@ -72,6 +72,17 @@ class SluiceNamesTest {
     }
 
     @Test
+    void mysqlUrlsBatchAsFlinksDialectDoes() {
+        SluiceMySqlDialect d = new SluiceMySqlDialect();
+        assertEquals("jdbc:mysql://h/db?rewriteBatchedStatements=true",
+                d.appendDefaultUrlProperties("jdbc:mysql://h/db"));
+        assertEquals("jdbc:mysql://h/db?a=1&rewriteBatchedStatements=true",
+                d.appendDefaultUrlProperties("jdbc:mysql://h/db?a=1"));
+        assertEquals("jdbc:mysql://h/db?rewriteBatchedStatements=false",
+                d.appendDefaultUrlProperties("jdbc:mysql://h/db?rewriteBatchedStatements=false"));
+    }
+
+    @Test
     void decimalsAreNeverRoundedOrNulled() throws SQLException {
         assertEquals(
                 new BigDecimal("1.50"),
