@@ -18,8 +18,13 @@ const RANDOM_ROWS: usize = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
-    Int { bits: u32 },
-    Decimal { precision: u32, scale: u32 },
+    Int {
+        bits: u32,
+    },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     Real,
     Double,
     Bool,
@@ -30,6 +35,8 @@ enum Kind {
     Date,
     Time,
     Timestamp(u32),
+    /// An instant: PostgreSQL `timestamptz`, MariaDB `DATETIME(6)` in UTC.
+    Instant,
     Json,
     Uuid,
 }
@@ -157,6 +164,10 @@ const COLUMNS: &[Column] = &[
         kind: Kind::Timestamp(6),
     },
     Column {
+        name: "at zone",
+        kind: Kind::Instant,
+    },
+    Column {
         name: "json",
         kind: Kind::Json,
     },
@@ -196,6 +207,7 @@ impl Kind {
             Kind::Date => "DATE".into(),
             Kind::Time => "TIME(3)".into(),
             Kind::Timestamp(p) => format!("TIMESTAMP({p})"),
+            Kind::Instant => "TIMESTAMP_LTZ(6)".into(),
         }
     }
 
@@ -223,6 +235,7 @@ impl Kind {
                     format!("datetime({p})")
                 }
             }
+            Kind::Instant => if pg { "timestamptz(6)" } else { "datetime(6)" }.into(),
             Kind::Json => if pg { "jsonb" } else { "json" }.into(),
             Kind::Uuid => if pg { "uuid" } else { "char(36)" }.into(),
         }
@@ -275,6 +288,13 @@ impl Kind {
                     format!("TIME_FORMAT({column}, '%H:%i:%s.%f')")
                 }
             }
+            Kind::Instant => {
+                if pg {
+                    format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+                } else {
+                    format!("DATE_FORMAT({column}, '%Y-%m-%d %H:%i:%s.%f')")
+                }
+            }
             Kind::Timestamp(_) => {
                 if pg {
                     format!("to_char({column}, 'YYYY-MM-DD HH24:MI:SS.US')")
@@ -299,6 +319,11 @@ enum V {
     Date(String),
     Time(String),
     Ts(String),
+    /// An instant: as PostgreSQL reads it (with an offset), and in UTC.
+    At {
+        zoned: String,
+        utc: String,
+    },
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -336,6 +361,8 @@ impl V {
             V::Date(d) => format!("DATE '{d}'"),
             V::Time(t) => format!("TIME '{t}'"),
             V::Ts(t) => format!("TIMESTAMP '{t}'"),
+            V::At { zoned, .. } if pg => format!("TIMESTAMPTZ '{zoned}'"),
+            V::At { utc, .. } => format!("TIMESTAMP '{utc}'"),
         }
     }
 }
@@ -567,6 +594,33 @@ fn edge_values(kind: Kind, db_pair: (Db, Db)) -> Vec<V> {
                 V::Ts(format!("9999-12-31 23:59:59{}", frac("999999"))),
             ]
         }
+        Kind::Instant => [
+            // Offsets of every sign, DST gaps and overlaps, the range ends.
+            (
+                "0001-01-01 00:00:00.000001+00",
+                "0001-01-01 00:00:00.000001",
+            ),
+            ("1970-01-01 00:00:00+00", "1970-01-01 00:00:00.000000"),
+            (
+                "2024-03-10 01:59:59.999999-05",
+                "2024-03-10 06:59:59.999999",
+            ),
+            ("2024-03-10 03:00:00-04", "2024-03-10 07:00:00.000000"),
+            ("2024-11-03 01:30:00.5-04", "2024-11-03 05:30:00.500000"),
+            ("2024-11-03 01:30:00.5-05", "2024-11-03 06:30:00.500000"),
+            ("2024-03-31 02:30:00+05:45", "2024-03-30 20:45:00.000000"),
+            ("2024-10-27 01:00:00-09:30", "2024-10-27 10:30:00.000000"),
+            (
+                "9999-12-31 23:59:59.999999+00",
+                "9999-12-31 23:59:59.999999",
+            ),
+        ]
+        .iter()
+        .map(|(zoned, utc)| V::At {
+            zoned: (*zoned).to_owned(),
+            utc: (*utc).to_owned(),
+        })
+        .collect(),
         Kind::Json => [
             "{}",
             "[]",
@@ -663,6 +717,22 @@ fn random_value(kind: Kind, rng: &mut Rng) -> V {
                 rng.below(60),
                 rng.below(60)
             ))
+        }
+        Kind::Instant => {
+            let utc = format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+                1 + rng.below(9998),
+                1 + rng.below(12),
+                1 + rng.below(28),
+                rng.below(24),
+                rng.below(60),
+                rng.below(60),
+                rng.below(1_000_000)
+            );
+            V::At {
+                zoned: format!("{utc}+00"),
+                utc,
+            }
         }
         Kind::Json => V::Str(format!("{{\"n\": {}}}", rng.below(1_000_000))),
         Kind::Uuid => {

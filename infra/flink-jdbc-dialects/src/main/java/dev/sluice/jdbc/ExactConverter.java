@@ -10,6 +10,7 @@ import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.LocalZonedTimestampType;
 import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.LogicalTypeRoot;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.table.types.logical.TimestampType;
 
@@ -180,6 +181,20 @@ public class ExactConverter extends AbstractDialectConverter {
                 JdbcDeserializationConverter fallback = createNullableInternalConverter(type);
                 return (rs, c, t) -> fallback.deserialize(rs.getObject(c));
         }
+    }
+
+    /**
+     * Flink's converter has no TIMESTAMP_LTZ; this converter reads it itself ({@link #readers}),
+     * so the super constructor only needs not to refuse it.
+     */
+    @Override
+    protected JdbcDeserializationConverter createInternalConverter(LogicalType type) {
+        if (type.getTypeRoot() == LogicalTypeRoot.TIMESTAMP_WITH_LOCAL_TIME_ZONE) {
+            return value -> {
+                throw new IllegalStateException("ExactConverter reads through its own readers");
+            };
+        }
+        return super.createInternalConverter(type);
     }
 
     /** The super constructor's converters are not used (see {@link #writers}). */

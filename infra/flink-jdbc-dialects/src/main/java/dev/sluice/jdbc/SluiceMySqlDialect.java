@@ -42,10 +42,14 @@ public class SluiceMySqlDialect extends SluiceDialect {
                         + updates);
     }
 
-    /** As Flink's MySQL dialect: batches are sent as one multi-row statement. */
+    /**
+     * As Flink's MySQL dialect: batches are sent as one multi-row statement. Not on a URL that
+     * asks for the binary protocol (sluice's MariaDB reads): the rewrite turns it off, and the text
+     * protocol sends FLOAT values with six digits.
+     */
     @Override
     public String appendDefaultUrlProperties(String url) {
-        if (url.contains("rewriteBatchedStatements")) {
+        if (url.contains("rewriteBatchedStatements") || url.contains("useServerPrepStmts")) {
             return url;
         }
         return url + (url.contains("?") ? "&" : "?") + "rewriteBatchedStatements=true";

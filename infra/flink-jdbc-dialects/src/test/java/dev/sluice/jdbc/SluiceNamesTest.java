@@ -80,6 +80,8 @@ class SluiceNamesTest {
                 d.appendDefaultUrlProperties("jdbc:mysql://h/db?a=1"));
         assertEquals("jdbc:mysql://h/db?rewriteBatchedStatements=false",
                 d.appendDefaultUrlProperties("jdbc:mysql://h/db?rewriteBatchedStatements=false"));
+        assertEquals("jdbc:mysql://h/db?useServerPrepStmts=true",
+                d.appendDefaultUrlProperties("jdbc:mysql://h/db?useServerPrepStmts=true"));
     }
 
     @Test
