@@ -1127,19 +1127,31 @@ async fn every_type_arrives_exactly_between_postgres_and_mariadb() {
         if pair.write_mode == "upsert" {
             target_spec["primary_key"] = json!([KEY]);
         }
-        let reply = api
-            .post(
-                "/jobs",
-                &tenant,
-                &json!({
-                    "name": format!("fidelity {}", pair.label),
-                    "source": {"source_id": id_of(pair.from), "object": source.object,
-                               "columns": job_columns()},
-                    "target": target_spec,
-                    "options": {"mode": "batch", "parallelism": 1}
-                }),
-            )
-            .await;
+        let mut body = json!({
+            "name": format!("fidelity {}", pair.label),
+            "source": {"source_id": id_of(pair.from), "object": source.object,
+                       "columns": job_columns()},
+            "target": target_spec,
+            "options": {"mode": "batch", "parallelism": 1}
+        });
+        // Names in a filter and in a mapping too (both keep every row and
+        // value as it is).
+        match pair.label {
+            "pg-pg" => {
+                body["source"]["filter"] = json!(
+                    "`back``tick` IS NULL OR `back``tick` IS NOT NULL OR `名称` = 0 OR `a b` <> 0"
+                );
+            }
+            "maria-maria" => {
+                let identity: Vec<Value> = std::iter::once(KEY)
+                    .chain(COLUMNS.iter().map(|c| c.name))
+                    .map(|n| json!({"target": n, "expr": format!("`{}`", n.replace('`', "``"))}))
+                    .collect();
+                body["mapping"] = Value::Array(identity);
+            }
+            _ => {}
+        }
+        let reply = api.post("/jobs", &tenant, &body).await;
         assert_eq!(reply.status, 201, "{}: {}", pair.label, reply.text);
         let job_id = reply.json()["id"].as_str().unwrap().to_owned();
         let run = api

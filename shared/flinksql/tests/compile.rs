@@ -838,3 +838,43 @@ fn time_with_fractions_in_json_or_csv_is_refused_when_saved() {
         }
     }
 }
+
+#[test]
+fn incremental_and_partition_columns_named_like_real_schemas() {
+    let mut s = simple_spec();
+    set(&mut s, "/source/columns/0/name", json!("order id"));
+    set(&mut s, "/source/columns/3/name", json!("更新 at"));
+    set(&mut s, "/target/object", json!("订单 copy"));
+    set(
+        &mut s,
+        "/source/incremental",
+        json!({"column": "更新 at", "start": "2024-01-01T00:00:00Z"}),
+    );
+    set(
+        &mut s,
+        "/options/partitioned_read",
+        json!({"column": "order id", "num": 2, "lower_bound": 1, "upper_bound": 100}),
+    );
+    let w = Window {
+        from: Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
+        to: Utc.with_ymd_and_hms(2024, 3, 2, 0, 0, 0).unwrap(),
+    };
+    let script = render(
+        &s,
+        SourceKind::Postgres,
+        SourceKind::Mysql,
+        Some(w),
+        SecretExposure::Masked,
+    )
+    .unwrap();
+    for expected in [
+        // The JDBC table's field, decoded by the dialect into "order id".
+        "'scan.partition.column' = 'order$20$id'",
+        "`更新$20$at` TIMESTAMP(3)",
+        "`更新$20$at` AS `更新 at`",
+        // The window on the user's name, through the view.
+        "(`更新 at` >= TIMESTAMP '2024-03-01 00:00:00')",
+    ] {
+        assert!(script.contains(expected), "{expected}\n---\n{script}");
+    }
+}
