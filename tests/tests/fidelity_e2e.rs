@@ -8,6 +8,7 @@
 //! difference hides behind a cast. Run with `make test`.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -47,7 +48,7 @@ struct Column {
 }
 
 /// The columns after the key; names as real schemas have them.
-const COLUMNS: &[Column] = &[
+const NAMED_COLUMNS: &[Column] = &[
     Column {
         name: "order",
         kind: Kind::Int { bits: 8 },
@@ -180,6 +181,37 @@ const COLUMNS: &[Column] = &[
         kind: Kind::Varchar(20),
     },
 ];
+
+/// The named columns, then a DECIMAL(38, s) column for every other scale.
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    let named_scales: Vec<u32> = NAMED_COLUMNS
+        .iter()
+        .filter_map(|c| match c.kind {
+            Kind::Decimal {
+                precision: 38,
+                scale,
+            } => Some(scale),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Column> = NAMED_COLUMNS
+        .iter()
+        .map(|c| Column {
+            name: c.name,
+            kind: c.kind,
+        })
+        .collect();
+    for scale in (0..=38).filter(|s| !named_scales.contains(s)) {
+        out.push(Column {
+            name: Box::leak(format!("decimal 38 {scale}").into_boxed_str()),
+            kind: Kind::Decimal {
+                precision: 38,
+                scale,
+            },
+        });
+    }
+    out
+});
 
 const KEY: &str = "from";
 
@@ -854,7 +886,7 @@ fn insert_sql(t: &Table, rows: &[Vec<V>]) -> String {
                 let mut vals = vec![id.to_string()];
                 vals.extend(
                     row.iter()
-                        .zip(COLUMNS)
+                        .zip(COLUMNS.iter())
                         .map(|(v, c)| v.literal(c.kind, t.db)),
                 );
                 format!("({})", vals.join(", "))
@@ -894,7 +926,7 @@ fn read_rows(t: &Table) -> BTreeMap<i64, Vec<String>> {
             let id: i64 = fields[0].parse().unwrap();
             let values = fields[1..]
                 .iter()
-                .zip(COLUMNS)
+                .zip(COLUMNS.iter())
                 .map(|(f, c)| canonical(c.kind, f, *f == null))
                 .collect();
             (id, values)
@@ -939,7 +971,7 @@ fn canonical(kind: Kind, field: &str, null: bool) -> String {
 fn through_csv(expected: &mut BTreeMap<i64, Vec<String>>) {
     let null_literal: String = hex(b"\\N");
     for row in expected.values_mut() {
-        for (value, column) in row.iter_mut().zip(COLUMNS) {
+        for (value, column) in row.iter_mut().zip(COLUMNS.iter()) {
             match column.kind {
                 Kind::Date => {
                     if let Some(day) = value.strip_prefix("1582-10-")
@@ -993,7 +1025,7 @@ fn compare_with(
             differences.push(format!("row {id} missing"));
             continue;
         };
-        for ((w, g), c) in want.iter().zip(got).zip(COLUMNS) {
+        for ((w, g), c) in want.iter().zip(got).zip(COLUMNS.iter()) {
             if w != g {
                 differences.push(format!(
                     "row {id} column {:?}: source {} target {}",
