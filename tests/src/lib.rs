@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode, header::HeaderMap};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const TENANT_HEADER: &str = "x-sluice-tenant";
 
@@ -287,32 +287,7 @@ pub mod db {
 
     /// Runs SQL in PostgreSQL; rows come back tab-separated, NULL as `\N`.
     pub fn psql(sql: &str) -> String {
-        let mut cmd = Command::new("psql");
-        cmd.env("PGPASSWORD", password())
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &pg_port().to_string(),
-                "-U",
-                "sluice",
-                "-d",
-                "sluice",
-            ])
-            .args([
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-A",
-                "-t",
-                "-F",
-                "\t",
-                "-P",
-                "null=\\N",
-                "-c",
-                sql,
-            ]);
-        run(cmd, sql)
+        run(psql_command(&["-c", sql]), sql)
     }
 
     /// Runs a script of any size in PostgreSQL (through standard input).
@@ -395,19 +370,28 @@ pub mod db {
 
     /// Runs SQL in MariaDB; rows come back tab-separated, NULL as `NULL`.
     pub fn mariadb(sql: &str) -> String {
-        let mut cmd = Command::new("mariadb");
-        cmd.env("MYSQL_PWD", password())
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-P",
-                &mariadb_port().to_string(),
-                "-u",
-                "sluice",
-                "sluice",
-            ])
-            .args(["-B", "-N", "-e", sql]);
+        let mut cmd = mariadb_command();
+        cmd.args(["-B", "-N", "-e", sql]);
         run(cmd, sql)
+    }
+}
+
+/// Invokes the reconciler (as its schedule would) until the run ends, for
+/// at most `seconds`; returns the final run.
+pub async fn wait_for_run_end(api: &Api, tenant: &str, run_id: &str, seconds: u64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        invoke("reconciler", &json!({})).await;
+        let run = api.get(&format!("/runs/{run_id}"), tenant).await.json();
+        let state = run["state"].as_str().unwrap_or_default().to_owned();
+        if !["pending", "submitting", "running"].contains(&state.as_str()) {
+            return run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run {run_id} did not end: {run}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
 }
 

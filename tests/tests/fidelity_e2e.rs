@@ -9,10 +9,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sluice_tests::{Api, db, fresh_tenant, invoke};
+use sluice_tests::{Api, db, fresh_tenant, wait_for_run_end};
 
 /// Random rows per table, besides the edge rows.
 const RANDOM_ROWS: usize = 2_000;
@@ -1080,19 +1079,9 @@ fn job_columns_through(format: Option<&str>) -> Value {
     Value::Array(cols)
 }
 
-/// Invokes the reconciler until the run ends; returns the final run.
+/// The run's end, waited for as the reconciler's schedule would.
 async fn wait_for_end(api: &Api, tenant: &str, run_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(400);
-    loop {
-        invoke("reconciler", &json!({})).await;
-        let run = api.get(&format!("/runs/{run_id}"), tenant).await.json();
-        let state = run["state"].as_str().unwrap_or_default().to_owned();
-        if !["pending", "submitting", "running"].contains(&state.as_str()) {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "run {run_id} did not end: {run}");
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+    wait_for_run_end(api, tenant, run_id, 400).await
 }
 
 struct Pair {

@@ -34,7 +34,9 @@ use sluice_domain::trigger_service::{
 };
 use sluice_flink::{FlinkSessionClient, FlinkSessionConfig};
 use sluice_flinksql::FlinkSqlCompiler;
-use sluice_tests::{Api, db, flink_get, fresh_tenant, invoke, schedule_for_hand_delivery};
+use sluice_tests::{
+    Api, db, flink_get, fresh_tenant, schedule_for_hand_delivery, wait_for_run_end,
+};
 
 const ROWS: u32 = 5_000;
 
@@ -187,18 +189,9 @@ async fn deliver(trigger: &TriggerService, fire: &Fire) -> Run {
     panic!("six deliveries and the run has no Flink job");
 }
 
+/// The run's end, waited for as the reconciler's schedule would.
 async fn wait_for_end(api: &Api, tenant: &str, run_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        invoke("reconciler", &json!({})).await;
-        let run = api.get(&format!("/runs/{run_id}"), tenant).await.json();
-        let state = run["state"].as_str().unwrap_or_default().to_owned();
-        if !["pending", "submitting", "running"].contains(&state.as_str()) {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "run {run_id} did not end: {run}");
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+    wait_for_run_end(api, tenant, run_id, 240).await
 }
 
 /// The Flink jobs whose name says they are `job_id`'s (`pipeline.name` is

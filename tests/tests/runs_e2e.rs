@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sluice_tests::{
     Api, Table, contains, db, flink_get, fresh_tenant, function_log, invoke, item_bytes,
-    schedule_for_hand_delivery, scheduler_event, wait_until_flink_canceled,
+    schedule_for_hand_delivery, scheduler_event, wait_for_run_end, wait_until_flink_canceled,
 };
 
 const ROWS: u32 = 100_000;
@@ -41,19 +41,9 @@ async fn fire(api: &Api, tenant: &str, job_id: &str, at: &str) -> Value {
     scheduler_event(tenant, job_id, at)
 }
 
-/// Invokes the reconciler until the run ends; returns the final run.
+/// The run's end, waited for as the reconciler's schedule would.
 async fn wait_for_end(api: &Api, tenant: &str, run_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        invoke("reconciler", &json!({})).await;
-        let run = api.get(&format!("/runs/{run_id}"), tenant).await.json();
-        let state = run["state"].as_str().unwrap_or_default().to_owned();
-        if !["pending", "submitting", "running"].contains(&state.as_str()) {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "run {run_id} did not end: {run}");
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+    wait_for_run_end(api, tenant, run_id, 240).await
 }
 
 /// An order-independent checksum of normalized rows: the sorted lines' hash.
