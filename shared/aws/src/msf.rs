@@ -96,7 +96,7 @@ use sluice_domain::ports::{
 use sluice_domain::run::RunId;
 use sluice_flink::{ManagedTargetConfig, TargetsConfig, TargetsConfigError};
 
-/// The runtime the runner jar is built for (DESIGN.md §4).
+/// The runtime the runner jar is built for (ARCHITECTURE.md §5).
 pub const RUNTIME: RuntimeEnvironment = RuntimeEnvironment::Flink22;
 
 /// The property group the runner reads.

@@ -1,4 +1,4 @@
-//! Schedules of jobs (DESIGN.md §5): what a user sets, how it is checked,
+//! Schedules of jobs (README, "Scheduling"): what a user sets, how it is checked,
 //! and the policies the trigger and reconciler honour on every run.
 //!
 //! A schedule is stored twice: the record in our table is the truth the

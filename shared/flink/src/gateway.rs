@@ -4,7 +4,7 @@
 //! A gateway plans SQL itself, so there is no runner to open a sealed
 //! envelope: this target takes the **plaintext** script
 //! ([`ScriptTransport::Plaintext`]) and sends it, credentials included, to
-//! the gateway. That is the weaker transport of DESIGN.md §3: a deployment
+//! the gateway. That is the weaker transport of ARCHITECTURE.md §6: a deployment
 //! enables it per target (`plaintext_credentials: true`, see
 //! [`crate::targets`]), and the gateway must be reached over `https` unless it
 //! is on the loopback interface (the local stack).

@@ -2,7 +2,7 @@
 //!
 //! [`FlinkSessionClient`] implements [`sluice_domain::ports::FlinkCluster`]
 //! against a self-hosted session cluster through the JobManager's REST API
-//! (DESIGN.md §4, target `session`): the runner jar is uploaded once per
+//! (ARCHITECTURE.md §5, target `session`): the runner jar is uploaded once per
 //! cluster and found again by its content hash, each run is one
 //! `POST /jars/{id}/run` of `dev.sluice.runner.Runner` with the sealed script
 //! as a program argument, and the reconciler follows the job through

@@ -18,7 +18,7 @@
 //! - `gateway`: `gateway_url` (https, or http on loopback only), `rest_url`
 //!   (the JobManager behind it, for status and cancel) and
 //!   `plaintext_credentials: true`, which must be set: a gateway takes
-//!   scripts in plaintext, credentials included (DESIGN.md §3).
+//!   scripts in plaintext, credentials included (ARCHITECTURE.md §6).
 //! - `managed` (Amazon Managed Service for Apache Flink): `bucket` and
 //!   `runner_jar_key` (the runner jar in S3), `service_role_arn` (the role
 //!   the applications run as), optionally `application_prefix` (`sluice`),

@@ -1,4 +1,4 @@
-//! EventBridge Scheduler schedules for sluice (DESIGN.md §5), pure: no I/O, no AWS.
+//! EventBridge Scheduler schedules for sluice (README, "Scheduling"), pure: no I/O, no AWS.
 //!
 //! EventBridge Scheduler (and moto, in the local stack) accepts schedules without the checks the
 //! API promises a caller, so this crate is where a schedule is validated before it is stored or
