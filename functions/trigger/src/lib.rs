@@ -64,10 +64,38 @@ pub async fn handle(
                 "error": run.error,
             }))
         }
-        Err(TriggerError::InvalidEvent(reason)) => Err(DeliveryError::NonRetryable(reason)),
-        Err(e) => {
+        Err(e) => Err(delivery_error(e)),
+    }
+}
+
+/// The one place a failed delivery is told `Retryable` or `NonRetryable`,
+/// as the use case judges it ([`TriggerError::is_retryable`]).
+fn delivery_error(e: TriggerError) -> DeliveryError {
+    match e {
+        e if e.is_retryable() => {
             tracing::warn!(error = %e, "delivery failed; a redelivery may succeed");
-            Err(DeliveryError::Retryable(e.to_string()))
+            DeliveryError::Retryable(e.to_string())
         }
+        TriggerError::InvalidEvent(reason) => DeliveryError::NonRetryable(reason),
+        e => DeliveryError::NonRetryable(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_invalid_event_is_final_for_the_caller() {
+        let invalid = delivery_error(TriggerError::InvalidEvent("job_id is not a job id".into()));
+        assert!(
+            matches!(&invalid, DeliveryError::NonRetryable(m) if m == "job_id is not a job id"),
+            "{invalid:?}"
+        );
+        let unavailable = delivery_error(TriggerError::FlinkUnavailable);
+        assert!(
+            matches!(unavailable, DeliveryError::Retryable(_)),
+            "{unavailable:?}"
+        );
     }
 }

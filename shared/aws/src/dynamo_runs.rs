@@ -503,3 +503,68 @@ impl RunRepository for DynamoRunRepository {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use sluice_domain::run::{NewRun, RunErrorCode};
+
+    fn failed_run(error: RunError) -> Run {
+        let job = JobId::parse("job_01J0000000000000000000000A").unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+        let pending = Run::pending(
+            NewRun {
+                id: RunId::for_fire(&job, at),
+                tenant: TenantId::parse("acme").unwrap(),
+                job_id: job,
+                trigger: TriggerKind::Schedule,
+                scheduled_time: at,
+                window: None,
+                flink_target: FlinkTarget::DEFAULT_SESSION,
+            },
+            at,
+        );
+        pending.fail(error, at)
+    }
+
+    fn stored_error(item: &HashMap<String, AttributeValue>) -> &HashMap<String, AttributeValue> {
+        item["error"].as_m().expect("the error is a map")
+    }
+
+    #[test]
+    fn an_error_is_stored_as_its_code_message_and_flag() {
+        let run = failed_run(RunError::new(
+            RunErrorCode::KmsUnavailable,
+            "KMS could not issue a data key",
+        ));
+        let item = to_item(&run).unwrap();
+        let error = stored_error(&item);
+        assert_eq!(error.len(), 3);
+        assert_eq!(error["code"], AttributeValue::S("kms_unavailable".into()));
+        assert_eq!(
+            error["message"],
+            AttributeValue::S("KMS could not issue a data key".into())
+        );
+        assert_eq!(error["retryable"], AttributeValue::Bool(true));
+        assert_eq!(from_item(item).unwrap(), run);
+    }
+
+    #[test]
+    fn an_item_with_a_code_this_version_does_not_know_still_loads() {
+        let run = failed_run(RunError::new(RunErrorCode::FlinkRejected, "refused"));
+        let mut item = to_item(&run).unwrap();
+        let mut error = stored_error(&item).clone();
+        error.insert("code".into(), AttributeValue::S("flink_failed".into()));
+        error.insert("retryable".into(), AttributeValue::Bool(true));
+        item.insert("error".into(), AttributeValue::M(error));
+        let loaded = from_item(item.clone()).unwrap();
+        let loaded_error = loaded.error.clone().unwrap();
+        assert_eq!(
+            loaded_error.code,
+            RunErrorCode::Other("flink_failed".into())
+        );
+        assert!(loaded_error.retryable, "the stored flag is kept");
+        assert_eq!(to_item(&loaded).unwrap()["error"], item["error"]);
+    }
+}

@@ -121,15 +121,129 @@ pub enum TriggerKind {
     Backfill,
 }
 
+/// Why a run failed, for machines: stored and answered as its snake_case
+/// name (`kms_unavailable`), which the API promises to keep stable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunErrorCode {
+    JobNotFound,
+    SourceNotFound,
+    TargetUnknown,
+    RenderFailed,
+    SealFailed,
+    SecretsUnreadable,
+    KmsUnavailable,
+    StoreUnavailable,
+    FlinkUnreachable,
+    FlinkRejected,
+    /// The cluster did not know a submission it was just given: unlike a
+    /// refusal, another delivery may succeed.
+    FlinkSubmissionLost,
+    TriggerUnavailable,
+    FlinkJobFailed,
+    FlinkJobUnknown,
+    TimedOut,
+    Stalled,
+    Superseded,
+    Overlap,
+    EmptyWindow,
+    /// A code this version does not know (written by another version):
+    /// kept as stored so such runs still load and answer as they were.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl RunErrorCode {
+    /// Whether another attempt may succeed: the failure was a dependency's
+    /// (cluster unreachable, KMS throttled), not the job's. The one place
+    /// this is decided; an unknown code is not retried, as nothing here
+    /// knows it would help.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::KmsUnavailable
+            | Self::StoreUnavailable
+            | Self::FlinkUnreachable
+            | Self::FlinkSubmissionLost
+            | Self::TriggerUnavailable => true,
+            Self::JobNotFound
+            | Self::SourceNotFound
+            | Self::TargetUnknown
+            | Self::RenderFailed
+            | Self::SealFailed
+            | Self::SecretsUnreadable
+            | Self::FlinkRejected
+            | Self::FlinkJobFailed
+            | Self::FlinkJobUnknown
+            | Self::TimedOut
+            | Self::Stalled
+            | Self::Superseded
+            | Self::Overlap
+            | Self::EmptyWindow
+            | Self::Other(_) => false,
+        }
+    }
+
+    /// The wire name (what serde writes), for logs and messages.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::JobNotFound => "job_not_found",
+            Self::SourceNotFound => "source_not_found",
+            Self::TargetUnknown => "target_unknown",
+            Self::RenderFailed => "render_failed",
+            Self::SealFailed => "seal_failed",
+            Self::SecretsUnreadable => "secrets_unreadable",
+            Self::KmsUnavailable => "kms_unavailable",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::FlinkUnreachable => "flink_unreachable",
+            Self::FlinkRejected => "flink_rejected",
+            Self::FlinkSubmissionLost => "flink_submission_lost",
+            Self::TriggerUnavailable => "trigger_unavailable",
+            Self::FlinkJobFailed => "flink_job_failed",
+            Self::FlinkJobUnknown => "flink_job_unknown",
+            Self::TimedOut => "timed_out",
+            Self::Stalled => "stalled",
+            Self::Superseded => "superseded",
+            Self::Overlap => "overlap",
+            Self::EmptyWindow => "empty_window",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for RunErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Codes compare with their wire names, as the API's clients see them.
+impl PartialEq<&str> for RunErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Why a run failed: a stable code for machines, a message for people.
 /// Messages never carry secrets or SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunError {
-    pub code: String,
+    pub code: RunErrorCode,
     pub message: String,
     /// Whether another attempt may succeed (the cluster was unreachable,
     /// KMS throttled), as opposed to a job that cannot run as it is.
+    /// [`RunError::new`] derives it from the code; it is stored too, so a
+    /// run written by another version keeps the answer it was given.
     pub retryable: bool,
+}
+
+impl RunError {
+    pub fn new(code: RunErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            retryable: code.retryable(),
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -298,5 +412,126 @@ mod tests {
         assert_eq!(run.next_submission(), 1, "its outcome is unknown");
         run.flink_job_id = Some("c4390a7ccce0ea641798d21de69b45c9".into());
         assert_eq!(run.next_submission(), 2, "its job ran: a new one");
+    }
+
+    /// Every code this version writes: its wire name (the API's promise)
+    /// and whether another attempt may help.
+    const CODES: [(RunErrorCode, &str, bool); 19] = [
+        (RunErrorCode::JobNotFound, "job_not_found", false),
+        (RunErrorCode::SourceNotFound, "source_not_found", false),
+        (RunErrorCode::TargetUnknown, "target_unknown", false),
+        (RunErrorCode::RenderFailed, "render_failed", false),
+        (RunErrorCode::SealFailed, "seal_failed", false),
+        (RunErrorCode::SecretsUnreadable, "secrets_unreadable", false),
+        (RunErrorCode::KmsUnavailable, "kms_unavailable", true),
+        (RunErrorCode::StoreUnavailable, "store_unavailable", true),
+        (RunErrorCode::FlinkUnreachable, "flink_unreachable", true),
+        (RunErrorCode::FlinkRejected, "flink_rejected", false),
+        (
+            RunErrorCode::FlinkSubmissionLost,
+            "flink_submission_lost",
+            true,
+        ),
+        (
+            RunErrorCode::TriggerUnavailable,
+            "trigger_unavailable",
+            true,
+        ),
+        (RunErrorCode::FlinkJobFailed, "flink_job_failed", false),
+        (RunErrorCode::FlinkJobUnknown, "flink_job_unknown", false),
+        (RunErrorCode::TimedOut, "timed_out", false),
+        (RunErrorCode::Stalled, "stalled", false),
+        (RunErrorCode::Superseded, "superseded", false),
+        (RunErrorCode::Overlap, "overlap", false),
+        (RunErrorCode::EmptyWindow, "empty_window", false),
+    ];
+
+    /// Its row in [`CODES`]. Matched in full, so a new code does not
+    /// compile until it has a row.
+    fn row(code: &RunErrorCode) -> usize {
+        match code {
+            RunErrorCode::JobNotFound => 0,
+            RunErrorCode::SourceNotFound => 1,
+            RunErrorCode::TargetUnknown => 2,
+            RunErrorCode::RenderFailed => 3,
+            RunErrorCode::SealFailed => 4,
+            RunErrorCode::SecretsUnreadable => 5,
+            RunErrorCode::KmsUnavailable => 6,
+            RunErrorCode::StoreUnavailable => 7,
+            RunErrorCode::FlinkUnreachable => 8,
+            RunErrorCode::FlinkRejected => 9,
+            RunErrorCode::FlinkSubmissionLost => 10,
+            RunErrorCode::TriggerUnavailable => 11,
+            RunErrorCode::FlinkJobFailed => 12,
+            RunErrorCode::FlinkJobUnknown => 13,
+            RunErrorCode::TimedOut => 14,
+            RunErrorCode::Stalled => 15,
+            RunErrorCode::Superseded => 16,
+            RunErrorCode::Overlap => 17,
+            RunErrorCode::EmptyWindow => 18,
+            RunErrorCode::Other(code) => panic!("{code} is not one of this version's codes"),
+        }
+    }
+
+    #[test]
+    fn the_table_has_a_row_for_every_code() {
+        for (at, (code, _, _)) in CODES.iter().enumerate() {
+            assert_eq!(row(code), at, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_code_says_whether_another_attempt_may_help() {
+        for (code, wire, retryable) in CODES {
+            assert_eq!(code.retryable(), retryable, "{wire}");
+            let error = RunError::new(code, "m");
+            assert_eq!(
+                error.retryable, retryable,
+                "{wire}: the error takes the code's answer"
+            );
+        }
+        assert!(!RunErrorCode::Other("quota_exceeded".into()).retryable());
+    }
+
+    #[test]
+    fn every_code_is_written_as_its_wire_name_and_read_back() {
+        for (code, wire, _) in CODES {
+            let written = serde_json::to_value(&code).unwrap();
+            assert_eq!(written, serde_json::json!(wire));
+            assert_eq!(code.as_str(), wire);
+            assert_eq!(code, wire);
+            let read: RunErrorCode = serde_json::from_value(written).unwrap();
+            assert_eq!(read, code, "{wire}");
+        }
+    }
+
+    #[test]
+    fn an_error_keeps_its_stored_shape() {
+        let error = RunError::new(
+            RunErrorCode::KmsUnavailable,
+            "KMS could not issue a data key",
+        );
+        let stored = serde_json::json!({
+            "code": "kms_unavailable",
+            "message": "KMS could not issue a data key",
+            "retryable": true,
+        });
+        assert_eq!(serde_json::to_value(&error).unwrap(), stored);
+        assert_eq!(serde_json::from_value::<RunError>(stored).unwrap(), error);
+    }
+
+    #[test]
+    fn an_unknown_stored_code_still_loads_with_its_stored_answer() {
+        // An item another version wrote: its code and retryable flag survive
+        // a read and a write unchanged.
+        let stored = serde_json::json!({
+            "code": "quota_exceeded",
+            "message": "the account's quota is used up",
+            "retryable": true,
+        });
+        let error: RunError = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(error.code, RunErrorCode::Other("quota_exceeded".into()));
+        assert!(error.retryable);
+        assert_eq!(serde_json::to_value(&error).unwrap(), stored);
     }
 }

@@ -10,7 +10,7 @@ use crate::ports::{
     Clock, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, JobRepository,
     RepositoryError, RunPage, RunRepository, TriggerInvoker,
 };
-use crate::run::{NewRun, Run, RunError, RunId, RunState, TriggerKind};
+use crate::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
 use crate::validation::FieldError;
 use crate::{TenantId, ValidationErrors};
 
@@ -146,11 +146,10 @@ impl RunsService {
         if let Err(e) = self.trigger.invoke(&event).await {
             tracing::error!(error = %e, run_id = %run.id, "the trigger could not be invoked");
             let mut failed = run.transition(RunState::Failed, self.clock.now());
-            failed.error = Some(RunError {
-                code: "trigger_unavailable".into(),
-                message: "the trigger could not be invoked".into(),
-                retryable: true,
-            });
+            failed.error = Some(RunError::new(
+                RunErrorCode::TriggerUnavailable,
+                "the trigger could not be invoked",
+            ));
             self.runs
                 .update(&failed, run.version)
                 .await
@@ -324,7 +323,7 @@ impl Reconciler {
                     lost(
                         &run,
                         now,
-                        "stalled",
+                        RunErrorCode::Stalled,
                         "the run stopped before it reached Flink",
                     )
                 }
@@ -527,14 +526,13 @@ fn ended(
         FlinkJobState::Failed => {
             report.failed += 1;
             run.fail(
-                RunError {
-                    code: "flink_job_failed".into(),
-                    message: status
+                RunError::new(
+                    RunErrorCode::FlinkJobFailed,
+                    status
                         .failure
                         .clone()
                         .unwrap_or_else(|| "the Flink job failed".into()),
-                    retryable: false,
-                },
+                ),
                 now,
             )
         }
@@ -550,17 +548,14 @@ fn ended(
     Some(next)
 }
 
-const TIMED_OUT: &str = "timed_out";
-
 fn timeout_error(run: &Run, what: &str) -> RunError {
-    RunError {
-        code: TIMED_OUT.into(),
-        message: format!(
+    RunError::new(
+        RunErrorCode::TimedOut,
+        format!(
             "the run exceeded its timeout of {} s{what}",
             run.policy.timeout_seconds.unwrap_or_default()
         ),
-        retryable: false,
-    }
+    )
 }
 
 /// The run `timed_out`: Flink canceled its job at sluice's request.
@@ -590,14 +585,18 @@ fn canceling_for_timeout(run: &Run, now: DateTime<Utc>) -> Run {
 /// Whether sluice has asked Flink to cancel the run's job for its timeout
 /// (see [`canceling_for_timeout`]).
 fn is_canceling_for_timeout(run: &Run) -> bool {
-    run.state == RunState::Running && run.error.as_ref().is_some_and(|e| e.code == TIMED_OUT)
+    run.state == RunState::Running
+        && run
+            .error
+            .as_ref()
+            .is_some_and(|e| e.code == RunErrorCode::TimedOut)
 }
 
 fn job_unknown(run: &Run, now: DateTime<Utc>) -> Run {
     lost(
         run,
         now,
-        "flink_job_unknown",
+        RunErrorCode::FlinkJobUnknown,
         "the Flink cluster no longer knows the job",
     )
 }
@@ -608,12 +607,8 @@ fn has_follow_ups(run: &Run) -> bool {
         || !run.policy.on_success.is_empty()
 }
 
-fn lost(run: &Run, now: DateTime<Utc>, code: &str, message: &str) -> Run {
+fn lost(run: &Run, now: DateTime<Utc>, code: RunErrorCode, message: &str) -> Run {
     let mut next = run.transition(RunState::Lost, now);
-    next.error = Some(RunError {
-        code: code.into(),
-        message: message.into(),
-        retryable: false,
-    });
+    next.error = Some(RunError::new(code, message));
     next
 }

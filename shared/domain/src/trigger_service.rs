@@ -12,7 +12,7 @@ use crate::ports::{
     RepositoryError, RunRepository, ScriptTransport, SealError, SecretExposure, SecretSealer,
     SlotClaim, SourceRepository, Submission, SubmitSettings,
 };
-use crate::run::{NewRun, Run, RunError, RunId, RunState, TriggerKind};
+use crate::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
 use crate::schedule::{Overlap, ScheduleRepository};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
 
@@ -65,17 +65,16 @@ pub enum TriggerError {
 }
 
 impl TriggerError {
-    /// Whether the delivery should be retried.
+    /// Whether a redelivery may succeed: everything but a malformed event,
+    /// which no redelivery changes. Matched in full so that a new variant
+    /// has to be decided here.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, TriggerError::InvalidEvent(_))
-    }
-}
-
-fn failure(code: &str, message: impl Into<String>, retryable: bool) -> RunError {
-    RunError {
-        code: code.to_owned(),
-        message: message.into(),
-        retryable,
+        match self {
+            TriggerError::InvalidEvent(_) => false,
+            TriggerError::Retryable(_)
+            | TriggerError::Repository(_)
+            | TriggerError::FlinkUnavailable => true,
+        }
     }
 }
 
@@ -188,14 +187,14 @@ impl TriggerService {
                 window.from.to_rfc3339(),
                 window.to.to_rfc3339()
             );
-            return self.skip(&stored, "empty_window", reason).await;
+            return self.skip(&stored, RunErrorCode::EmptyWindow, reason).await;
         }
         if job.is_some()
             && stored.policy.overlap != Overlap::Allow
             && let Some(holder) = self.take_slot(&stored).await?
         {
             let reason = format!("run {holder} of this job is still active");
-            return self.skip(&stored, "overlap", reason).await;
+            return self.skip(&stored, RunErrorCode::Overlap, reason).await;
         }
 
         // Claim the run: exactly one delivery moves it to `submitting`.
@@ -219,7 +218,10 @@ impl TriggerService {
         }
 
         let result = match &job {
-            None => Err(failure("job_not_found", "the job no longer exists", false)),
+            None => Err(RunError::new(
+                RunErrorCode::JobNotFound,
+                "the job no longer exists",
+            )),
             Some(job) => self.start_flink_job(job, &claimed, retry).await,
         };
         match result {
@@ -300,14 +302,14 @@ impl TriggerService {
     async fn skip(
         &self,
         run: &Run,
-        code: &str,
+        code: RunErrorCode,
         reason: String,
     ) -> Result<TriggerOutcome, TriggerError> {
         let mut skipped = run.transition(RunState::Skipped, self.ports.clock.now());
-        skipped.error = Some(failure(code, reason, false));
+        skipped.error = Some(RunError::new(code.clone(), reason));
         match self.ports.runs.update(&skipped, run.version).await {
             Ok(()) => {
-                tracing::info!(code, "run skipped");
+                tracing::info!(%code, "run skipped");
                 Ok(TriggerOutcome::Skipped(skipped))
             }
             Err(RepositoryError::VersionMismatch { .. }) => {
@@ -364,10 +366,9 @@ impl TriggerService {
             }
         }
         let mut canceled = previous.transition(RunState::Canceled, self.ports.clock.now());
-        canceled.error = Some(failure(
-            "superseded",
+        canceled.error = Some(RunError::new(
+            RunErrorCode::Superseded,
             format!("canceled for run {next} (overlap: cancel_previous)"),
-            false,
         ));
         match self.ports.runs.update(&canceled, previous.version).await {
             Ok(()) => {
@@ -407,13 +408,12 @@ impl TriggerService {
     /// submission, whatever the number of deliveries.
     async fn start_flink_job(&self, job: &Job, run: &Run, retry: bool) -> Result<String, RunError> {
         let Some(cluster) = self.ports.flink.get(&run.flink_target).cloned() else {
-            return Err(failure(
-                "target_unknown",
+            return Err(RunError::new(
+                RunErrorCode::TargetUnknown,
                 format!(
                     "the Flink target {} is not configured in this deployment",
                     run.flink_target
                 ),
-                false,
             ));
         };
         let submission = Submission {
@@ -465,7 +465,7 @@ impl TriggerService {
                     target: &target_secrets,
                 },
             )
-            .map_err(|e| failure("render_failed", e.to_string(), false))?;
+            .map_err(|e| RunError::new(RunErrorCode::RenderFailed, e.to_string()))?;
         let script = Zeroizing::new(script);
         let settings = SubmitSettings {
             parallelism: job.spec.options.parallelism,
@@ -483,10 +483,11 @@ impl TriggerService {
         let sealed = self.ports.sealer.seal(&context, script.as_bytes()).await;
         drop(script);
         let sealed = sealed.map_err(|e| match e {
-            SealError::KeyProvider(_) => {
-                failure("kms_unavailable", "KMS could not issue a data key", true)
-            }
-            other => failure("seal_failed", other.to_string(), false),
+            SealError::KeyProvider(_) => RunError::new(
+                RunErrorCode::KmsUnavailable,
+                "KMS could not issue a data key",
+            ),
+            other => RunError::new(RunErrorCode::SealFailed, other.to_string()),
         })?;
         cluster
             .submit(submission, &sealed.to_envelope_json(&context), &settings)
@@ -497,15 +498,13 @@ impl TriggerService {
     async fn load_source(&self, tenant: &TenantId, id: &SourceId) -> Result<Source, RunError> {
         match self.ports.sources.get(tenant, id).await {
             Ok(Some(source)) => Ok(source),
-            Ok(None) => Err(failure(
-                "source_not_found",
+            Ok(None) => Err(RunError::new(
+                RunErrorCode::SourceNotFound,
                 format!("source {id} no longer exists"),
-                false,
             )),
-            Err(_) => Err(failure(
-                "store_unavailable",
+            Err(_) => Err(RunError::new(
+                RunErrorCode::StoreUnavailable,
                 "the source could not be read",
-                true,
             )),
         }
     }
@@ -521,23 +520,22 @@ impl TriggerService {
             .open(&context, sealed)
             .await
             .map_err(|e| match e {
-                SealError::KeyProvider(_) => {
-                    failure("kms_unavailable", "KMS could not decrypt a data key", true)
-                }
-                _ => failure(
-                    "secrets_unreadable",
+                SealError::KeyProvider(_) => RunError::new(
+                    RunErrorCode::KmsUnavailable,
+                    "KMS could not decrypt a data key",
+                ),
+                _ => RunError::new(
+                    RunErrorCode::SecretsUnreadable,
                     format!(
                         "the secrets of source {} do not open; set them again",
                         source.id
                     ),
-                    false,
                 ),
             })?;
         Secrets::from_plaintext_json(&plaintext).map_err(|_| {
-            failure(
-                "secrets_unreadable",
+            RunError::new(
+                RunErrorCode::SecretsUnreadable,
                 "the stored secrets are malformed",
-                false,
             )
         })
     }
@@ -545,15 +543,15 @@ impl TriggerService {
 
 fn submit_failure(e: FlinkError) -> RunError {
     match e {
-        FlinkError::Unreachable(_) => failure(
-            "flink_unreachable",
+        FlinkError::Unreachable(_) => RunError::new(
+            RunErrorCode::FlinkUnreachable,
             "the Flink cluster could not be reached",
-            true,
         ),
-        FlinkError::Rejected(reason) => failure("flink_rejected", reason, false),
-        FlinkError::UnknownJob => {
-            failure("flink_rejected", "the cluster lost the submission", true)
-        }
+        FlinkError::Rejected(reason) => RunError::new(RunErrorCode::FlinkRejected, reason),
+        FlinkError::UnknownJob => RunError::new(
+            RunErrorCode::FlinkSubmissionLost,
+            "the cluster lost the submission",
+        ),
     }
 }
 
