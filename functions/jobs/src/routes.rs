@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,8 @@ use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
 use sluice_http::{
-    IfMatch, JsonBody, OptionalJsonBody, PageRequest, PageTokenCodec, Problem, Tenant, TenantMode,
+    IfMatch, JsonBody, OptionalJsonBody, PageRequest, PageTokenCodec, PathId, Problem, Tenant,
+    TenantMode,
 };
 
 use crate::views::{
@@ -124,7 +125,7 @@ async fn list(
 async fn read(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, Problem> {
     let job = app.service.get(&tenant, &id).await?;
     let schedule = app
@@ -144,7 +145,7 @@ async fn read(
 async fn replace(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     if_match: IfMatch,
     JsonBody(spec): JsonBody<JobSpec>,
 ) -> Result<Response, Problem> {
@@ -161,7 +162,7 @@ async fn replace(
 async fn remove(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     if_match: IfMatch,
 ) -> Result<StatusCode, Problem> {
     app.service
@@ -175,7 +176,7 @@ async fn remove(
 async fn put_schedule(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     if_match: IfMatch,
     JsonBody(spec): JsonBody<ScheduleSpec>,
 ) -> Result<Response, Problem> {
@@ -196,7 +197,7 @@ async fn put_schedule(
 async fn read_schedule(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, Problem> {
     let schedule = app.schedules.get(&tenant, &id).await?;
     let view = ScheduleView::new(&schedule, app.clock.now());
@@ -206,7 +207,7 @@ async fn read_schedule(
 async fn remove_schedule(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     if_match: IfMatch,
 ) -> Result<StatusCode, Problem> {
     app.schedules
@@ -220,7 +221,7 @@ async fn remove_schedule(
 async fn sql(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, Problem> {
     let script = app.service.preview_sql(&tenant, &id).await?;
     let mut response = script.into_response();
@@ -235,7 +236,7 @@ async fn sql(
 async fn start_run(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     OptionalJsonBody(request): OptionalJsonBody<StartRunRequest>,
 ) -> Result<Response, Problem> {
     // An empty body means "run now"; anything else must be the JSON object.
@@ -252,7 +253,7 @@ async fn start_run(
 async fn list_runs(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let request = PageRequest::from_query(query, &tenant, RUN_PAGE_TOKENS)?;
@@ -276,7 +277,7 @@ async fn list_runs(
 async fn read_run(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, Problem> {
     let run = app.runs.get(&tenant, &id).await?;
     Ok(versioned_json(
@@ -289,7 +290,7 @@ async fn read_run(
 async fn cancel_run(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, Problem> {
     let run = app.runs.cancel(&tenant, &id).await?;
     tracing::info!(%tenant, run_id = %run.id, "run canceled");

@@ -440,3 +440,33 @@ async fn a_job_with_an_active_run_is_409_until_the_run_is_canceled() {
     let (status, _) = call(&f.app, request(Method::GET, &job_path, "acme", None)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Every route with an id answers an id that is not UTF-8 as the sources
+/// routes do: a problem+json 404 (axum's own `Path` answered text/plain 400).
+#[tokio::test]
+async fn an_id_that_is_not_utf8_is_a_problem_404_on_every_route() {
+    let f = fixture().await;
+    for (method, uri) in [
+        (Method::GET, "/jobs/%FF%FE"),
+        (Method::DELETE, "/jobs/%FF%FE"),
+        (Method::GET, "/jobs/%FF%FE/sql"),
+        (Method::GET, "/jobs/%FF%FE/schedule"),
+        (Method::GET, "/jobs/%FF%FE/runs"),
+        (Method::POST, "/jobs/%FF%FE/runs"),
+        (Method::GET, "/runs/%FF%FE"),
+        (Method::POST, "/runs/%FF%FE/cancel"),
+    ] {
+        let resp = f
+            .app
+            .clone()
+            .oneshot(request(method.clone(), uri, "acme", None))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{method} {uri}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/problem+json",
+            "{method} {uri}"
+        );
+    }
+}
