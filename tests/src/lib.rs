@@ -376,23 +376,51 @@ pub mod db {
     }
 }
 
-/// Invokes the reconciler (as its schedule would) until the run ends, for
-/// at most `seconds`; returns the final run.
-pub async fn wait_for_run_end(api: &Api, tenant: &str, run_id: &str, seconds: u64) -> Value {
+/// Whether the run has ended (any state but pending, submitting, running).
+pub fn run_ended(run: &Value) -> bool {
+    !["pending", "submitting", "running"].contains(&run["state"].as_str().unwrap_or_default())
+}
+
+/// Invokes the reconciler (as its one-minute schedule would) until `done`
+/// holds for the run, for at most `seconds`; returns the run.
+pub async fn reconcile_until(
+    api: &Api,
+    tenant: &str,
+    run_id: &str,
+    seconds: u64,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     loop {
         invoke("reconciler", &json!({})).await;
         let run = api.get(&format!("/runs/{run_id}"), tenant).await.json();
-        let state = run["state"].as_str().unwrap_or_default().to_owned();
-        if !["pending", "submitting", "running"].contains(&state.as_str()) {
+        if done(&run) {
             return run;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "run {run_id} did not end: {run}"
+            "run {run_id} stuck: {run}"
         );
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
+}
+
+/// The run once it has ended, waited for as the reconciler's schedule would.
+pub async fn wait_for_run_end(api: &Api, tenant: &str, run_id: &str, seconds: u64) -> Value {
+    reconcile_until(api, tenant, run_id, seconds, run_ended).await
+}
+
+/// Creates a job through the API (201 expected) and returns its id.
+pub async fn create_job(api: &Api, tenant: &str, body: &Value) -> String {
+    let reply = api.post("/jobs", tenant, body).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}: {}",
+        body["name"],
+        reply.text
+    );
+    reply.json()["id"].as_str().unwrap().to_owned()
 }
 
 /// The Lambda functions' invoke API of `cargo lambda watch`.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde_json::{Value, json};
-use sluice_tests::{Api, db, fresh_tenant, wait_for_run_end};
+use sluice_tests::{Api, create_job, db, fresh_tenant, wait_for_run_end};
 
 /// Random rows per table, besides the edge rows.
 const RANDOM_ROWS: usize = 2_000;
@@ -1207,14 +1207,11 @@ async fn every_type_arrives_exactly_between_postgres_and_mariadb() {
 
 /// Starts a job and a manual run of it; returns the run id.
 async fn run_job(api: &Api, tenant: &str, body: Value) -> String {
-    let label = body["name"].clone();
-    let reply = api.post("/jobs", tenant, &body).await;
-    assert_eq!(reply.status, 201, "{label}: {}", reply.text);
-    let job_id = reply.json()["id"].as_str().unwrap().to_owned();
+    let job_id = create_job(api, tenant, &body).await;
     let run = api
         .post(&format!("/jobs/{job_id}/runs"), tenant, &json!({}))
         .await;
-    assert_eq!(run.status, 202, "{label}: {}", run.text);
+    assert_eq!(run.status, 202, "{}: {}", body["name"], run.text);
     run.json()["id"].as_str().unwrap().to_owned()
 }
 

@@ -6,12 +6,11 @@
 //! writes it) and the gateway running (`infra/flink/start.sh`). Run with
 //! `make test`.
 
-use std::time::{Duration, Instant};
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sluice_tests::{
-    Api, db, flink_get, fresh_tenant, function_log, invoke, wait_until_flink_canceled,
+    Api, db, flink_get, fresh_tenant, function_log, reconcile_until, run_ended,
+    wait_until_flink_canceled,
 };
 
 const GATEWAY_TARGET: &str = "gw";
@@ -52,24 +51,6 @@ async fn start_run(api: &Api, tenant: &str, job_id: &str) -> String {
         .await;
     assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
     started.json()["id"].as_str().unwrap().to_owned()
-}
-
-/// Polls the run (invoking the reconciler) until `done` says so.
-async fn wait_run(api: &Api, tenant: &str, run_id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let run = api.get(&format!("/runs/{run_id}"), tenant).await.json();
-        if done(&run) {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "run {run_id} is stuck: {run}");
-        invoke("reconciler", &json!({})).await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-fn ended(run: &Value) -> bool {
-    !["pending", "submitting", "running"].contains(&run["state"].as_str().unwrap_or_default())
 }
 
 #[tokio::test]
@@ -121,7 +102,7 @@ async fn postgres_to_mariadb_through_the_gateway_moves_every_row_and_cancels() {
     let job_id = created.json()["id"].as_str().unwrap().to_owned();
 
     let run_id = start_run(&api, &tenant, &job_id).await;
-    let run = wait_run(&api, &tenant, &run_id, ended).await;
+    let run = reconcile_until(&api, &tenant, &run_id, 240, run_ended).await;
     assert_eq!(run["state"], "succeeded", "{run}");
     assert_eq!(run["flink_target"], GATEWAY_TARGET, "{run}");
     let flink_job = run["flink_job_id"].as_str().unwrap().to_owned();
@@ -184,8 +165,8 @@ async fn postgres_to_mariadb_through_the_gateway_moves_every_row_and_cancels() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let long_id = created.json()["id"].as_str().unwrap().to_owned();
     let run_id = start_run(&api, &tenant, &long_id).await;
-    let run = wait_run(&api, &tenant, &run_id, |r| {
-        r["flink_job_id"].is_string() || ended(r)
+    let run = reconcile_until(&api, &tenant, &run_id, 240, |r| {
+        r["flink_job_id"].is_string() || run_ended(r)
     })
     .await;
     assert_eq!(run["state"], "running", "{run}");

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sluice_tests::{
-    Api, db, fresh_tenant, invoke, schedule_for_hand_delivery, scheduler_event,
-    wait_until_flink_canceled,
+    Api, create_job, db, fresh_tenant, invoke, reconcile_until, run_ended,
+    schedule_for_hand_delivery, scheduler_event, wait_until_flink_canceled,
 };
 
 /// A PostgreSQL and a MariaDB source of the local databases.
@@ -39,12 +39,6 @@ fn maria_table(name: &str) {
     db::mariadb(&format!(
         "CREATE TABLE {name} (id BIGINT, amount BIGINT, updated_at DATETIME(3))"
     ));
-}
-
-async fn create_job(api: &Api, tenant: &str, body: Value) -> String {
-    let reply = api.post("/jobs", tenant, &body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    reply.json()["id"].as_str().unwrap().to_owned()
 }
 
 fn copy_job(pg: &str, maria: &str, table: &str) -> Value {
@@ -84,31 +78,6 @@ async fn runs_of(api: &Api, tenant: &str, job_id: &str) -> Vec<Value> {
     page["items"].as_array().cloned().unwrap_or_default()
 }
 
-/// Runs the reconciler (as its one-minute schedule would) until `done`
-/// holds for the run, and returns it.
-async fn reconcile_until(
-    api: &Api,
-    tenant: &str,
-    run_id: &str,
-    seconds: u64,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    loop {
-        invoke("reconciler", &json!({})).await;
-        let current = run(api, tenant, run_id).await;
-        if done(&current) {
-            return current;
-        }
-        assert!(Instant::now() < deadline, "run {run_id} stuck: {current}");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-fn ended(run: &Value) -> bool {
-    !["pending", "submitting", "running"].contains(&run["state"].as_str().unwrap_or_default())
-}
-
 fn maria_count(sql: &str) -> u64 {
     db::mariadb(sql).trim().parse().unwrap()
 }
@@ -121,7 +90,7 @@ async fn a_schedule_made_through_the_api_fires_through_the_bridge() {
     let table = format!("bridge_{}", &tenant[tenant.len() - 8..]);
     tables(&table, 300, true);
     let (pg, maria) = endpoints(&api, &tenant).await;
-    let job_id = create_job(&api, &tenant, copy_job(&pg, &maria, &table)).await;
+    let job_id = create_job(&api, &tenant, &copy_job(&pg, &maria, &table)).await;
 
     // Bad schedules are refused with the field named, and nothing is kept.
     let (status, problem) = put_schedule(
@@ -194,7 +163,7 @@ async fn a_schedule_made_through_the_api_fires_through_the_bridge() {
         .delete(&format!("/jobs/{job_id}/schedule"), &tenant)
         .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
-    let done = reconcile_until(&api, &tenant, fired["id"].as_str().unwrap(), 240, ended).await;
+    let done = reconcile_until(&api, &tenant, fired["id"].as_str().unwrap(), 240, run_ended).await;
     assert_eq!(done["state"], "succeeded", "{done}");
     let runs = runs_of(&api, &tenant, &job_id).await;
     let succeeded = runs.iter().filter(|r| r["state"] == "succeeded").count() as u64;
@@ -220,7 +189,7 @@ async fn three_fires_of_an_incremental_job_move_every_new_row_once() {
     let mut body = copy_job(&pg, &maria, &table);
     body["source"]["incremental"] =
         json!({"column": "updated_at", "start": "2026-05-01T00:00:00Z", "lag_seconds": 60});
-    let job_id = create_job(&api, &tenant, body).await;
+    let job_id = create_job(&api, &tenant, &body).await;
     schedule_for_hand_delivery(&api, &tenant, &job_id, json!({})).await;
 
     // Fires an hour apart; between them the source changes: new rows, and
@@ -244,7 +213,7 @@ async fn three_fires_of_an_incremental_job_move_every_new_row_once() {
         let delivered = invoke("trigger", &scheduler_event(&tenant, &job_id, at)).await;
         assert_eq!(delivered["outcome"], "submitted", "{delivered}");
         let run_id = delivered["run_id"].as_str().unwrap();
-        let done = reconcile_until(&api, &tenant, run_id, 240, ended).await;
+        let done = reconcile_until(&api, &tenant, run_id, 240, run_ended).await;
         assert_eq!(done["state"], "succeeded", "{done}");
         windows.push(done["window"].clone());
     }
@@ -312,7 +281,7 @@ async fn overlap_skip_records_a_skipped_run_and_a_timeout_cancels_the_flink_job(
     // Small fetches: the reader waits for a few rows at a time, so a
     // cancel reaches it at once.
     job["options"]["fetch_size"] = json!(50);
-    let job_id = create_job(&api, &tenant, job).await;
+    let job_id = create_job(&api, &tenant, &job).await;
     schedule_for_hand_delivery(&api, &tenant, &job_id, json!({"timeout_seconds": 8})).await;
 
     let first = invoke(
@@ -342,7 +311,7 @@ async fn overlap_skip_records_a_skipped_run_and_a_timeout_cancels_the_flink_job(
     );
 
     // Past its timeout, the reconciler cancels the Flink job.
-    let ended_run = reconcile_until(&api, &tenant, &first_run, 120, ended).await;
+    let ended_run = reconcile_until(&api, &tenant, &first_run, 120, run_ended).await;
     assert_eq!(ended_run["state"], "timed_out", "{ended_run}");
     assert_eq!(ended_run["error"]["code"], "timed_out");
     wait_until_flink_canceled(&flink_job).await;
@@ -383,7 +352,7 @@ async fn a_failed_run_is_retried_after_its_backoff_and_then_succeeds() {
     // No target table yet: the first attempt fails on Flink.
     tables(&table, 200, false);
     let (pg, maria) = endpoints(&api, &tenant).await;
-    let job_id = create_job(&api, &tenant, copy_job(&pg, &maria, &table)).await;
+    let job_id = create_job(&api, &tenant, &copy_job(&pg, &maria, &table)).await;
     schedule_for_hand_delivery(
         &api,
         &tenant,
@@ -440,8 +409,8 @@ async fn a_child_job_runs_once_after_its_parent_succeeds() {
     tables(&parent_table, 100, true);
     tables(&child_table, 70, true);
     let (pg, maria) = endpoints(&api, &tenant).await;
-    let parent = create_job(&api, &tenant, copy_job(&pg, &maria, &parent_table)).await;
-    let child = create_job(&api, &tenant, copy_job(&pg, &maria, &child_table)).await;
+    let parent = create_job(&api, &tenant, &copy_job(&pg, &maria, &parent_table)).await;
+    let child = create_job(&api, &tenant, &copy_job(&pg, &maria, &child_table)).await;
     schedule_for_hand_delivery(&api, &tenant, &parent, json!({"on_success": [child]})).await;
     // The child naming its parent back would be a cycle.
     let (status, problem) = put_schedule(
@@ -461,14 +430,14 @@ async fn a_child_job_runs_once_after_its_parent_succeeds() {
     .await;
     assert_eq!(fired["outcome"], "submitted", "{fired}");
     let parent_run = fired["run_id"].as_str().unwrap().to_owned();
-    let done = reconcile_until(&api, &tenant, &parent_run, 240, ended).await;
+    let done = reconcile_until(&api, &tenant, &parent_run, 240, run_ended).await;
     assert_eq!(done["state"], "succeeded", "{done}");
 
     let deadline = Instant::now() + Duration::from_secs(240);
     let child_run = loop {
         invoke("reconciler", &json!({})).await;
         let runs = runs_of(&api, &tenant, &child).await;
-        if let Some(r) = runs.first().filter(|r| ended(r)) {
+        if let Some(r) = runs.first().filter(|r| run_ended(r)) {
             break r.clone();
         }
         assert!(Instant::now() < deadline, "the child never ran: {runs:?}");
