@@ -26,10 +26,10 @@ use sluice_aws::{
 };
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::TenantId;
-use sluice_domain::job::FlinkTarget;
+use sluice_domain::model::job::FlinkTarget;
+use sluice_domain::model::run::{Run, RunId, TriggerKind};
 use sluice_domain::ports::{FlinkTargets, Submission, SystemClock};
-use sluice_domain::run::{Run, RunId, TriggerKind};
-use sluice_domain::trigger_service::{
+use sluice_domain::service::trigger::{
     Fire, TriggerError, TriggerOutcome, TriggerPorts, TriggerService,
 };
 use sluice_flink::{FlinkSessionClient, FlinkSessionConfig};

@@ -7,10 +7,10 @@ use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
     EventBridgeScheduler, LambdaTriggerInvoker, SchedulerTarget,
 };
-use sluice_domain::jobs_service::JobsService;
 use sluice_domain::ports::SystemClock;
-use sluice_domain::runs_service::RunsService;
-use sluice_domain::schedule::ScheduleService;
+use sluice_domain::service::jobs::JobsService;
+use sluice_domain::service::runs::RunsService;
+use sluice_domain::service::schedules::ScheduleService;
 use sluice_flinksql::FlinkSqlCompiler;
 
 #[tokio::main]

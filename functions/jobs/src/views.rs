@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sluice_domain::job::{Job, JobSpec};
-use sluice_domain::schedule::{DeliveryRetry, Overlap, RetryPolicy, Schedule};
+use sluice_domain::model::job::{Job, JobSpec};
+use sluice_domain::model::schedule::{DeliveryRetry, Overlap, RetryPolicy, Schedule};
 
 #[derive(Serialize)]
 pub struct JobView<'a> {
@@ -110,8 +110,8 @@ pub struct JobList<'a> {
     pub next_token: Option<String>,
 }
 
-use sluice_domain::job::{FlinkTarget, Window};
-use sluice_domain::run::{Run, RunError, TriggerKind};
+use sluice_domain::model::job::{FlinkTarget, Window};
+use sluice_domain::model::run::{Run, RunError, TriggerKind};
 
 /// The body of `POST /jobs/{id}/runs`: empty for a run now, or a window
 /// to backfill.

@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 use sluice_domain::fakes::{
     FakeFlink, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
 };
-use sluice_domain::jobs_service::JobsService;
-use sluice_domain::runs_service::RunsService;
-use sluice_domain::schedule::ScheduleService;
-use sluice_domain::sources_service::{SourceDraft, SourcesService};
+use sluice_domain::service::jobs::JobsService;
+use sluice_domain::service::runs::RunsService;
+use sluice_domain::service::schedules::ScheduleService;
+use sluice_domain::service::sources::{SourceDraft, SourcesService};
 use sluice_domain::{Secrets, TenantId};
 use sluice_flinksql::FlinkSqlCompiler;
 use sluice_http::TenantMode;

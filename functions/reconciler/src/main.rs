@@ -6,7 +6,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use sluice_aws::{DynamoJobRepository, DynamoRunRepository, LambdaTriggerInvoker};
 use sluice_domain::ports::SystemClock;
-use sluice_domain::runs_service::{Reconciler, ReconcilerPorts};
+use sluice_domain::service::runs::{Reconciler, ReconcilerPorts};
 use sluice_flink::TargetsConfig;
 
 /// Typed configuration, checked at cold start.

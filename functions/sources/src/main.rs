@@ -4,7 +4,7 @@ use aws_config::BehaviorVersion;
 use sluice_aws::{DynamoSourceRepository, KmsKeyProvider};
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
-use sluice_domain::sources_service::SourcesService;
+use sluice_domain::service::sources::SourcesService;
 use sources::config::Config;
 
 #[tokio::main]

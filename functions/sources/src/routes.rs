@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use sluice_domain::SourceId;
-use sluice_domain::sources_service::SourcesService;
+use sluice_domain::service::sources::SourcesService;
 use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};

@@ -7,8 +7,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sluice_domain::Secrets;
 use sluice_domain::Source;
-use sluice_domain::{Secrets, sources_service::SourceDraft};
+use sluice_domain::service::sources::SourceDraft;
 
 /// The body of `POST /sources` and `PUT /sources/{id}`.
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ use lambda_http::request::RequestContext;
 use serde_json::{Value, json};
 use sluice_crypto::{EnvelopeSealer, InMemoryKeyProvider};
 use sluice_domain::fakes::{FixedClock, MemorySourceRepository};
-use sluice_domain::sources_service::SourcesService;
+use sluice_domain::service::sources::SourcesService;
 use sluice_http::TenantMode;
 use tower::ServiceExt;
 

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use sluice_domain::TenantId;
-use sluice_domain::job::Window;
-use sluice_domain::run::{RunId, TriggerKind};
-use sluice_domain::trigger_service::Fire;
+use sluice_domain::model::job::Window;
+use sluice_domain::model::run::{RunId, TriggerKind};
+use sluice_domain::service::trigger::Fire;
 
 #[derive(Deserialize)]
 struct Event {

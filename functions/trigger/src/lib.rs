@@ -6,7 +6,7 @@ pub mod event;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
-use sluice_domain::trigger_service::{TriggerError, TriggerOutcome, TriggerService};
+use sluice_domain::service::trigger::{TriggerError, TriggerOutcome, TriggerService};
 
 /// Why a delivery did not end in a recorded outcome. `Retryable` makes the
 /// invocation fail so Lambda / EventBridge Scheduler deliver again;

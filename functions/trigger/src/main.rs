@@ -10,7 +10,7 @@ use sluice_aws::{
 };
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
-use sluice_domain::trigger_service::{TriggerPorts, TriggerService};
+use sluice_domain::service::trigger::{TriggerPorts, TriggerService};
 use sluice_flinksql::FlinkSqlCompiler;
 use trigger::config::Config;
 

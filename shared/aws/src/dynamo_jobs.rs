@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sluice_domain::job::{Job, JobId, JobSpec};
+use sluice_domain::model::job::{Job, JobId, JobSpec};
 use sluice_domain::ports::{JobPage, JobRepository, RepositoryError};
 use sluice_domain::{SourceId, TenantId};
 

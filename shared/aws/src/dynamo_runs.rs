@@ -38,10 +38,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sluice_domain::TenantId;
-use sluice_domain::job::{FlinkTarget, JobId, Window};
+use sluice_domain::model::job::{FlinkTarget, JobId, Window};
+use sluice_domain::model::run::{Run, RunError, RunId, RunState, TriggerKind};
+use sluice_domain::model::schedule::RunPolicy;
 use sluice_domain::ports::{Created, RepositoryError, RunPage, RunRepository, SlotClaim};
-use sluice_domain::run::{Run, RunError, RunId, RunState, TriggerKind};
-use sluice_domain::schedule::RunPolicy;
 
 use crate::dynamo::{
     condition_failure, get_item, item_key, put_if_version, tenant_pk, unavailable,
@@ -508,7 +508,7 @@ impl RunRepository for DynamoRunRepository {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use sluice_domain::run::{NewRun, RunErrorCode};
+    use sluice_domain::model::run::{NewRun, RunErrorCode};
 
     fn failed_run(error: RunError) -> Run {
         let job = JobId::parse("job_01J0000000000000000000000A").unwrap();

@@ -12,9 +12,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sluice_domain::TenantId;
-use sluice_domain::job::JobId;
+use sluice_domain::model::job::JobId;
+use sluice_domain::model::schedule::{DeliveryRetry, RunPolicy, Schedule};
 use sluice_domain::ports::RepositoryError;
-use sluice_domain::schedule::{DeliveryRetry, RunPolicy, Schedule, ScheduleRepository};
+use sluice_domain::ports::ScheduleRepository;
 
 use crate::dynamo::{condition_failure, get_item, item_key, put_if_version, unavailable};
 

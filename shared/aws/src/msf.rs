@@ -88,12 +88,12 @@ use aws_sdk_kinesisanalyticsv2::types::{
 };
 use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
-use sluice_domain::job::{FlinkTarget, JobId};
+use sluice_domain::model::job::{FlinkTarget, JobId};
+use sluice_domain::model::run::RunId;
 use sluice_domain::ports::{
     FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, Submission,
     SubmitSettings,
 };
-use sluice_domain::run::RunId;
 use sluice_flink::{ManagedTargetConfig, TargetsConfig, TargetsConfigError};
 
 /// The runtime the runner jar is built for (ARCHITECTURE.md §5).

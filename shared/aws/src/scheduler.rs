@@ -26,8 +26,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sluice_domain::TenantId;
-use sluice_domain::job::JobId;
-use sluice_domain::schedule::{Schedule, Scheduler, SchedulerError};
+use sluice_domain::model::job::JobId;
+use sluice_domain::model::schedule::Schedule;
+use sluice_domain::ports::{Scheduler, SchedulerError};
 
 /// The group prefix when none is configured.
 pub const DEFAULT_GROUP_PREFIX: &str = "sluice-";
@@ -469,7 +470,7 @@ impl Scheduler for EventBridgeScheduler {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use sluice_domain::schedule::{DeliveryRetry, RunPolicy};
+    use sluice_domain::model::schedule::{DeliveryRetry, RunPolicy};
 
     fn tenant(raw: &str) -> TenantId {
         TenantId::parse(raw).unwrap()

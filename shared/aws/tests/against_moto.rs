@@ -228,7 +228,7 @@ async fn kms_refuses_a_data_key_under_another_context() {
 mod jobs {
     use super::*;
     use sluice_aws::DynamoJobRepository;
-    use sluice_domain::job::{Job, JobId, JobSpec};
+    use sluice_domain::model::job::{Job, JobId, JobSpec};
     use sluice_domain::ports::JobRepository;
 
     async fn repositories() -> (DynamoSourceRepository, DynamoJobRepository) {

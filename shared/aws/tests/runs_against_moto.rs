@@ -8,9 +8,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sluice_aws::DynamoRunRepository;
 use sluice_domain::TenantId;
-use sluice_domain::job::{FlinkTarget, JobId, Window};
+use sluice_domain::model::job::{FlinkTarget, JobId, Window};
+use sluice_domain::model::run::{
+    NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind,
+};
 use sluice_domain::ports::{Created, RepositoryError, RunRepository};
-use sluice_domain::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
 use tokio::task::JoinSet;
 
 fn env(name: &str) -> String {

@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use sluice_aws::scheduler::{group_name, target_input};
 use sluice_aws::{EventBridgeScheduler, SchedulerTarget};
 use sluice_domain::TenantId;
-use sluice_domain::job::JobId;
-use sluice_domain::schedule::{DeliveryRetry, RunPolicy, Schedule, Scheduler, SchedulerError};
+use sluice_domain::model::job::JobId;
+use sluice_domain::model::schedule::{DeliveryRetry, RunPolicy, Schedule};
+use sluice_domain::ports::{Scheduler, SchedulerError};
 
 const TARGET: &str = "arn:aws:lambda:us-east-1:123456789012:function:trigger";
 const ROLE: &str = "arn:aws:iam::123456789012:role/sluice-scheduler";

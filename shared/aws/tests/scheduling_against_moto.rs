@@ -8,10 +8,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{TimeZone, Utc};
 use sluice_aws::{DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository};
 use sluice_domain::TenantId;
-use sluice_domain::job::JobId;
+use sluice_domain::model::job::JobId;
+use sluice_domain::model::run::RunId;
+use sluice_domain::model::schedule::{Overlap, RetryPolicy, RunPolicy, Schedule};
+use sluice_domain::ports::ScheduleRepository;
 use sluice_domain::ports::{JobRepository, RepositoryError, RunRepository, SlotClaim};
-use sluice_domain::run::RunId;
-use sluice_domain::schedule::{Overlap, RetryPolicy, RunPolicy, Schedule, ScheduleRepository};
 use tokio::task::JoinSet;
 
 fn table() -> String {

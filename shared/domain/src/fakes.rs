@@ -7,15 +7,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use zeroize::Zeroizing;
 
-use crate::job::{Job, JobId};
+use crate::model::job::{Job, JobId};
+use crate::model::run::{Run, RunId};
+use crate::model::schedule::Schedule;
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, JobPage,
     JobRepository, RepositoryError, RunPage, RunRepository, ScriptTransport, SealError,
     SecretSealer, SlotClaim, SourcePage, SourceRepository, Submission, SubmitSettings,
     TriggerInvoker,
 };
-use crate::run::{Run, RunId};
-use crate::schedule::{Schedule, ScheduleRepository, Scheduler, SchedulerError};
+use crate::ports::{ScheduleRepository, Scheduler, SchedulerError};
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
 
 /// Sources and jobs in maps keyed like the real table, with the per-source

@@ -1,27 +1,22 @@
-//! sluice's domain: what a data source is, how it is validated, the use cases
-//! that change it, and the ports (traits) those use cases need.
+//! sluice's domain, laid out as its architecture (ARCHITECTURE.md):
+//!
+//! - `model`: sources, jobs, schedules, runs and the rules that keep them
+//!   valid; it imports neither ports nor services;
+//! - `ports`: the traits the use cases need (storage, KMS sealing, Flink,
+//!   the scheduler, the trigger), over model types only;
+//! - `service`: the use cases, each over its ports.
 //!
 //! This crate imports no AWS crate and no HTTP client: adapters live in
 //! `sluice-aws`, the HTTP edge in `sluice-http`, and the compiler keeps it so.
 
-pub mod catalog;
-pub mod job;
-pub mod jobs_service;
+pub mod model;
 pub mod ports;
-pub mod run;
-pub mod runs_service;
-pub mod schedule;
-pub mod secrets;
-pub mod source;
-pub mod sources_service;
-pub mod tenant;
-pub mod trigger_service;
-pub mod validation;
+pub mod service;
 
 #[cfg(any(test, feature = "test-fakes"))]
 pub mod fakes;
 
-pub use secrets::{EncryptionContext, Purpose, SealedSecrets, Secrets};
-pub use source::{Source, SourceId, SourceKind};
-pub use tenant::TenantId;
-pub use validation::{FieldError, ValidationErrors};
+pub use model::secrets::{EncryptionContext, Purpose, SealedSecrets, Secrets};
+pub use model::source::{Source, SourceId, SourceKind};
+pub use model::tenant::TenantId;
+pub use model::validation::{FieldError, ValidationErrors};

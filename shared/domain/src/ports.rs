@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::model::job::{FlinkTarget, Job, JobId};
+use crate::model::run::{Run, RunId};
+use crate::model::schedule::Schedule;
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -123,8 +126,8 @@ impl Clock for SystemClock {
 /// One page of jobs in id order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobPage {
-    pub items: Vec<crate::job::Job>,
-    pub next_after: Option<crate::job::JobId>,
+    pub items: Vec<Job>,
+    pub next_after: Option<JobId>,
 }
 
 /// Durable storage of jobs. It also keeps, per source, the count of jobs
@@ -134,35 +137,27 @@ pub struct JobPage {
 pub trait JobRepository: Send + Sync {
     /// Stores a new job and counts its references; `MissingReference` if a
     /// source it references is gone, `AlreadyExists` if its id is taken.
-    async fn insert(&self, job: &crate::job::Job) -> Result<(), RepositoryError>;
+    async fn insert(&self, job: &Job) -> Result<(), RepositoryError>;
 
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        id: &crate::job::JobId,
-    ) -> Result<Option<crate::job::Job>, RepositoryError>;
+    async fn get(&self, tenant: &TenantId, id: &JobId) -> Result<Option<Job>, RepositoryError>;
 
     async fn list(
         &self,
         tenant: &TenantId,
         limit: usize,
-        after: Option<&crate::job::JobId>,
+        after: Option<&JobId>,
     ) -> Result<JobPage, RepositoryError>;
 
     /// Replaces `previous` (at its version) with `job`, moving reference
     /// counts when the job's sources change.
-    async fn update(
-        &self,
-        job: &crate::job::Job,
-        previous: &crate::job::Job,
-    ) -> Result<(), RepositoryError>;
+    async fn update(&self, job: &Job, previous: &Job) -> Result<(), RepositoryError>;
 
     /// Deletes a job (at `expected_version` when given) and its references,
     /// with its schedule record, watermark and run slot.
     async fn delete(
         &self,
         tenant: &TenantId,
-        id: &crate::job::JobId,
+        id: &JobId,
         expected_version: Option<u64>,
     ) -> Result<(), RepositoryError>;
 
@@ -171,7 +166,7 @@ pub trait JobRepository: Send + Sync {
     async fn watermark(
         &self,
         tenant: &TenantId,
-        id: &crate::job::JobId,
+        id: &JobId,
     ) -> Result<Option<DateTime<Utc>>, RepositoryError>;
 
     /// Moves the watermark to `to`, only forward (a conditional write);
@@ -179,7 +174,7 @@ pub trait JobRepository: Send + Sync {
     async fn advance_watermark(
         &self,
         tenant: &TenantId,
-        id: &crate::job::JobId,
+        id: &JobId,
         to: DateTime<Utc>,
     ) -> Result<bool, RepositoryError>;
 }
@@ -217,7 +212,7 @@ pub trait JobCompiler: Send + Sync {
     /// `source` and `target` are the sources `spec` references.
     fn check(
         &self,
-        spec: &crate::job::JobSpec,
+        spec: &crate::model::job::JobSpec,
         source: &Source,
         target: &Source,
     ) -> Result<(), crate::ValidationErrors>;
@@ -227,11 +222,11 @@ pub trait JobCompiler: Send + Sync {
     /// incremental jobs and rendered as typed literals.
     fn render(
         &self,
-        job_id: &crate::job::JobId,
-        spec: &crate::job::JobSpec,
+        job_id: &JobId,
+        spec: &crate::model::job::JobSpec,
         source: &Source,
         target: &Source,
-        window: Option<crate::job::Window>,
+        window: Option<crate::model::job::Window>,
         secrets: SecretExposure<'_>,
     ) -> Result<String, RenderError>;
 }
@@ -246,8 +241,8 @@ pub enum Created<T> {
 /// One page of a job's runs, newest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPage {
-    pub items: Vec<crate::run::Run>,
-    pub next_after: Option<crate::run::RunId>,
+    pub items: Vec<Run>,
+    pub next_after: Option<RunId>,
 }
 
 /// Durable storage of runs.
@@ -255,36 +250,25 @@ pub struct RunPage {
 pub trait RunRepository: Send + Sync {
     /// Stores `run` unless a run with its id exists, and returns the stored
     /// one: the conditional put that makes deliveries idempotent.
-    async fn create(
-        &self,
-        run: &crate::run::Run,
-    ) -> Result<Created<crate::run::Run>, RepositoryError>;
+    async fn create(&self, run: &Run) -> Result<Created<Run>, RepositoryError>;
 
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        id: &crate::run::RunId,
-    ) -> Result<Option<crate::run::Run>, RepositoryError>;
+    async fn get(&self, tenant: &TenantId, id: &RunId) -> Result<Option<Run>, RepositoryError>;
 
     /// A job's runs, newest first, `limit` at most, older than `before`.
     async fn list_for_job(
         &self,
         tenant: &TenantId,
-        job_id: &crate::job::JobId,
+        job_id: &JobId,
         limit: usize,
-        before: Option<&crate::run::RunId>,
+        before: Option<&RunId>,
     ) -> Result<RunPage, RepositoryError>;
 
     /// Writes `run` only if the stored one is at `expected_version`.
-    async fn update(
-        &self,
-        run: &crate::run::Run,
-        expected_version: u64,
-    ) -> Result<(), RepositoryError>;
+    async fn update(&self, run: &Run, expected_version: u64) -> Result<(), RepositoryError>;
 
     /// Runs of every tenant the reconciler still has work on
-    /// ([`crate::run::Run::needs_reconciler`]), oldest first.
-    async fn list_active(&self, limit: usize) -> Result<Vec<crate::run::Run>, RepositoryError>;
+    /// ([`Run::needs_reconciler`]), oldest first.
+    async fn list_active(&self, limit: usize) -> Result<Vec<Run>, RepositoryError>;
 
     /// The job's newest active run (pending, submitting or running), if it
     /// has one, whatever its overlap policy: the run slot knows only the
@@ -292,8 +276,8 @@ pub trait RunRepository: Send + Sync {
     async fn active_for_job(
         &self,
         tenant: &TenantId,
-        job_id: &crate::job::JobId,
-    ) -> Result<Option<crate::run::Run>, RepositoryError>;
+        job_id: &JobId,
+    ) -> Result<Option<Run>, RepositoryError>;
 
     /// Takes the job's run slot (one active run per job under the `skip`
     /// and `cancel_previous` overlap policies) for `run`: when it is free,
@@ -302,17 +286,17 @@ pub trait RunRepository: Send + Sync {
     async fn claim_slot(
         &self,
         tenant: &TenantId,
-        job_id: &crate::job::JobId,
-        run: &crate::run::RunId,
-        stale: Option<&crate::run::RunId>,
+        job_id: &JobId,
+        run: &RunId,
+        stale: Option<&RunId>,
     ) -> Result<SlotClaim, RepositoryError>;
 
     /// Frees the slot if `run` holds it.
     async fn release_slot(
         &self,
         tenant: &TenantId,
-        job_id: &crate::job::JobId,
-        run: &crate::run::RunId,
+        job_id: &JobId,
+        run: &RunId,
     ) -> Result<(), RepositoryError>;
 }
 
@@ -320,7 +304,7 @@ pub trait RunRepository: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlotClaim {
     Claimed,
-    HeldBy(crate::run::RunId),
+    HeldBy(RunId),
 }
 
 /// The state of a Flink job as its cluster reports it.
@@ -374,9 +358,9 @@ pub enum ScriptTransport {
 /// never written twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
-    pub job_id: crate::job::JobId,
-    pub run_id: crate::run::RunId,
-    /// Which of the run's Flink jobs this is ([`crate::run::Run::submission`]):
+    pub job_id: JobId,
+    pub run_id: RunId,
+    /// Which of the run's Flink jobs this is ([`Run::submission`]):
     /// 1 for the first; an attempt after a Flink job of the run has run takes
     /// the next number, a retry of a submission whose outcome is unknown
     /// keeps its number.
@@ -444,15 +428,15 @@ pub trait FlinkCluster: Send + Sync {
 /// the name, and the reconciler and cancel find the same target again.
 #[derive(Clone)]
 pub struct FlinkTargets {
-    targets: std::collections::BTreeMap<crate::job::FlinkTarget, Arc<dyn FlinkCluster>>,
-    default: crate::job::FlinkTarget,
+    targets: std::collections::BTreeMap<FlinkTarget, Arc<dyn FlinkCluster>>,
+    default: FlinkTarget,
 }
 
 impl FlinkTargets {
     /// `None` when `default` is not among `targets`.
     pub fn new(
-        default: crate::job::FlinkTarget,
-        targets: impl IntoIterator<Item = (crate::job::FlinkTarget, Arc<dyn FlinkCluster>)>,
+        default: FlinkTarget,
+        targets: impl IntoIterator<Item = (FlinkTarget, Arc<dyn FlinkCluster>)>,
     ) -> Option<Self> {
         let targets: std::collections::BTreeMap<_, _> = targets.into_iter().collect();
         targets
@@ -461,44 +445,91 @@ impl FlinkTargets {
     }
 
     /// One target, which is the default.
-    pub fn single(name: crate::job::FlinkTarget, cluster: Arc<dyn FlinkCluster>) -> Self {
+    pub fn single(name: FlinkTarget, cluster: Arc<dyn FlinkCluster>) -> Self {
         Self {
             targets: [(name, cluster)].into(),
             default: name,
         }
     }
 
-    pub fn get(&self, name: &crate::job::FlinkTarget) -> Option<&Arc<dyn FlinkCluster>> {
+    pub fn get(&self, name: &FlinkTarget) -> Option<&Arc<dyn FlinkCluster>> {
         self.targets.get(name)
     }
 
-    pub fn default_name(&self) -> crate::job::FlinkTarget {
+    pub fn default_name(&self) -> FlinkTarget {
         self.default
     }
 
     /// The target a job runs on: the one it names, else the default.
-    pub fn resolve(&self, requested: Option<crate::job::FlinkTarget>) -> crate::job::FlinkTarget {
+    pub fn resolve(&self, requested: Option<FlinkTarget>) -> FlinkTarget {
         requested.unwrap_or(self.default)
     }
 
     /// The configured names, sorted.
-    pub fn names(&self) -> Vec<crate::job::FlinkTarget> {
+    pub fn names(&self) -> Vec<FlinkTarget> {
         self.targets.keys().copied().collect()
     }
 }
 
 /// A single cluster is a deployment's only target, named
-/// [`crate::job::FlinkTarget::DEFAULT_SESSION`].
+/// [`FlinkTarget::DEFAULT_SESSION`].
 impl From<Arc<dyn FlinkCluster>> for FlinkTargets {
     fn from(cluster: Arc<dyn FlinkCluster>) -> Self {
-        Self::single(crate::job::FlinkTarget::DEFAULT_SESSION, cluster)
+        Self::single(FlinkTarget::DEFAULT_SESSION, cluster)
     }
 }
 
 impl<C: FlinkCluster + 'static> From<Arc<C>> for FlinkTargets {
     fn from(cluster: Arc<C>) -> Self {
-        Self::single(crate::job::FlinkTarget::DEFAULT_SESSION, cluster)
+        Self::single(FlinkTarget::DEFAULT_SESSION, cluster)
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// The scheduler could not be reached or failed: retrying may help.
+    #[error("the scheduler is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The scheduler refused the schedule (a check we do not make).
+    #[error("the scheduler refused the schedule: {0}")]
+    Rejected(String),
+}
+
+/// The service that delivers fires: EventBridge Scheduler. One schedule
+/// per job; the adapter names it and builds its target input (ids and
+/// scheduler placeholders only).
+#[async_trait]
+pub trait Scheduler: Send + Sync {
+    /// Creates the job's schedule or replaces it with `schedule`.
+    async fn upsert(&self, schedule: &Schedule) -> Result<(), SchedulerError>;
+    /// Deletes the job's schedule; deleting a missing one is not an error.
+    async fn delete(&self, tenant: &TenantId, job_id: &JobId) -> Result<(), SchedulerError>;
+}
+
+/// Storage of schedule records, one per job.
+#[async_trait]
+pub trait ScheduleRepository: Send + Sync {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Schedule>, RepositoryError>;
+
+    /// Writes `schedule` if the stored one is at `expected_version`, or if
+    /// none is stored when `None`; `MissingReference` if the job is gone.
+    async fn put(
+        &self,
+        schedule: &Schedule,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Deletes the record (at `expected_version` when given).
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError>;
 }
 
 /// Hands a run to the trigger function (asynchronously).
@@ -510,8 +541,6 @@ pub trait TriggerInvoker: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::JobId;
-    use crate::run::RunId;
 
     #[test]
     fn a_submission_names_one_flink_job_of_its_own() {

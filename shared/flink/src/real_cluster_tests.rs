@@ -17,11 +17,11 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use sluice_domain::job::JobId;
+use sluice_domain::model::job::JobId;
+use sluice_domain::model::run::RunId;
 use sluice_domain::ports::{
     FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, Submission, SubmitSettings,
 };
-use sluice_domain::run::RunId;
 
 use crate::{FlinkSessionClient, FlinkSessionConfig};
 

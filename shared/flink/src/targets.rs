@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use sluice_domain::job::FlinkTarget;
+use sluice_domain::model::job::FlinkTarget;
 use sluice_domain::ports::{FlinkCluster, FlinkTargets};
 
 use crate::gateway::{

@@ -6,12 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use sluice_domain::job::JobId;
+use sluice_domain::model::job::JobId;
+use sluice_domain::model::run::RunId;
 use sluice_domain::ports::{
     FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, ScriptTransport, Submission,
     SubmitSettings,
 };
-use sluice_domain::run::RunId;
 use sluice_flink::{FlinkGatewayClient, FlinkGatewayConfig};
 
 fn client() -> FlinkGatewayClient {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 use secrecy::ExposeSecret;
-use sluice_domain::job::{JobId, JobSpec, RuntimeMode, Window, WriteMode};
+use sluice_domain::model::job::{JobId, JobSpec, RuntimeMode, Window, WriteMode};
 use sluice_domain::ports::{JobCompiler, RenderError, SecretExposure};
 use sluice_domain::{Secrets, Source, SourceKind, ValidationErrors};
 

@@ -2,7 +2,7 @@
 //! takes, and the `WITH (...)` options of its Flink table.
 
 use serde_json::{Map, Value};
-use sluice_domain::job::{FormatSpec, JobOptions, PartitionedRead, RuntimeMode, WriteMode};
+use sluice_domain::model::job::{FormatSpec, JobOptions, PartitionedRead, RuntimeMode, WriteMode};
 use sluice_domain::{Source, SourceKind, ValidationErrors};
 
 use crate::ident::{

@@ -6,7 +6,7 @@ mod common;
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use sluice_domain::SourceKind;
-use sluice_domain::job::Window;
+use sluice_domain::model::job::Window;
 use sluice_domain::ports::{JobCompiler, RenderError, SecretExposure};
 use sluice_flinksql::FlinkSqlCompiler;
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use sluice_domain::SourceKind;
-use sluice_domain::job::{Window, WriteMode};
+use sluice_domain::model::job::{Window, WriteMode};
 use sluice_domain::ports::{JobCompiler, SecretExposure};
 use sluice_flinksql::FlinkSqlCompiler;
 

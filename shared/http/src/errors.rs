@@ -2,12 +2,12 @@
 //! place. 5xx causes are logged here and never sent to the caller.
 
 use crate::Problem;
-use sluice_domain::jobs_service::{
+use sluice_domain::ports::{RepositoryError, SealError};
+use sluice_domain::service::jobs::{
     CreateJobError, DeleteJobError, GetJobError, ListJobsError, MissingSource, PreviewSqlError,
     UpdateJobError,
 };
-use sluice_domain::ports::{RepositoryError, SealError};
-use sluice_domain::sources_service::{
+use sluice_domain::service::sources::{
     DeleteSourceError, GetSourceError, ListSourcesError, RegisterSourceError, UpdateSourceError,
 };
 
@@ -197,7 +197,7 @@ impl From<PreviewSqlError> for Problem {
     }
 }
 
-use sluice_domain::runs_service::{CancelRunError, GetRunError, ListRunsError, StartRunError};
+use sluice_domain::service::runs::{CancelRunError, GetRunError, ListRunsError, StartRunError};
 
 fn run_not_found(id: &str) -> Problem {
     Problem::not_found(format!("no run {id}"))
@@ -246,7 +246,7 @@ impl From<CancelRunError> for Problem {
     }
 }
 
-use sluice_domain::schedule::{DeleteScheduleError, GetScheduleError, PutScheduleError};
+use sluice_domain::service::schedules::{DeleteScheduleError, GetScheduleError, PutScheduleError};
 
 fn schedule_version_mismatch(current: u64) -> Problem {
     Problem::precondition_failed(format!(

@@ -6,7 +6,7 @@
 use chrono::{TimeZone, Utc};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use sluice_domain::job::{JobId, JobSpec, Window};
+use sluice_domain::model::job::{JobId, JobSpec, Window};
 use sluice_domain::{Secrets, Source, SourceId, SourceKind, TenantId};
 
 pub const JOB_ID: &str = "job_01J0000000000000000000000A";

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use zeroize::Zeroize;
 
-use crate::catalog;
+use crate::model::catalog;
+use crate::model::validation::{ValidationErrors, check_text};
 use crate::ports::{Clock, RepositoryError, SealError, SecretSealer, SourcePage, SourceRepository};
-use crate::validation::{ValidationErrors, check_text};
 use crate::{EncryptionContext, Secrets, Source, SourceId, SourceKind, TenantId};
 
 /// What a caller sends to register or replace a source.

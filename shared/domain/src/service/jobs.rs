@@ -2,14 +2,15 @@
 
 use std::sync::Arc;
 
-use crate::job::{FlinkTarget, Job, JobId, JobSpec, Window};
+use crate::model::job::{FlinkTarget, Job, JobId, JobSpec, Window};
+use crate::model::run::RunId;
+use crate::model::schedule::Schedule;
+use crate::model::validation::{FieldError, ValidationErrors, check_text};
 use crate::ports::{
     Clock, JobCompiler, JobPage, JobRepository, RenderError, RepositoryError, RunRepository,
     SecretExposure, SourceRepository,
 };
-use crate::run::RunId;
-use crate::schedule::{Schedule, ScheduleRepository, Scheduler};
-use crate::validation::{FieldError, ValidationErrors, check_text};
+use crate::ports::{ScheduleRepository, Scheduler};
 use crate::{Source, SourceId, TenantId};
 
 const NAME_MAX_CHARS: usize = 100;
@@ -506,10 +507,10 @@ fn printable(raw: &str) -> String {
 mod tests {
     use super::*;
     use crate::fakes::{FakeFlink, FakeSealer, FixedClock, MemoryStore, RecordingInvoker};
-    use crate::job::*;
-    use crate::run::RunState;
-    use crate::runs_service::RunsService;
-    use crate::sources_service::{DeleteSourceError, SourceDraft, SourcesService};
+    use crate::model::job::*;
+    use crate::model::run::RunState;
+    use crate::service::runs::RunsService;
+    use crate::service::sources::{DeleteSourceError, SourceDraft, SourcesService};
     use secrecy::SecretString;
     use serde_json::json;
 
@@ -632,12 +633,12 @@ mod tests {
     #[tokio::test]
     async fn a_job_may_name_only_a_configured_flink_target() {
         let mut f = fixture();
-        let names = ["gw", "local"].map(|n| crate::job::FlinkTarget::parse(n).unwrap());
+        let names = ["gw", "local"].map(|n| crate::model::job::FlinkTarget::parse(n).unwrap());
         f.jobs = f.jobs.clone().with_flink_targets(names);
         let a = f.source().await;
         let on = |target: Option<&str>| {
             let mut spec = spec(&a, &a);
-            spec.flink_target = target.map(|t| crate::job::FlinkTarget::parse(t).unwrap());
+            spec.flink_target = target.map(|t| crate::model::job::FlinkTarget::parse(t).unwrap());
             spec
         };
         let Err(CreateJobError::Invalid(errors)) =

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::TenantId;
-use crate::job::{FlinkTarget, JobId, Window};
-use crate::schedule::RunPolicy;
+use crate::model::job::{FlinkTarget, JobId, Window};
+use crate::model::schedule::RunPolicy;
 
 /// `run_` followed by a ULID whose time is the run's scheduled time. Runs
 /// of the schedule derive the random part from (job, scheduled time), so

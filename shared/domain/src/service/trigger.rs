@@ -6,14 +6,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::job::{Job, JobId, RuntimeMode, Window};
+use crate::model::job::{Job, JobId, RuntimeMode, Window};
+use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
+use crate::model::schedule::Overlap;
+use crate::ports::ScheduleRepository;
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkTargets, JobCompiler, JobRepository,
     RepositoryError, RunRepository, ScriptTransport, SealError, SecretExposure, SecretSealer,
     SlotClaim, SourceRepository, Submission, SubmitSettings,
 };
-use crate::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
-use crate::schedule::{Overlap, ScheduleRepository};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
 
 /// One delivery: a scheduler fire or a manual run.
@@ -579,12 +580,12 @@ fn claimable(run: &Run, now: DateTime<Utc>) -> bool {
 mod tests {
     use super::*;
     use crate::fakes::{CancelEffect, FakeFlink, FakeSealer, FixedClock, ManualClock, MemoryStore};
-    use crate::job::{Job, JobSpec};
+    use crate::model::job::{Job, JobSpec};
+    use crate::model::schedule::RunPolicy;
+    use crate::model::validation::ValidationErrors;
     use crate::ports::{FlinkJobState, RenderError};
-    use crate::runs_service::Reconciler;
-    use crate::schedule::RunPolicy;
-    use crate::sources_service::{SourceDraft, SourcesService};
-    use crate::validation::ValidationErrors;
+    use crate::service::runs::Reconciler;
+    use crate::service::sources::{SourceDraft, SourcesService};
     use chrono::TimeZone;
     use secrecy::{ExposeSecret, SecretString};
     use serde_json::json;
@@ -733,7 +734,7 @@ mod tests {
         ) -> (Reconciler, Arc<crate::fakes::RecordingInvoker>) {
             let invoker = Arc::new(crate::fakes::RecordingInvoker::default());
             let reconciler = Reconciler::new(
-                crate::runs_service::ReconcilerPorts {
+                crate::service::runs::ReconcilerPorts {
                     runs: self.store.clone(),
                     jobs: self.store.clone(),
                     flink: self.flink.clone().into(),
@@ -747,8 +748,8 @@ mod tests {
     }
 
     /// An enabled hourly schedule of `job` with default policies.
-    fn every_hour(job: &Job) -> crate::schedule::Schedule {
-        crate::schedule::Schedule {
+    fn every_hour(job: &Job) -> crate::model::schedule::Schedule {
+        crate::model::schedule::Schedule {
             tenant: job.tenant.clone(),
             job_id: job.id.clone(),
             expression: "cron(0 * * * ? *)".into(),
@@ -942,7 +943,7 @@ mod tests {
             panic!("expected a submission");
         };
         let reconciler = Reconciler::new(
-            crate::runs_service::ReconcilerPorts {
+            crate::service::runs::ReconcilerPorts {
                 runs: f.store.clone(),
                 jobs: f.store.clone(),
                 flink: f.flink.clone().into(),
@@ -1088,7 +1089,7 @@ mod tests {
     async fn a_failed_run_is_retried_with_backoff_as_attempts_of_the_same_run() {
         let f = fixture().await;
         f.set_policy(RunPolicy {
-            retry: Some(crate::schedule::RetryPolicy {
+            retry: Some(crate::model::schedule::RetryPolicy {
                 max_attempts: 3,
                 backoff_seconds: 60,
             }),
@@ -1337,7 +1338,7 @@ mod tests {
         let f = fixture().await;
         let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let mut incremental = f.job.clone();
-        incremental.spec.source.incremental = Some(crate::job::Incremental {
+        incremental.spec.source.incremental = Some(crate::model::job::Incremental {
             column: "updated_at".into(),
             start,
             lag_seconds: 60,
@@ -1421,7 +1422,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_run_goes_to_its_jobs_target_and_a_plaintext_target_gets_plaintext() {
-        use crate::job::FlinkTarget;
+        use crate::model::job::FlinkTarget;
         use crate::ports::{FlinkCluster, SubmitSettings};
 
         let f = fixture().await;

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use crate::validation::FieldError;
+use crate::model::validation::FieldError;
 
 /// The tenant every record belongs to. It comes from the caller's verified
 /// identity (a JWT claim), never from a request body, and is part of every key.

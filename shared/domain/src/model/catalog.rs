@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use crate::validation::{FieldError, ValidationErrors, check_text};
+use crate::model::validation::{FieldError, ValidationErrors, check_text};
 use crate::{Secrets, SourceKind};
 
 /// The type and limits of one setting.

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::job::{JobId, Window};
+use crate::model::job::{JobId, Window};
+use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
+use crate::model::validation::FieldError;
 use crate::ports::{
     Clock, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, JobRepository,
     RepositoryError, RunPage, RunRepository, TriggerInvoker,
 };
-use crate::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
-use crate::validation::FieldError;
 use crate::{TenantId, ValidationErrors};
 
 pub const MAX_PAGE_SIZE: usize = 100;

@@ -1,0 +1,8 @@
+//! The use cases: each service takes its ports as required constructor
+//! arguments and reads as a short sequence of port calls.
+
+pub mod jobs;
+pub mod runs;
+pub mod schedules;
+pub mod sources;
+pub mod trigger;
