@@ -19,7 +19,8 @@ use lambda_http::request::RequestContext;
 use serde_json::Value;
 use sluice_crypto::{EnvelopeSealer, InMemoryKeyProvider};
 use sluice_domain::fakes::{FakeFlink, FakeScheduler, FixedClock, MemoryStore, RecordingInvoker};
-use sluice_domain::service::jobs::JobsService;
+use sluice_domain::model::job::FlinkTarget;
+use sluice_domain::service::jobs::{JobsPorts, JobsService};
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
 use sluice_domain::service::sources::SourcesService;
@@ -88,18 +89,18 @@ fn routers() -> BTreeMap<&'static str, Router> {
         Arc::new(EnvelopeSealer::new(InMemoryKeyProvider::random())),
         clock.clone(),
     );
-    let jobs = JobsService::new(
-        store.clone(),
-        store.clone(),
-        Arc::new(FlinkSqlCompiler),
-        clock.clone(),
-    );
-    let schedules = ScheduleService::new(
-        store.clone(),
-        store.clone(),
-        Arc::new(FakeScheduler::default()),
-        clock.clone(),
-    );
+    let scheduler = Arc::new(FakeScheduler::default());
+    let jobs = JobsService::new(JobsPorts {
+        jobs: store.clone(),
+        sources: store.clone(),
+        runs: store.clone(),
+        scheduler: scheduler.clone(),
+        schedules: store.clone(),
+        compiler: Arc::new(FlinkSqlCompiler),
+        clock: clock.clone(),
+        flink_targets: vec![FlinkTarget::DEFAULT_SESSION],
+    });
+    let schedules = ScheduleService::new(store.clone(), store.clone(), scheduler, clock.clone());
     let runs = RunsService::new(
         store.clone(),
         store,

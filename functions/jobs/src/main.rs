@@ -8,7 +8,7 @@ use sluice_aws::{
     EventBridgeScheduler, LambdaTriggerInvoker, SchedulerTarget,
 };
 use sluice_domain::ports::SystemClock;
-use sluice_domain::service::jobs::JobsService;
+use sluice_domain::service::jobs::{JobsPorts, JobsService};
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
 use sluice_flinksql::FlinkSqlCompiler;
@@ -48,18 +48,19 @@ async fn main() -> Result<(), lambda_http::Error> {
         dynamodb.clone(),
         config.table.clone(),
     ));
-    let service = JobsService::new(
-        jobs.clone(),
-        Arc::new(DynamoSourceRepository::new(
+    let service = JobsService::new(JobsPorts {
+        jobs: jobs.clone(),
+        sources: Arc::new(DynamoSourceRepository::new(
             dynamodb.clone(),
             config.table.clone(),
         )),
-        Arc::new(FlinkSqlCompiler),
-        clock.clone(),
-    )
-    .with_schedules(scheduler, schedule_records)
-    .with_runs(run_records.clone())
-    .with_flink_targets(config.flink_targets.names());
+        runs: run_records.clone(),
+        scheduler,
+        schedules: schedule_records,
+        compiler: Arc::new(FlinkSqlCompiler),
+        clock: clock.clone(),
+        flink_targets: config.flink_targets.names(),
+    });
     // This function only cancels on Flink; it never submits.
     let flink =
         sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(15), false)?;

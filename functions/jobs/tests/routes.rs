@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use sluice_domain::fakes::{
     FakeFlink, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
 };
-use sluice_domain::service::jobs::JobsService;
+use sluice_domain::model::job::FlinkTarget;
+use sluice_domain::service::jobs::{JobsPorts, JobsService};
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
 use sluice_domain::service::sources::{SourceDraft, SourcesService};
@@ -58,19 +59,18 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     let invoker = Arc::new(RecordingInvoker::default());
-    let jobs = JobsService::new(
-        store.clone(),
-        store.clone(),
-        Arc::new(FlinkSqlCompiler),
-        clock.clone(),
-    )
-    .with_runs(store.clone());
-    let schedules = ScheduleService::new(
-        store.clone(),
-        store.clone(),
-        Arc::new(FakeScheduler::default()),
-        clock.clone(),
-    );
+    let scheduler = Arc::new(FakeScheduler::default());
+    let jobs = JobsService::new(JobsPorts {
+        jobs: store.clone(),
+        sources: store.clone(),
+        runs: store.clone(),
+        scheduler: scheduler.clone(),
+        schedules: store.clone(),
+        compiler: Arc::new(FlinkSqlCompiler),
+        clock: clock.clone(),
+        flink_targets: vec![FlinkTarget::DEFAULT_SESSION],
+    });
+    let schedules = ScheduleService::new(store.clone(), store.clone(), scheduler, clock.clone());
     let runs = RunsService::new(
         store.clone(),
         store,

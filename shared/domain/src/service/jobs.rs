@@ -94,20 +94,36 @@ pub enum PreviewSqlError {
     Repository(#[source] RepositoryError),
 }
 
+/// What the jobs use cases need; every port is required, so a main cannot
+/// forget one (e.g. the scheduler, and leave schedules behind a deleted job).
+pub struct JobsPorts {
+    pub jobs: Arc<dyn JobRepository>,
+    pub sources: Arc<dyn SourceRepository>,
+    /// Where jobs' runs live, so a job with an active run is not deleted.
+    pub runs: Arc<dyn RunRepository>,
+    /// Deleting a job deletes its EventBridge schedule first (its record
+    /// goes in the job's own delete), so no fire arrives for a deleted job.
+    pub scheduler: Arc<dyn Scheduler>,
+    pub schedules: Arc<dyn ScheduleRepository>,
+    pub compiler: Arc<dyn JobCompiler>,
+    pub clock: Arc<dyn Clock>,
+    /// The deployment's Flink target names a job may choose
+    /// (`FlinkTargets::names()`).
+    pub flink_targets: Vec<FlinkTarget>,
+}
+
 /// Jobs: validated against their sources by the compiler, stored with
 /// reference counts so a source in use cannot be deleted.
 #[derive(Clone)]
 pub struct JobsService {
     jobs: Arc<dyn JobRepository>,
     sources: Arc<dyn SourceRepository>,
+    runs: Arc<dyn RunRepository>,
+    scheduler: Arc<dyn Scheduler>,
+    schedules: Arc<dyn ScheduleRepository>,
     compiler: Arc<dyn JobCompiler>,
     clock: Arc<dyn Clock>,
-    /// The deployment's Flink target names a job may choose.
     flink_targets: Arc<[FlinkTarget]>,
-    /// Where jobs' schedules live, so deleting a job deletes its schedule.
-    schedules: Option<(Arc<dyn Scheduler>, Arc<dyn ScheduleRepository>)>,
-    /// Where jobs' runs live, so a job with an active run is not deleted.
-    runs: Option<Arc<dyn RunRepository>>,
 }
 
 /// The two sources a job names, loaded.
@@ -119,47 +135,17 @@ struct Endpoints {
 }
 
 impl JobsService {
-    pub fn new(
-        jobs: Arc<dyn JobRepository>,
-        sources: Arc<dyn SourceRepository>,
-        compiler: Arc<dyn JobCompiler>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(ports: JobsPorts) -> Self {
         Self {
-            jobs,
-            sources,
-            compiler,
-            clock,
-            flink_targets: Arc::new([FlinkTarget::DEFAULT_SESSION]),
-            schedules: None,
-            runs: None,
+            jobs: ports.jobs,
+            sources: ports.sources,
+            runs: ports.runs,
+            scheduler: ports.scheduler,
+            schedules: ports.schedules,
+            compiler: ports.compiler,
+            clock: ports.clock,
+            flink_targets: ports.flink_targets.into(),
         }
-    }
-
-    /// Deleting a job deletes its EventBridge schedule first (its record
-    /// goes in the job's own delete), so no fire arrives for a deleted job.
-    pub fn with_schedules(
-        mut self,
-        scheduler: Arc<dyn Scheduler>,
-        schedules: Arc<dyn ScheduleRepository>,
-    ) -> Self {
-        self.schedules = Some((scheduler, schedules));
-        self
-    }
-
-    /// A job is deleted only while none of its runs is active (pending,
-    /// submitting, running): 409 until the run ends or is canceled.
-    pub fn with_runs(mut self, runs: Arc<dyn RunRepository>) -> Self {
-        self.runs = Some(runs);
-        self
-    }
-
-    /// The Flink target names jobs may choose (the deployment's
-    /// `FlinkTargets::names()`); without this call, only
-    /// [`FlinkTarget::DEFAULT_SESSION`].
-    pub fn with_flink_targets(mut self, names: impl IntoIterator<Item = FlinkTarget>) -> Self {
-        self.flink_targets = names.into_iter().collect();
-        self
     }
 
     async fn resolve(
@@ -377,8 +363,8 @@ impl JobsService {
         let unscheduled = self.unschedule(tenant, &parsed).await?;
         let deleted = self.jobs.delete(tenant, &parsed, expected_version).await;
         if deleted.is_err()
-            && let Some((scheduler, schedule)) = unscheduled
-            && let Err(e) = scheduler.upsert(&schedule).await
+            && let Some(schedule) = unscheduled
+            && let Err(e) = self.scheduler.upsert(&schedule).await
         {
             // The job stays: its schedule must come back.
             tracing::error!(error = %e, job_id = %parsed, "could not restore the schedule of a job that was not deleted");
@@ -402,10 +388,8 @@ impl JobsService {
         tenant: &TenantId,
         id: &JobId,
     ) -> Result<(), DeleteJobError> {
-        let Some(runs) = &self.runs else {
-            return Ok(());
-        };
-        match runs
+        match self
+            .runs
             .active_for_job(tenant, id)
             .await
             .map_err(DeleteJobError::Repository)?
@@ -419,27 +403,25 @@ impl JobsService {
     }
 
     /// Deletes the job's EventBridge schedule, if it has one, and returns it
-    /// with its scheduler so it can be put back if the job stays.
+    /// so it can be put back if the job stays.
     async fn unschedule(
         &self,
         tenant: &TenantId,
         id: &JobId,
-    ) -> Result<Option<(&Arc<dyn Scheduler>, Schedule)>, DeleteJobError> {
-        let Some((scheduler, schedules)) = &self.schedules else {
-            return Ok(None);
-        };
-        let Some(schedule) = schedules
+    ) -> Result<Option<Schedule>, DeleteJobError> {
+        let Some(schedule) = self
+            .schedules
             .get(tenant, id)
             .await
             .map_err(DeleteJobError::Repository)?
         else {
             return Ok(None);
         };
-        scheduler.delete(tenant, id).await.map_err(|e| {
+        self.scheduler.delete(tenant, id).await.map_err(|e| {
             tracing::error!(error = %e, job_id = %id, "could not delete the job's schedule");
             DeleteJobError::SchedulerUnavailable
         })?;
-        Ok(Some((scheduler, schedule)))
+        Ok(Some(schedule))
     }
 
     /// The script a run would submit now, with every secret masked. An
@@ -506,7 +488,9 @@ fn printable(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakes::{FakeFlink, FakeSealer, FixedClock, MemoryStore, RecordingInvoker};
+    use crate::fakes::{
+        FakeFlink, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
+    };
     use crate::model::job::*;
     use crate::model::run::RunState;
     use crate::service::runs::RunsService;
@@ -554,11 +538,27 @@ mod tests {
                 Arc::new(FakeSealer::default()),
                 clock.clone(),
             ),
-            jobs: JobsService::new(store.clone(), store.clone(), Arc::new(EchoCompiler), clock)
-                .with_runs(store.clone()),
+            jobs: jobs_service(&store, clock, vec![FlinkTarget::DEFAULT_SESSION]),
             store,
             tenant: TenantId::parse("acme").unwrap(),
         }
+    }
+
+    fn jobs_service(
+        store: &Arc<MemoryStore>,
+        clock: Arc<FixedClock>,
+        flink_targets: Vec<FlinkTarget>,
+    ) -> JobsService {
+        JobsService::new(JobsPorts {
+            jobs: store.clone(),
+            sources: store.clone(),
+            runs: store.clone(),
+            scheduler: Arc::new(FakeScheduler::default()),
+            schedules: store.clone(),
+            compiler: Arc::new(EchoCompiler),
+            clock,
+            flink_targets,
+        })
     }
 
     impl Fixture {
@@ -634,7 +634,7 @@ mod tests {
     async fn a_job_may_name_only_a_configured_flink_target() {
         let mut f = fixture();
         let names = ["gw", "local"].map(|n| crate::model::job::FlinkTarget::parse(n).unwrap());
-        f.jobs = f.jobs.clone().with_flink_targets(names);
+        f.jobs = jobs_service(&f.store, Arc::new(FixedClock::default()), names.into());
         let a = f.source().await;
         let on = |target: Option<&str>| {
             let mut spec = spec(&a, &a);
