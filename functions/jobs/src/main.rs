@@ -63,7 +63,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     });
     // This function only cancels on Flink; it never submits.
     let flink =
-        sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(15), false)?;
+        sluice_aws::following_targets(&config.flink_targets, &aws, Duration::from_secs(15))?;
     let runs = RunsService::new(
         jobs,
         run_records,

@@ -54,7 +54,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
     // The reconciler follows and stops runs; it never submits.
     let flink =
-        sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(30), false)?;
+        sluice_aws::following_targets(&config.flink_targets, &aws, Duration::from_secs(30))?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let reconciler = Reconciler::new(
         ReconcilerPorts {

@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let keys = KmsKeyProvider::new(aws_sdk_kms::Client::new(&aws), config.kms_key_id);
     // The trigger submits: session targets need their runner jar.
     let flink =
-        sluice_aws::flink_targets(&config.flink_targets, &aws, Duration::from_secs(60), true)?;
+        sluice_aws::submitting_targets(&config.flink_targets, &aws, Duration::from_secs(60))?;
     let service = TriggerService::new(TriggerPorts {
         jobs: Arc::new(DynamoJobRepository::new(
             dynamodb.clone(),

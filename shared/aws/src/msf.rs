@@ -30,7 +30,7 @@
 //! submission's script was started by it: when it is up (starting, running,
 //! ...) or its run has reported its end, a submission made again (a
 //! redelivery after a lost answer) adopts it instead of starting it again,
-//! and [`FlinkCluster::find`] finds it.
+//! and [`FlinkJobs::find`] finds it.
 //!
 //! **How a batch job's end is learned.** MSF has no API for the state of the
 //! Flink job inside an application: `DescribeApplication` says `RUNNING`
@@ -71,8 +71,6 @@
 //! `kms:Decrypt` with the scripts' encryption context.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_kinesisanalyticsv2 as msf;
@@ -88,13 +86,13 @@ use aws_sdk_kinesisanalyticsv2::types::{
 };
 use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
-use sluice_domain::model::job::{FlinkTarget, JobId};
+use sluice_domain::model::job::JobId;
 use sluice_domain::model::run::RunId;
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, Submission,
+    FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobs, FlinkSubmitter, Submission,
     SubmitSettings,
 };
-use sluice_flink::{ManagedTargetConfig, TargetsConfig, TargetsConfigError};
+use sluice_flink::ManagedTargetConfig;
 
 /// The runtime the runner jar is built for (ARCHITECTURE.md §5).
 pub const RUNTIME: RuntimeEnvironment = RuntimeEnvironment::Flink22;
@@ -119,7 +117,7 @@ pub struct RunStatusObject {
     pub failure: Option<String>,
 }
 
-/// [`FlinkCluster`] on MSF. Build one per target and process.
+/// [`FlinkSubmitter`] and [`FlinkJobs`] on MSF. Build one per target and process.
 pub struct MsfTarget {
     msf: msf::Client,
     s3: aws_sdk_s3::Client,
@@ -591,7 +589,7 @@ fn ended(state: &str) -> Option<FlinkJobState> {
 }
 
 #[async_trait]
-impl FlinkCluster for MsfTarget {
+impl FlinkSubmitter for MsfTarget {
     #[tracing::instrument(skip_all, fields(job_id = %submission.job_id, run_id = %submission.run_id, submission = submission.number))]
     async fn submit(
         &self,
@@ -652,7 +650,10 @@ impl FlinkCluster for MsfTarget {
         tracing::info!(application = name, reference, "started the run on MSF");
         Ok(reference)
     }
+}
 
+#[async_trait]
+impl FlinkJobs for MsfTarget {
     #[tracing::instrument(skip_all, fields(run_id = %submission.run_id, submission = submission.number))]
     async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
         let run = RunRef::of(submission);
@@ -747,26 +748,14 @@ impl FlinkCluster for MsfTarget {
     }
 }
 
-/// The deployment's Flink targets (`SLUICE_FLINK_TARGETS`), built with the
-/// function's AWS configuration for managed ones.
-pub fn flink_targets(
-    config: &TargetsConfig,
-    aws: &aws_config::SdkConfig,
-    request_timeout: Duration,
-    submits: bool,
-) -> Result<FlinkTargets, TargetsConfigError> {
-    config.build(request_timeout, submits, |_name: FlinkTarget, managed| {
-        Arc::new(MsfTarget::from_sdk_config(aws, managed.clone())) as Arc<dyn FlinkCluster>
-    })
-}
-
 #[cfg(test)]
 mod tests {
     //! Every request the adapter makes, checked field by field through the
     //! SDK's own test tooling (`aws-smithy-mocks`): moto has no MSF.
 
     use std::collections::HashMap;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     use aws_sdk_kinesisanalyticsv2::Client as Msf;
     use aws_sdk_kinesisanalyticsv2::config::retry::RetryConfig;

@@ -11,7 +11,7 @@ use crate::model::job::{Job, JobId};
 use crate::model::run::{Run, RunId};
 use crate::model::schedule::Schedule;
 use crate::ports::{
-    Clock, Created, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, JobPage,
+    Clock, Created, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobs, FlinkSubmitter, JobPage,
     JobRepository, RepositoryError, RunPage, RunRepository, ScriptTransport, SealError,
     SecretSealer, SlotClaim, SourcePage, SourceRepository, Submission, SubmitSettings,
     TriggerInvoker,
@@ -573,7 +573,7 @@ impl FakeFlink {
 }
 
 #[async_trait]
-impl FlinkCluster for FakeFlink {
+impl FlinkSubmitter for FakeFlink {
     fn transport(&self) -> ScriptTransport {
         self.transport
     }
@@ -617,7 +617,10 @@ impl FlinkCluster for FakeFlink {
         }
         Ok(id)
     }
+}
 
+#[async_trait]
+impl FlinkJobs for FakeFlink {
     async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
         let inner = self.inner.lock().unwrap();
         if inner.unreachable {

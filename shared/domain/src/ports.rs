@@ -386,9 +386,22 @@ pub struct SubmitSettings {
     pub batch: bool,
 }
 
-/// A Flink deployment that runs the scripts of runs.
+/// Follows and stops the Flink jobs of runs on one target: what the
+/// reconciler and the jobs API (cancel) need, without the submit path.
 #[async_trait]
-pub trait FlinkCluster: Send + Sync {
+pub trait FlinkJobs: Send + Sync {
+    /// The reference of the job `submission` started, if the target has it
+    /// (in any state, finished included): a retried submission adopts it.
+    async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError>;
+
+    async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError>;
+
+    async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError>;
+}
+
+/// Starts the Flink job of a run on one target: only the trigger submits.
+#[async_trait]
+pub trait FlinkSubmitter: Send + Sync {
     /// What `submit` takes as `script`.
     fn transport(&self) -> ScriptTransport {
         ScriptTransport::Sealed
@@ -406,37 +419,50 @@ pub trait FlinkCluster: Send + Sync {
     /// the answer is lost (a timeout) while the job did start, its reference
     /// is returned: the job is adopted, not started again. `Unreachable`
     /// means the outcome is unknown: the job may still appear, and a retry
-    /// of the same submission must [`find`](Self::find) it first.
+    /// of the same submission must [`find`](FlinkJobs::find) it first.
     async fn submit(
         &self,
         submission: &Submission,
         script: &str,
         settings: &SubmitSettings,
     ) -> Result<String, FlinkError>;
-
-    /// The reference of the job `submission` started, if the target has it
-    /// (in any state, finished included): a retried submission adopts it.
-    async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError>;
-
-    async fn status(&self, flink_job_id: &str) -> Result<FlinkJobStatus, FlinkError>;
-
-    async fn cancel(&self, flink_job_id: &str) -> Result<(), FlinkError>;
 }
 
+/// A target used both ways (the trigger: submit, adopt, cancel a previous
+/// run). Every type with both ports is one.
+pub trait FlinkCluster: FlinkSubmitter + FlinkJobs {}
+
+impl<T: FlinkSubmitter + FlinkJobs + ?Sized> FlinkCluster for T {}
+
 /// The Flink targets of a deployment, by name, and the default one (for
-/// jobs that name none). The trigger picks a job's target here; runs record
-/// the name, and the reconciler and cancel find the same target again.
-#[derive(Clone)]
-pub struct FlinkTargets {
-    targets: std::collections::BTreeMap<FlinkTarget, Arc<dyn FlinkCluster>>,
+/// jobs that name none), each as the port `P` a function uses: the trigger
+/// picks a job's target in [`FlinkTargets`] (`dyn FlinkCluster`); runs
+/// record the name, and the reconciler and cancel find the same target again
+/// in [`FlinkJobTargets`] (`dyn FlinkJobs`).
+pub struct Targets<P: ?Sized> {
+    targets: std::collections::BTreeMap<FlinkTarget, Arc<P>>,
     default: FlinkTarget,
 }
 
-impl FlinkTargets {
+/// The targets as the trigger uses them.
+pub type FlinkTargets = Targets<dyn FlinkCluster>;
+/// The targets as the reconciler and the jobs API use them.
+pub type FlinkJobTargets = Targets<dyn FlinkJobs>;
+
+impl<P: ?Sized> Clone for Targets<P> {
+    fn clone(&self) -> Self {
+        Self {
+            targets: self.targets.clone(),
+            default: self.default,
+        }
+    }
+}
+
+impl<P: ?Sized> Targets<P> {
     /// `None` when `default` is not among `targets`.
     pub fn new(
         default: FlinkTarget,
-        targets: impl IntoIterator<Item = (FlinkTarget, Arc<dyn FlinkCluster>)>,
+        targets: impl IntoIterator<Item = (FlinkTarget, Arc<P>)>,
     ) -> Option<Self> {
         let targets: std::collections::BTreeMap<_, _> = targets.into_iter().collect();
         targets
@@ -445,14 +471,14 @@ impl FlinkTargets {
     }
 
     /// One target, which is the default.
-    pub fn single(name: FlinkTarget, cluster: Arc<dyn FlinkCluster>) -> Self {
+    pub fn single(name: FlinkTarget, cluster: Arc<P>) -> Self {
         Self {
             targets: [(name, cluster)].into(),
             default: name,
         }
     }
 
-    pub fn get(&self, name: &FlinkTarget) -> Option<&Arc<dyn FlinkCluster>> {
+    pub fn get(&self, name: &FlinkTarget) -> Option<&Arc<P>> {
         self.targets.get(name)
     }
 
@@ -471,15 +497,29 @@ impl FlinkTargets {
     }
 }
 
+impl FlinkTargets {
+    /// The same targets as follow/cancel ports only.
+    pub fn jobs(&self) -> FlinkJobTargets {
+        Targets {
+            targets: self
+                .targets
+                .iter()
+                .map(|(name, cluster)| (*name, cluster.clone() as Arc<dyn FlinkJobs>))
+                .collect(),
+            default: self.default,
+        }
+    }
+}
+
 /// A single cluster is a deployment's only target, named
 /// [`FlinkTarget::DEFAULT_SESSION`].
-impl From<Arc<dyn FlinkCluster>> for FlinkTargets {
-    fn from(cluster: Arc<dyn FlinkCluster>) -> Self {
+impl<C: FlinkCluster + 'static> From<Arc<C>> for FlinkTargets {
+    fn from(cluster: Arc<C>) -> Self {
         Self::single(FlinkTarget::DEFAULT_SESSION, cluster)
     }
 }
 
-impl<C: FlinkCluster + 'static> From<Arc<C>> for FlinkTargets {
+impl<C: FlinkJobs + 'static> From<Arc<C>> for FlinkJobTargets {
     fn from(cluster: Arc<C>) -> Self {
         Self::single(FlinkTarget::DEFAULT_SESSION, cluster)
     }

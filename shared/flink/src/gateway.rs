@@ -34,7 +34,7 @@
 //! Flink (its answer lost, a statement refused: a retry of a submission
 //! whose job runs already is refused as a duplicate), the JobManager is asked
 //! for the submission's job, and a job that is there is adopted;
-//! [`FlinkCluster::find`] asks the same.
+//! [`FlinkJobs::find`] asks the same.
 //!
 //! Errors: a statement the gateway fails (500 whose trace shows a
 //! `SqlExecutionException`) -> `Rejected(<root cause>)` with every string
@@ -51,7 +51,8 @@ use reqwest::Url;
 use reqwest::header::CONTENT_TYPE;
 use serde::{Deserialize, Serialize};
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobStatus, ScriptTransport, Submission, SubmitSettings,
+    FlinkError, FlinkJobStatus, FlinkJobs, FlinkSubmitter, ScriptTransport, Submission,
+    SubmitSettings,
 };
 use zeroize::Zeroizing;
 
@@ -120,7 +121,7 @@ pub struct FlinkGatewayConfig {
     pub statement_timeout: Duration,
 }
 
-/// [`FlinkCluster`] on a Flink SQL Gateway.
+/// [`FlinkSubmitter`] and [`FlinkJobs`] on a Flink SQL Gateway.
 pub struct FlinkGatewayClient {
     http: reqwest::Client,
     /// `gateway_url` without a trailing slash.
@@ -740,7 +741,7 @@ impl FlinkGatewayClient {
 }
 
 #[async_trait]
-impl FlinkCluster for FlinkGatewayClient {
+impl FlinkSubmitter for FlinkGatewayClient {
     fn transport(&self) -> ScriptTransport {
         ScriptTransport::Plaintext
     }
@@ -789,7 +790,10 @@ impl FlinkCluster for FlinkGatewayClient {
         tracing::info!(flink_job_id, "submitted the run through the gateway");
         Ok(flink_job_id)
     }
+}
 
+#[async_trait]
+impl FlinkJobs for FlinkGatewayClient {
     async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
         self.jobs.find(submission).await
     }

@@ -1,6 +1,6 @@
 //! Flink adapters and the deployment's Flink targets ([`targets`]).
 //!
-//! [`FlinkSessionClient`] implements [`sluice_domain::ports::FlinkCluster`]
+//! [`FlinkSessionClient`] implements [`sluice_domain::ports::FlinkSubmitter`] and [`sluice_domain::ports::FlinkJobs`]
 //! against a self-hosted session cluster through the JobManager's REST API
 //! (ARCHITECTURE.md §5, target `session`): the runner jar is uploaded once per
 //! cluster and found again by its content hash, each run is one

@@ -20,7 +20,8 @@ use base64::Engine as _;
 use sluice_domain::model::job::JobId;
 use sluice_domain::model::run::RunId;
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, Submission, SubmitSettings,
+    FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobs, FlinkSubmitter, Submission,
+    SubmitSettings,
 };
 
 use crate::{FlinkSessionClient, FlinkSessionConfig};

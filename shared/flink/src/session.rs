@@ -26,7 +26,7 @@
 //!   lost to a timeout or a proxy, or a refusal), `GET /jobs/{id}` is asked
 //!   and a job that is there is adopted; a run that Flink answers with a
 //!   `DuplicateJobSubmissionException` (the job runs already) is adopted
-//!   too. [`FlinkCluster::find`] is `GET /jobs/{id}`. Flink refuses a
+//!   too. [`FlinkJobs::find`] is `GET /jobs/{id}`. Flink refuses a
 //!   duplicate only while it holds the job: a finished one is found in the
 //!   job history (kept `jobstore.expiration-time`, an hour by default),
 //!   which the trigger asks before it submits a submission again.
@@ -60,7 +60,8 @@ use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, Submission, SubmitSettings,
+    FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobs, FlinkSubmitter, Submission,
+    SubmitSettings,
 };
 use tokio::sync::{Mutex, OnceCell};
 
@@ -121,7 +122,7 @@ pub enum FlinkConfigError {
     HttpClient(#[source] reqwest::Error),
 }
 
-/// [`FlinkCluster`] on a Flink session cluster. Build one per process and
+/// [`FlinkSubmitter`] and [`FlinkJobs`] on a Flink session cluster. Build one per process and
 /// share it: it holds the HTTP connection pool, the runner jar and the id
 /// of its upload.
 pub struct FlinkSessionClient {
@@ -620,7 +621,7 @@ impl FlinkSessionClient {
 }
 
 #[async_trait]
-impl FlinkCluster for FlinkSessionClient {
+impl FlinkSubmitter for FlinkSessionClient {
     #[tracing::instrument(skip_all, fields(job_id = %submission.job_id, run_id = %submission.run_id, submission = submission.number))]
     async fn submit(
         &self,
@@ -654,7 +655,10 @@ impl FlinkCluster for FlinkSessionClient {
         tracing::info!(flink_job_id, "submitted the run");
         Ok(flink_job_id)
     }
+}
 
+#[async_trait]
+impl FlinkJobs for FlinkSessionClient {
     #[tracing::instrument(skip_all, fields(run_id = %submission.run_id, submission = submission.number))]
     async fn find(&self, submission: &Submission) -> Result<Option<String>, FlinkError> {
         let flink_job_id = submission.flink_job_id();

@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sluice_domain::model::job::FlinkTarget;
-use sluice_domain::ports::{FlinkCluster, FlinkTargets};
+use sluice_domain::ports::{FlinkCluster, FlinkJobTargets, FlinkJobs, FlinkTargets, Targets};
 
 use crate::gateway::{
     FlinkGatewayClient, FlinkGatewayConfig, GatewayConfigError, parse_gateway_url,
@@ -318,40 +318,60 @@ impl TargetsConfig {
         self.targets.iter().map(|t| t.name).collect()
     }
 
-    /// Builds the clients. `submits`: this process submits runs (the
-    /// trigger), so session targets need their runner jar. `managed` builds
-    /// the adapter of a managed target (`sluice_aws::msf`), which this crate
-    /// does not know.
-    pub fn build(
+    /// The targets as the trigger uses them (submit, adopt, cancel a
+    /// previous run): session targets need their runner jar. `managed`
+    /// builds the adapter of a managed target (`sluice_aws`), which this
+    /// crate does not know.
+    pub fn submitting(
         &self,
         request_timeout: Duration,
-        submits: bool,
         managed: impl Fn(FlinkTarget, &ManagedTargetConfig) -> Arc<dyn FlinkCluster>,
     ) -> Result<FlinkTargets, TargetsConfigError> {
-        let mut built: Vec<(FlinkTarget, Arc<dyn FlinkCluster>)> = Vec::new();
+        self.build(request_timeout, RunnerJar::Required, |c| c, |c| c, managed)
+    }
+
+    /// The targets as the reconciler and the jobs API use them: follow and
+    /// cancel runs, never submit (no runner jar needed).
+    pub fn following(
+        &self,
+        request_timeout: Duration,
+        managed: impl Fn(FlinkTarget, &ManagedTargetConfig) -> Arc<dyn FlinkJobs>,
+    ) -> Result<FlinkJobTargets, TargetsConfigError> {
+        self.build(request_timeout, RunnerJar::NotNeeded, |c| c, |c| c, managed)
+    }
+
+    fn build<P: ?Sized>(
+        &self,
+        request_timeout: Duration,
+        runner_jar: RunnerJar,
+        session: fn(Arc<FlinkSessionClient>) -> Arc<P>,
+        gateway: fn(Arc<FlinkGatewayClient>) -> Arc<P>,
+        managed: impl Fn(FlinkTarget, &ManagedTargetConfig) -> Arc<P>,
+    ) -> Result<Targets<P>, TargetsConfigError> {
+        let mut built: Vec<(FlinkTarget, Arc<P>)> = Vec::new();
         for target in &self.targets {
             let name = target.name;
-            let cluster: Arc<dyn FlinkCluster> = match &target.kind {
+            let cluster = match &target.kind {
                 TargetKind::Session {
                     rest_url,
-                    runner_jar,
+                    runner_jar: jar,
                 } => {
-                    if submits && runner_jar.is_none() {
+                    if runner_jar == RunnerJar::Required && jar.is_none() {
                         return Err(TargetsConfigError::RunnerJar { name });
                     }
-                    Arc::new(
+                    session(Arc::new(
                         FlinkSessionClient::new(FlinkSessionConfig {
                             rest_url: rest_url.clone(),
-                            runner_jar: runner_jar.clone().unwrap_or_default(),
+                            runner_jar: jar.clone().unwrap_or_default(),
                             request_timeout,
                         })
                         .map_err(|source| TargetsConfigError::Session { name, source })?,
-                    )
+                    ))
                 }
                 TargetKind::Gateway {
                     gateway_url,
                     rest_url,
-                } => Arc::new(
+                } => gateway(Arc::new(
                     FlinkGatewayClient::new(FlinkGatewayConfig {
                         gateway_url: gateway_url.clone(),
                         rest_url: rest_url.clone(),
@@ -359,13 +379,20 @@ impl TargetsConfig {
                         statement_timeout: request_timeout,
                     })
                     .map_err(|source| TargetsConfigError::Gateway { name, source })?,
-                ),
+                )),
                 TargetKind::Managed(config) => managed(name, config),
             };
             built.push((name, cluster));
         }
-        Ok(FlinkTargets::new(self.default_name(), built).expect("the default is the first target"))
+        Ok(Targets::new(self.default_name(), built).expect("the default is the first target"))
     }
+}
+
+/// Whether the process submits runs, so session targets need their jar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunnerJar {
+    Required,
+    NotNeeded,
 }
 
 #[cfg(test)]
@@ -448,7 +475,7 @@ mod tests {
         assert_eq!(msf.script_bucket, "sluice-scripts");
 
         let built = config
-            .build(Duration::from_secs(5), true, |_, _| {
+            .submitting(Duration::from_secs(5), |_, _| {
                 Arc::new(sluice_domain::fakes::FakeFlink::default())
             })
             .unwrap();
@@ -521,11 +548,13 @@ mod tests {
             &[],
         )
         .unwrap();
-        let fake =
+        let follow =
+            |_: FlinkTarget, _: &ManagedTargetConfig| -> Arc<dyn FlinkJobs> { unreachable!() };
+        let submit =
             |_: FlinkTarget, _: &ManagedTargetConfig| -> Arc<dyn FlinkCluster> { unreachable!() };
-        assert!(config.build(Duration::from_secs(1), false, fake).is_ok());
+        assert!(config.following(Duration::from_secs(1), follow).is_ok());
         assert!(matches!(
-            config.build(Duration::from_secs(1), true, fake),
+            config.submitting(Duration::from_secs(1), submit),
             Err(TargetsConfigError::RunnerJar { .. })
         ));
     }

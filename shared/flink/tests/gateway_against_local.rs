@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use sluice_domain::model::job::JobId;
 use sluice_domain::model::run::RunId;
 use sluice_domain::ports::{
-    FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, ScriptTransport, Submission,
-    SubmitSettings,
+    FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobs, FlinkSubmitter, ScriptTransport,
+    Submission, SubmitSettings,
 };
 use sluice_flink::{FlinkGatewayClient, FlinkGatewayConfig};
 

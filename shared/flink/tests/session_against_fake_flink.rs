@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sluice_domain::model::job::JobId;
 use sluice_domain::model::run::RunId;
-use sluice_domain::ports::{FlinkCluster, FlinkError, FlinkJobState, Submission, SubmitSettings};
+use sluice_domain::ports::{
+    FlinkError, FlinkJobState, FlinkJobs, FlinkSubmitter, Submission, SubmitSettings,
+};
 use sluice_flink::{FlinkSessionClient, FlinkSessionConfig, RUNNER_ENTRY_CLASS};
 
 const SETTINGS: SubmitSettings = SubmitSettings {

@@ -9,7 +9,7 @@ use crate::model::job::{JobId, Window};
 use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
 use crate::model::validation::FieldError;
 use crate::ports::{
-    Clock, FlinkCluster, FlinkError, FlinkJobState, FlinkJobStatus, FlinkTargets, JobRepository,
+    Clock, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobTargets, FlinkJobs, JobRepository,
     RepositoryError, RunPage, RunRepository, TriggerInvoker,
 };
 use crate::{TenantId, ValidationErrors};
@@ -62,7 +62,7 @@ pub enum CancelRunError {
 pub struct RunsService {
     jobs: Arc<dyn JobRepository>,
     runs: Arc<dyn RunRepository>,
-    flink: FlinkTargets,
+    flink: FlinkJobTargets,
     trigger: Arc<dyn TriggerInvoker>,
     clock: Arc<dyn Clock>,
 }
@@ -71,7 +71,7 @@ impl RunsService {
     pub fn new(
         jobs: Arc<dyn JobRepository>,
         runs: Arc<dyn RunRepository>,
-        flink: impl Into<FlinkTargets>,
+        flink: impl Into<FlinkJobTargets>,
         trigger: Arc<dyn TriggerInvoker>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -262,7 +262,7 @@ pub struct ReconcilerPorts {
     pub runs: Arc<dyn RunRepository>,
     pub jobs: Arc<dyn JobRepository>,
     /// The deployment's Flink targets; a run is followed on its own.
-    pub flink: FlinkTargets,
+    pub flink: FlinkJobTargets,
     pub trigger: Arc<dyn TriggerInvoker>,
     pub clock: Arc<dyn Clock>,
 }
@@ -424,7 +424,7 @@ impl Reconciler {
 /// the job runs on (or Flink cannot be asked).
 async fn follow(
     run: &Run,
-    cluster: &dyn FlinkCluster,
+    cluster: &dyn FlinkJobs,
     flink_job_id: &str,
     now: DateTime<Utc>,
     report: &mut ReconcileReport,
@@ -444,7 +444,7 @@ async fn follow(
 /// sluice canceled it.
 async fn time_out(
     run: &Run,
-    cluster: &dyn FlinkCluster,
+    cluster: &dyn FlinkJobs,
     flink_job_id: &str,
     now: DateTime<Utc>,
     report: &mut ReconcileReport,
@@ -488,7 +488,7 @@ async fn time_out(
 /// `None` when Flink cannot be asked (the next pass asks again).
 async fn job_status(
     run: &Run,
-    cluster: &dyn FlinkCluster,
+    cluster: &dyn FlinkJobs,
     flink_job_id: &str,
     now: DateTime<Utc>,
     report: &mut ReconcileReport,
