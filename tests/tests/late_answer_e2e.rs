@@ -26,7 +26,7 @@ use sluice_aws::{
 };
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::TenantId;
-use sluice_domain::model::job::FlinkTarget;
+use sluice_domain::model::job::{FlinkTarget, JobId};
 use sluice_domain::model::run::{Run, RunId, TriggerKind};
 use sluice_domain::ports::{FlinkTargets, Submission, SystemClock};
 use sluice_domain::service::trigger::{
@@ -254,7 +254,7 @@ async fn a_submission_whose_answer_comes_too_late_runs_one_flink_job_and_copies_
     let trigger = trigger(&proxy_url).await;
     let fire = Fire {
         tenant: TenantId::parse(&tenant).unwrap(),
-        job_id: job_id.clone(),
+        job_id: JobId::parse(&job_id).unwrap(),
         scheduled_time: "2026-07-01T00:00:00Z".parse().unwrap(),
         trigger: TriggerKind::Schedule,
         window: None,

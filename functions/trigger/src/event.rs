@@ -1,85 +1,23 @@
-//! The two event shapes the trigger accepts. Both carry ids only.
-//!
-//! Scheduler (the schedule's Input, placeholders substituted by EventBridge):
-//! `{"tenant", "job_id", "scheduled_time", "schedule_arn", "attempt"}`.
-//! Manual run (from the jobs API): `{"kind": "manual", "tenant", "job_id",
-//! "run_id", "scheduled_time", "trigger", "window"}`.
-//! Next attempt (from the reconciler): `{"kind": "retry", "tenant",
-//! "job_id", "run_id", "scheduled_time"}`.
-//! Child run (from the reconciler): `{"kind": "parent", "tenant", "job_id",
-//! "run_id", "parent_run_id", "scheduled_time"}`.
+//! The event the trigger accepts: [`TriggerEvent`] (ids only), tagged by
+//! `kind`; EventBridge Scheduler's Input has none and is a `schedule` fire.
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::Value;
-use sluice_domain::TenantId;
-use sluice_domain::model::job::Window;
-use sluice_domain::model::run::{RunId, TriggerKind};
+use sluice_domain::model::trigger_event::TriggerEvent;
 use sluice_domain::service::trigger::Fire;
-
-#[derive(Deserialize)]
-struct Event {
-    #[serde(default)]
-    kind: Option<String>,
-    tenant: String,
-    job_id: String,
-    scheduled_time: String,
-    #[serde(default)]
-    run_id: Option<String>,
-    #[serde(default)]
-    trigger: Option<TriggerKind>,
-    #[serde(default)]
-    window: Option<Window>,
-    #[serde(default)]
-    parent_run_id: Option<String>,
-}
 
 /// The fire an event asks for, or why it is not one.
 pub fn parse(payload: Value) -> Result<Fire, String> {
-    let event: Event = serde_json::from_value(payload).map_err(|e| e.to_string())?;
-    let tenant = TenantId::parse(&event.tenant).map_err(|e| e.to_string())?;
-    let scheduled_time = DateTime::parse_from_rfc3339(&event.scheduled_time)
-        .map_err(|e| format!("scheduled_time: {e}"))?
-        .with_timezone(&Utc);
-    let run_id = |kind: &str| -> Result<RunId, String> {
-        let raw = event
-            .run_id
-            .as_deref()
-            .ok_or_else(|| format!("a {kind} event needs run_id"))?;
-        RunId::parse(raw).ok_or_else(|| "run_id is not a run id".to_owned())
-    };
-    let (trigger, run, parent) = match event.kind.as_deref() {
-        None | Some("schedule") => (TriggerKind::Schedule, None, None),
-        Some("manual") => (
-            event.trigger.unwrap_or(TriggerKind::Manual),
-            Some(run_id("manual")?),
-            None,
-        ),
-        Some("retry") => (TriggerKind::Retry, Some(run_id("retry")?), None),
-        Some("parent") => {
-            let parent = event
-                .parent_run_id
-                .as_deref()
-                .and_then(RunId::parse)
-                .ok_or("a parent event needs parent_run_id")?;
-            (TriggerKind::Parent, Some(run_id("parent")?), Some(parent))
-        }
-        Some(other) => return Err(format!("unknown kind {other:?}")),
-    };
-    Ok(Fire {
-        tenant,
-        job_id: event.job_id,
-        scheduled_time: scheduled_time.with_timezone(&Utc),
-        trigger,
-        window: event.window,
-        run_id: run,
-        parent_run_id: parent,
-    })
+    TriggerEvent::parse(payload)
+        .map(Fire::from)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_domain::TenantId;
+    use sluice_domain::model::job::JobId;
+    use sluice_domain::model::run::TriggerKind;
 
     fn fixture(name: &str) -> Value {
         let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -107,14 +45,14 @@ mod tests {
     #[test]
     fn retry_and_parent_events() {
         let retry = parse(serde_json::json!({
-            "kind": "retry", "tenant": "a", "job_id": "j",
+            "kind": "retry", "tenant": "a", "job_id": "job_01J0000000000000000000000A",
             "run_id": "run_01J0000000000000000000000A", "scheduled_time": "2026-03-01T08:00:00Z"
         }))
         .unwrap();
         assert_eq!(retry.trigger, TriggerKind::Retry);
         assert!(retry.run_id.is_some());
         let child = parse(serde_json::json!({
-            "kind": "parent", "tenant": "a", "job_id": "j",
+            "kind": "parent", "tenant": "a", "job_id": "job_01J0000000000000000000000A",
             "run_id": "run_01J0000000000000000000000A",
             "parent_run_id": "run_01J0000000000000000000000B",
             "scheduled_time": "2026-03-01T08:00:00Z"
@@ -127,6 +65,25 @@ mod tests {
         );
     }
 
+    /// The Input the scheduler adapter stores on every EventBridge schedule,
+    /// substituted as EventBridge delivers it.
+    #[test]
+    fn the_stored_scheduler_input_is_a_schedule_fire() {
+        let tenant = TenantId::parse("acme").unwrap();
+        let job = JobId::parse("job_01J0000000000000000000000A").unwrap();
+        let delivered = sluice_aws::scheduler::target_input(&tenant, &job)
+            .replace("<aws.scheduler.scheduled-time>", "2026-03-01T08:00:00Z")
+            .replace(
+                "<aws.scheduler.schedule-arn>",
+                "arn:aws:scheduler:us-east-1:123456789012:schedule/sluice-acme/job_01J0000000000000000000000A",
+            )
+            .replace("<aws.scheduler.attempt-number>", "1");
+        let fire = parse(serde_json::from_str(&delivered).unwrap()).unwrap();
+        assert_eq!(fire.trigger, TriggerKind::Schedule);
+        assert_eq!((&fire.tenant, &fire.job_id), (&tenant, &job));
+        assert_eq!(fire, parse(fixture("scheduler.json")).unwrap());
+    }
+
     #[test]
     fn bad_events_are_refused() {
         for bad in [
@@ -137,6 +94,8 @@ mod tests {
             serde_json::json!({"kind": "cron", "tenant": "a", "job_id": "j", "scheduled_time": "2026-03-01T08:00:00Z"}),
             serde_json::json!({"kind": "retry", "tenant": "a", "job_id": "j", "scheduled_time": "2026-03-01T08:00:00Z"}),
             serde_json::json!({"kind": "parent", "tenant": "a", "job_id": "j", "run_id": "run_01J0000000000000000000000A", "scheduled_time": "2026-03-01T08:00:00Z"}),
+            serde_json::json!({"tenant": "a", "job_id": "j", "scheduled_time": "2026-03-01T08:00:00Z"}),
+            serde_json::json!({"kind": "manual", "tenant": "a", "job_id": "job_01J0000000000000000000000A", "run_id": "r", "scheduled_time": "2026-03-01T08:00:00Z"}),
         ] {
             assert!(parse(bad.clone()).is_err(), "{bad}");
         }

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
+use sluice_domain::model::trigger_event::TriggerEvent;
 use sluice_domain::ports::{BoxError, TriggerInvoker};
 
 /// Invokes the trigger asynchronously (`InvocationType::Event`): the API
@@ -25,7 +26,7 @@ impl LambdaTriggerInvoker {
 
 #[async_trait]
 impl TriggerInvoker for LambdaTriggerInvoker {
-    async fn invoke(&self, event: &serde_json::Value) -> Result<(), BoxError> {
+    async fn invoke(&self, event: &TriggerEvent) -> Result<(), BoxError> {
         let out = self
             .client
             .invoke()

@@ -23,11 +23,11 @@ use aws_sdk_scheduler::types::{
     RetryPolicy, ScheduleState, Target,
 };
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sluice_domain::TenantId;
 use sluice_domain::model::job::JobId;
 use sluice_domain::model::schedule::Schedule;
+use sluice_domain::model::trigger_event::TriggerEvent;
 use sluice_domain::ports::{Scheduler, SchedulerError};
 
 /// The group prefix when none is configured.
@@ -98,24 +98,10 @@ pub fn schedule_name(job_id: &JobId) -> &str {
     job_id.as_str()
 }
 
-/// The target input: ids and EventBridge's placeholders, in this order.
+/// The target input: the trigger event's `schedule` variant with
+/// EventBridge's placeholders ([`TriggerEvent::scheduler_input`]).
 pub fn target_input(tenant: &TenantId, job_id: &JobId) -> String {
-    #[derive(Serialize)]
-    struct Input<'a> {
-        tenant: &'a str,
-        job_id: &'a str,
-        scheduled_time: &'static str,
-        schedule_arn: &'static str,
-        attempt: &'static str,
-    }
-    serde_json::to_string(&Input {
-        tenant: tenant.as_str(),
-        job_id: job_id.as_str(),
-        scheduled_time: "<aws.scheduler.scheduled-time>",
-        schedule_arn: "<aws.scheduler.schedule-arn>",
-        attempt: "<aws.scheduler.attempt-number>",
-    })
-    .expect("strings serialize")
+    TriggerEvent::scheduler_input(tenant, job_id)
 }
 
 /// Every field of a CreateSchedule/UpdateSchedule request but the names.

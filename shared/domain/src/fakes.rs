@@ -673,8 +673,13 @@ impl RecordingInvoker {
 
 #[async_trait]
 impl TriggerInvoker for RecordingInvoker {
-    async fn invoke(&self, event: &serde_json::Value) -> Result<(), crate::ports::BoxError> {
-        self.events.lock().unwrap().push(event.clone());
+    async fn invoke(
+        &self,
+        event: &crate::model::trigger_event::TriggerEvent,
+    ) -> Result<(), crate::ports::BoxError> {
+        // Recorded as the wire shape the trigger reads.
+        let wire = serde_json::to_value(event).expect("events serialize");
+        self.events.lock().unwrap().push(wire);
         Ok(())
     }
 }

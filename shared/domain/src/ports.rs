@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use crate::model::job::{FlinkTarget, Job, JobId};
 use crate::model::run::{Run, RunId};
 use crate::model::schedule::Schedule;
+use crate::model::trigger_event::TriggerEvent;
 use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -575,7 +576,7 @@ pub trait ScheduleRepository: Send + Sync {
 /// Hands a run to the trigger function (asynchronously).
 #[async_trait]
 pub trait TriggerInvoker: Send + Sync {
-    async fn invoke(&self, event: &serde_json::Value) -> Result<(), BoxError>;
+    async fn invoke(&self, event: &TriggerEvent) -> Result<(), BoxError>;
 }
 
 #[cfg(test)]

@@ -8,4 +8,5 @@ pub mod schedule;
 pub mod secrets;
 pub mod source;
 pub mod tenant;
+pub mod trigger_event;
 pub mod validation;

@@ -14,8 +14,22 @@ use crate::model::schedule::RunPolicy;
 /// of the schedule derive the random part from (job, scheduled time), so
 /// every delivery of one fire names the same run: that is what makes
 /// duplicate deliveries collapse into one run.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct RunId(String);
+
+impl TryFrom<String> for RunId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw).ok_or_else(|| format!("{raw:?} is not a run id"))
+    }
+}
+
+impl From<RunId> for String {
+    fn from(id: RunId) -> Self {
+        id.0
+    }
+}
 
 impl RunId {
     const PREFIX: &'static str = "run_";
@@ -356,6 +370,42 @@ impl Run {
             .and_then(|retry| retry.next_attempt_at(self.attempts, now));
         failed.error = Some(error);
         failed
+    }
+
+    /// The next version of this run, claimed by one delivery for its next
+    /// attempt (`submitting`), and whether that attempt makes the last
+    /// submission again (its Flink job may exist already: find it first).
+    pub fn claim(&self, now: DateTime<Utc>) -> (Self, bool) {
+        let mut claimed = self.transition(RunState::Submitting, now);
+        claimed.attempts += 1;
+        claimed.error = None;
+        claimed.finished_at = None;
+        claimed.submission = self.next_submission();
+        let same_submission = claimed.submission == self.submission;
+        if !same_submission {
+            claimed.flink_job_id = None;
+        }
+        (claimed, same_submission)
+    }
+
+    /// The next version of this run, running as Flink job `flink_job_id`
+    /// since `now`, with its deadline when the policy sets a timeout.
+    pub fn submitted(&self, flink_job_id: String, now: DateTime<Utc>) -> Self {
+        let mut running = self.transition(RunState::Running, now);
+        running.flink_job_id = Some(flink_job_id);
+        running.deadline = self
+            .policy
+            .timeout_seconds
+            .map(|t| now + chrono::Duration::seconds(i64::from(t)));
+        running
+    }
+
+    /// The next version of this run, ended in `state` (skipped, canceled,
+    /// timed out, lost) with `error` saying why.
+    pub fn end(&self, state: RunState, error: RunError, now: DateTime<Utc>) -> Self {
+        let mut ended = self.transition(state, now);
+        ended.error = Some(error);
+        ended
     }
 
     /// The next version of this run in `state`.

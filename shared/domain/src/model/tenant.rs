@@ -4,8 +4,22 @@ use crate::model::validation::FieldError;
 
 /// The tenant every record belongs to. It comes from the caller's verified
 /// identity (a JWT claim), never from a request body, and is part of every key.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
+
+impl TryFrom<String> for TenantId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw).map_err(|e| format!("tenant {raw:?} {}", e.reason))
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(id: TenantId) -> Self {
+        id.0
+    }
+}
 
 impl TenantId {
     pub const MAX_LEN: usize = 128;

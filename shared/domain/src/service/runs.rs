@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::model::job::{JobId, Window};
 use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
+use crate::model::trigger_event::TriggerEvent;
 use crate::model::validation::FieldError;
 use crate::ports::{
     Clock, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobTargets, FlinkJobs, JobRepository,
@@ -134,15 +135,14 @@ impl RunsService {
             .create(&run)
             .await
             .map_err(StartRunError::Repository)?;
-        let event = serde_json::json!({
-            "kind": "manual",
-            "tenant": tenant.as_str(),
-            "job_id": run.job_id.as_str(),
-            "run_id": run.id.as_str(),
-            "scheduled_time": run.scheduled_time.to_rfc3339(),
-            "trigger": trigger,
-            "window": window,
-        });
+        let event = TriggerEvent::Manual {
+            tenant: tenant.clone(),
+            job_id: run.job_id.clone(),
+            run_id: run.id.clone(),
+            scheduled_time: run.scheduled_time,
+            trigger,
+            window,
+        };
         if let Err(e) = self.trigger.invoke(&event).await {
             tracing::error!(error = %e, run_id = %run.id, "the trigger could not be invoked");
             let mut failed = run.transition(RunState::Failed, self.clock.now());
@@ -358,13 +358,12 @@ impl Reconciler {
     /// Hands the next attempt of a failed run to the trigger, which claims it
     /// (so a second hand-over by a concurrent pass does nothing).
     async fn start_next_attempt(&self, run: &Run, report: &mut ReconcileReport) {
-        let event = serde_json::json!({
-            "kind": "retry",
-            "tenant": run.tenant.as_str(),
-            "job_id": run.job_id.as_str(),
-            "run_id": run.id.as_str(),
-            "scheduled_time": run.scheduled_time.to_rfc3339(),
-        });
+        let event = TriggerEvent::Retry {
+            tenant: run.tenant.clone(),
+            job_id: run.job_id.clone(),
+            run_id: run.id.clone(),
+            scheduled_time: run.scheduled_time,
+        };
         match self.ports.trigger.invoke(&event).await {
             Ok(()) => {
                 report.retried += 1;
@@ -394,14 +393,13 @@ impl Reconciler {
                 .await?;
         }
         for child in &run.policy.on_success {
-            let event = serde_json::json!({
-                "kind": "parent",
-                "tenant": run.tenant.as_str(),
-                "job_id": child.as_str(),
-                "run_id": RunId::for_child(child, &run.id).as_str(),
-                "parent_run_id": run.id.as_str(),
-                "scheduled_time": run.scheduled_time.to_rfc3339(),
-            });
+            let event = TriggerEvent::Parent {
+                tenant: run.tenant.clone(),
+                job_id: child.clone(),
+                run_id: RunId::for_child(child, &run.id),
+                parent_run_id: run.id.clone(),
+                scheduled_time: run.scheduled_time,
+            };
             if let Err(e) = self.ports.trigger.invoke(&event).await {
                 // The run stays pending follow-up: the next pass tries again.
                 tracing::warn!(error = %e, run_id = %run.id, child = %child, "could not start a child job");

@@ -8,7 +8,8 @@ use zeroize::Zeroizing;
 
 use crate::model::job::{Job, JobId, RuntimeMode, Window};
 use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
-use crate::model::schedule::Overlap;
+use crate::model::schedule::{Overlap, RunPolicy, Schedule};
+use crate::model::trigger_event::TriggerEvent;
 use crate::ports::ScheduleRepository;
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkTargets, JobCompiler, JobRepository,
@@ -18,10 +19,10 @@ use crate::ports::{
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
 
 /// One delivery: a scheduler fire or a manual run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Fire {
     pub tenant: TenantId,
-    pub job_id: String,
+    pub job_id: JobId,
     pub scheduled_time: DateTime<Utc>,
     pub trigger: TriggerKind,
     /// A backfill's explicit window; else derived from the job.
@@ -31,6 +32,100 @@ pub struct Fire {
     pub run_id: Option<RunId>,
     /// The run whose success started this one (child jobs).
     pub parent_run_id: Option<RunId>,
+}
+
+impl Fire {
+    /// The run this delivery is about: the one the event names, else the
+    /// one derived from (job, scheduled time), so every delivery of a fire
+    /// names the same run.
+    fn run_id(&self) -> RunId {
+        self.run_id
+            .clone()
+            .unwrap_or_else(|| RunId::for_fire(&self.job_id, self.scheduled_time))
+    }
+}
+
+impl From<TriggerEvent> for Fire {
+    fn from(event: TriggerEvent) -> Self {
+        let (tenant, job_id, scheduled_time, trigger, window, run_id, parent_run_id) = match event {
+            TriggerEvent::Schedule {
+                tenant,
+                job_id,
+                scheduled_time,
+                ..
+            } => (
+                tenant,
+                job_id,
+                scheduled_time,
+                TriggerKind::Schedule,
+                None,
+                None,
+                None,
+            ),
+            TriggerEvent::Manual {
+                tenant,
+                job_id,
+                run_id,
+                scheduled_time,
+                trigger,
+                window,
+            } => (
+                tenant,
+                job_id,
+                scheduled_time,
+                trigger,
+                window,
+                Some(run_id),
+                None,
+            ),
+            TriggerEvent::Retry {
+                tenant,
+                job_id,
+                run_id,
+                scheduled_time,
+            } => (
+                tenant,
+                job_id,
+                scheduled_time,
+                TriggerKind::Retry,
+                None,
+                Some(run_id),
+                None,
+            ),
+            TriggerEvent::Parent {
+                tenant,
+                job_id,
+                run_id,
+                parent_run_id,
+                scheduled_time,
+            } => (
+                tenant,
+                job_id,
+                scheduled_time,
+                TriggerKind::Parent,
+                None,
+                Some(run_id),
+                Some(parent_run_id),
+            ),
+        };
+        Self {
+            tenant,
+            job_id,
+            scheduled_time,
+            trigger,
+            window,
+            run_id,
+            parent_run_id,
+        }
+    }
+}
+
+/// A recorded run, as a delivery finds it.
+enum Recorded {
+    /// This delivery may start an attempt.
+    Claimable(Run),
+    /// Another delivery has it, or it has ended.
+    Taken(Run),
 }
 
 /// What a delivery achieved. Every variant is a final answer: redelivering
@@ -104,30 +199,13 @@ impl TriggerService {
         Self { ports }
     }
 
+    /// Handles one delivery: load what the job says, record the run, claim
+    /// it, start its Flink job, record how that went.
     #[tracing::instrument(skip_all, fields(tenant = %fire.tenant, job_id = %fire.job_id, run_id))]
     pub async fn fire(&self, fire: Fire) -> Result<TriggerOutcome, TriggerError> {
-        let job_id = JobId::parse(&fire.job_id)
-            .ok_or_else(|| TriggerError::InvalidEvent("job_id is not a job id".into()))?;
-        let run_id = fire
-            .run_id
-            .clone()
-            .unwrap_or_else(|| RunId::for_fire(&job_id, fire.scheduled_time));
+        let run_id = fire.run_id();
         tracing::Span::current().record("run_id", run_id.as_str());
-        let job = self
-            .ports
-            .jobs
-            .get(&fire.tenant, &job_id)
-            .await
-            .map_err(TriggerError::Repository)?;
-        let schedule = match &job {
-            Some(_) => self
-                .ports
-                .schedules
-                .get(&fire.tenant, &job_id)
-                .await
-                .map_err(TriggerError::Repository)?,
-            None => None,
-        };
+        let (job, schedule) = self.load(&fire).await?;
         // A fire that was on its way while the schedule was deleted or
         // disabled does not run.
         if fire.trigger == TriggerKind::Schedule
@@ -139,11 +217,56 @@ impl TriggerService {
             ));
         }
         let policy = schedule.map(|s| s.policy).unwrap_or_default();
-        let target = self
-            .ports
-            .flink
-            .resolve(job.as_ref().and_then(|j| j.spec.flink_target));
-        let window = match (fire.window, &job) {
+        let stored = match self.record(&fire, run_id, job.as_ref(), policy).await? {
+            Recorded::Claimable(run) => run,
+            Recorded::Taken(run) => return Ok(TriggerOutcome::AlreadyHandled(run)),
+        };
+        if let Some(outcome) = self.refuse_start(&stored, job.is_some()).await? {
+            return Ok(outcome);
+        }
+        let (claimed, same_submission) = stored.claim(self.ports.clock.now());
+        if !self.write(&claimed, stored.version).await? {
+            return Ok(TriggerOutcome::AlreadyHandled(self.reload(&claimed).await?));
+        }
+        let started = match &job {
+            None => Err(RunError::new(
+                RunErrorCode::JobNotFound,
+                "the job no longer exists",
+            )),
+            Some(job) => self.start_flink_job(job, &claimed, same_submission).await,
+        };
+        match started {
+            Ok(flink_job_id) => self.record_running(&claimed, flink_job_id).await,
+            Err(error) => self.record_failure(&claimed, error).await,
+        }
+    }
+
+    /// The job and its schedule, read together.
+    async fn load(&self, fire: &Fire) -> Result<(Option<Job>, Option<Schedule>), TriggerError> {
+        let (job, schedule) = futures_util::future::join(
+            self.ports.jobs.get(&fire.tenant, &fire.job_id),
+            self.ports.schedules.get(&fire.tenant, &fire.job_id),
+        )
+        .await;
+        let job = job.map_err(TriggerError::Repository)?;
+        // A schedule left behind by a deleted job says nothing.
+        let schedule = match job {
+            Some(_) => schedule.map_err(TriggerError::Repository)?,
+            None => None,
+        };
+        Ok((job, schedule))
+    }
+
+    /// Records the fire's run (once, however often it is delivered) and
+    /// says whether this delivery may start an attempt of it.
+    async fn record(
+        &self,
+        fire: &Fire,
+        run_id: RunId,
+        job: Option<&Job>,
+        policy: RunPolicy,
+    ) -> Result<Recorded, TriggerError> {
+        let window = match (fire.window, job) {
             (Some(window), _) => Some(window),
             (None, Some(job)) => self.next_window(job, fire.scheduled_time).await?,
             (None, None) => None,
@@ -153,11 +276,14 @@ impl TriggerService {
             NewRun {
                 id: run_id,
                 tenant: fire.tenant.clone(),
-                job_id,
+                job_id: fire.job_id.clone(),
                 trigger: fire.trigger,
                 scheduled_time: fire.scheduled_time,
                 window,
-                flink_target: target,
+                flink_target: self
+                    .ports
+                    .flink
+                    .resolve(job.and_then(|j| j.spec.flink_target)),
             },
             now,
         );
@@ -173,14 +299,24 @@ impl TriggerService {
             Created::New(run) | Created::Existing(run) => run,
         };
         if !claimable(&stored, now) {
-            return Ok(TriggerOutcome::AlreadyHandled(stored));
+            return Ok(Recorded::Taken(stored));
         }
         // A run recorded by the API takes the job's policy at its first
         // attempt; later attempts keep the one they started with.
         if stored.attempts == 0 {
             stored.policy = policy;
         }
-        if let Some(window) = stored.window
+        Ok(Recorded::Claimable(stored))
+    }
+
+    /// Why `run` is skipped instead of started, if it is: an empty window,
+    /// or another active run of the job under its overlap policy.
+    async fn refuse_start(
+        &self,
+        run: &Run,
+        job_exists: bool,
+    ) -> Result<Option<TriggerOutcome>, TriggerError> {
+        if let Some(window) = run.window
             && window.from >= window.to
         {
             let reason = format!(
@@ -188,90 +324,75 @@ impl TriggerService {
                 window.from.to_rfc3339(),
                 window.to.to_rfc3339()
             );
-            return self.skip(&stored, RunErrorCode::EmptyWindow, reason).await;
+            return self
+                .skip(run, RunErrorCode::EmptyWindow, reason)
+                .await
+                .map(Some);
         }
-        if job.is_some()
-            && stored.policy.overlap != Overlap::Allow
-            && let Some(holder) = self.take_slot(&stored).await?
+        if job_exists
+            && run.policy.overlap != Overlap::Allow
+            && let Some(holder) = self.take_slot(run).await?
         {
             let reason = format!("run {holder} of this job is still active");
-            return self.skip(&stored, RunErrorCode::Overlap, reason).await;
+            return self
+                .skip(run, RunErrorCode::Overlap, reason)
+                .await
+                .map(Some);
         }
+        Ok(None)
+    }
 
-        // Claim the run: exactly one delivery moves it to `submitting`.
-        let mut claimed = stored.transition(RunState::Submitting, now);
-        claimed.attempts += 1;
-        claimed.error = None;
-        claimed.finished_at = None;
-        claimed.submission = stored.next_submission();
-        // The same submission again: its job may exist already.
-        let retry = claimed.submission == stored.submission;
-        if !retry {
-            claimed.flink_job_id = None;
+    /// Writes `next` over the stored version `expected`: `false` when another
+    /// writer moved the run first (a concurrent delivery, a cancel).
+    async fn write(&self, next: &Run, expected: u64) -> Result<bool, TriggerError> {
+        match self.ports.runs.update(next, expected).await {
+            Ok(()) => Ok(true),
+            Err(RepositoryError::VersionMismatch { .. }) => Ok(false),
+            Err(e) => Err(TriggerError::Repository(e)),
         }
-        match self.ports.runs.update(&claimed, stored.version).await {
-            Ok(()) => {}
-            Err(RepositoryError::VersionMismatch { .. }) => {
-                let current = self.reload(&claimed).await?;
-                return Ok(TriggerOutcome::AlreadyHandled(current));
-            }
-            Err(e) => return Err(TriggerError::Repository(e)),
-        }
+    }
 
-        let result = match &job {
-            None => Err(RunError::new(
-                RunErrorCode::JobNotFound,
-                "the job no longer exists",
-            )),
-            Some(job) => self.start_flink_job(job, &claimed, retry).await,
-        };
-        match result {
-            Ok(flink_job_id) => {
-                let submitted_at = self.ports.clock.now();
-                let mut running = claimed.transition(RunState::Running, submitted_at);
-                running.flink_job_id = Some(flink_job_id.clone());
-                running.deadline = claimed
-                    .policy
-                    .timeout_seconds
-                    .map(|t| submitted_at + chrono::Duration::seconds(i64::from(t)));
-                match self.ports.runs.update(&running, claimed.version).await {
-                    Ok(()) => {
-                        tracing::info!(flink_job_id, "run submitted");
-                        Ok(TriggerOutcome::Submitted(running))
-                    }
-                    Err(RepositoryError::VersionMismatch { .. }) => {
-                        // Canceled while submitting: the job must not run on.
-                        let cluster = self.ports.flink.get(&claimed.flink_target);
-                        if let Some(Err(e)) = match cluster {
-                            Some(c) => Some(c.cancel(&flink_job_id).await),
-                            None => None,
-                        } {
-                            tracing::warn!(error = %e, flink_job_id, "could not cancel a job whose run was canceled");
-                        }
-                        Ok(TriggerOutcome::AlreadyHandled(self.reload(&claimed).await?))
-                    }
-                    Err(e) => Err(TriggerError::Repository(e)),
-                }
-            }
-            Err(error) => {
-                let retryable = error.retryable;
-                tracing::warn!(code = %error.code, retryable, "run failed");
-                let failed = claimed.fail(error, self.ports.clock.now());
-                self.ports
-                    .runs
-                    .update(&failed, claimed.version)
-                    .await
-                    .map_err(TriggerError::Repository)?;
-                self.release_slot(&failed).await;
-                if failed.next_attempt_at.is_some() {
-                    // The reconciler starts the next attempt after the backoff.
-                    Ok(TriggerOutcome::Failed(failed))
-                } else if retryable {
-                    Err(TriggerError::Retryable(Box::new(failed)))
-                } else {
-                    Ok(TriggerOutcome::Failed(failed))
-                }
-            }
+    /// Records the claimed run as running on Flink. A run canceled while it
+    /// was submitting has its Flink job canceled: it must not run on.
+    async fn record_running(
+        &self,
+        claimed: &Run,
+        flink_job_id: String,
+    ) -> Result<TriggerOutcome, TriggerError> {
+        let running = claimed.submitted(flink_job_id.clone(), self.ports.clock.now());
+        if self.write(&running, claimed.version).await? {
+            tracing::info!(flink_job_id, "run submitted");
+            return Ok(TriggerOutcome::Submitted(running));
+        }
+        if let Some(cluster) = self.ports.flink.get(&claimed.flink_target)
+            && let Err(e) = cluster.cancel(&flink_job_id).await
+        {
+            tracing::warn!(error = %e, flink_job_id, "could not cancel a job whose run was canceled");
+        }
+        Ok(TriggerOutcome::AlreadyHandled(self.reload(claimed).await?))
+    }
+
+    /// Records the claimed run as failed. With a next attempt planned, the
+    /// reconciler starts it after the backoff; without one, a retryable
+    /// error asks for a redelivery.
+    async fn record_failure(
+        &self,
+        claimed: &Run,
+        error: RunError,
+    ) -> Result<TriggerOutcome, TriggerError> {
+        let retryable = error.retryable;
+        tracing::warn!(code = %error.code, retryable, "run failed");
+        let failed = claimed.fail(error, self.ports.clock.now());
+        self.ports
+            .runs
+            .update(&failed, claimed.version)
+            .await
+            .map_err(TriggerError::Repository)?;
+        self.release_slot(&failed).await;
+        if failed.next_attempt_at.is_none() && retryable {
+            Err(TriggerError::Retryable(Box::new(failed)))
+        } else {
+            Ok(TriggerOutcome::Failed(failed))
         }
     }
 
@@ -306,8 +427,11 @@ impl TriggerService {
         code: RunErrorCode,
         reason: String,
     ) -> Result<TriggerOutcome, TriggerError> {
-        let mut skipped = run.transition(RunState::Skipped, self.ports.clock.now());
-        skipped.error = Some(RunError::new(code.clone(), reason));
+        let skipped = run.end(
+            RunState::Skipped,
+            RunError::new(code.clone(), reason),
+            self.ports.clock.now(),
+        );
         match self.ports.runs.update(&skipped, run.version).await {
             Ok(()) => {
                 tracing::info!(%code, "run skipped");
@@ -366,11 +490,14 @@ impl TriggerService {
                 Err(_) => return Err(TriggerError::FlinkUnavailable),
             }
         }
-        let mut canceled = previous.transition(RunState::Canceled, self.ports.clock.now());
-        canceled.error = Some(RunError::new(
-            RunErrorCode::Superseded,
-            format!("canceled for run {next} (overlap: cancel_previous)"),
-        ));
+        let canceled = previous.end(
+            RunState::Canceled,
+            RunError::new(
+                RunErrorCode::Superseded,
+                format!("canceled for run {next} (overlap: cancel_previous)"),
+            ),
+            self.ports.clock.now(),
+        );
         match self.ports.runs.update(&canceled, previous.version).await {
             Ok(()) => {
                 tracing::info!(previous = %previous.id, "previous run canceled");
@@ -442,16 +569,7 @@ impl TriggerService {
         cluster: &dyn FlinkCluster,
         submission: &Submission,
     ) -> Result<String, RunError> {
-        let source = self.load_source(&job.tenant, &job.source_id).await?;
-        let source_secrets = self.open_secrets(&source).await?;
-        // A job within one source (e.g. table to table) reads and decrypts it once.
-        let (target, target_secrets) = if job.target_id == job.source_id {
-            (source.clone(), source_secrets.clone())
-        } else {
-            let target = self.load_source(&job.tenant, &job.target_id).await?;
-            let secrets = self.open_secrets(&target).await?;
-            (target, secrets)
-        };
+        let ((source, source_secrets), (target, target_secrets)) = self.endpoints(job).await?;
         let script = self
             .ports
             .compiler
@@ -494,6 +612,25 @@ impl TriggerService {
             .submit(submission, &sealed.to_envelope_json(&context), &settings)
             .await
             .map_err(submit_failure)
+    }
+
+    /// The job's source and target with their secrets opened. Both are
+    /// read and decrypted at the same time (two round trips on the critical
+    /// path, not four); a job within one source reads and decrypts it once.
+    async fn endpoints(
+        &self,
+        job: &Job,
+    ) -> Result<((Source, Secrets), (Source, Secrets)), RunError> {
+        let open = |id| async move {
+            let source = self.load_source(&job.tenant, id).await?;
+            let secrets = self.open_secrets(&source).await?;
+            Ok::<_, RunError>((source, secrets))
+        };
+        if job.target_id == job.source_id {
+            let source = open(&job.source_id).await?;
+            return Ok((source.clone(), source));
+        }
+        futures_util::future::try_join(open(&job.source_id), open(&job.target_id)).await
     }
 
     async fn load_source(&self, tenant: &TenantId, id: &SourceId) -> Result<Source, RunError> {
@@ -701,7 +838,7 @@ mod tests {
         fn fire(&self) -> Fire {
             Fire {
                 tenant: self.tenant.clone(),
-                job_id: self.job.id.to_string(),
+                job_id: self.job.id.clone(),
                 scheduled_time: Utc.with_ymd_and_hms(2026, 1, 2, 3, 0, 0).unwrap(),
                 trigger: TriggerKind::Schedule,
                 window: None,
@@ -1315,7 +1452,7 @@ mod tests {
         // However often the hand-over is delivered, the child runs once.
         let delivery = Fire {
             tenant: f.tenant.clone(),
-            job_id: child.id.to_string(),
+            job_id: child.id.clone(),
             scheduled_time: run.scheduled_time,
             trigger: TriggerKind::Parent,
             window: None,
