@@ -126,7 +126,7 @@ async fn list(
 async fn read(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
 ) -> Result<Response, Problem> {
     let job = app.service.get(&tenant, &id).await?;
     let schedule = app
@@ -146,7 +146,7 @@ async fn read(
 async fn replace(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
     if_match: IfMatch,
     JsonBody(spec): JsonBody<JobSpec>,
 ) -> Result<Response, Problem> {
@@ -163,7 +163,7 @@ async fn replace(
 async fn remove(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
     if_match: IfMatch,
 ) -> Result<StatusCode, Problem> {
     app.service
@@ -177,7 +177,7 @@ async fn remove(
 async fn put_schedule(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
     if_match: IfMatch,
     JsonBody(spec): JsonBody<ScheduleSpec>,
 ) -> Result<Response, Problem> {
@@ -198,7 +198,7 @@ async fn put_schedule(
 async fn read_schedule(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
 ) -> Result<Response, Problem> {
     let schedule = app.schedules.get(&tenant, &id).await?;
     let view = ScheduleView::new(&schedule, app.clock.now());
@@ -208,7 +208,7 @@ async fn read_schedule(
 async fn remove_schedule(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
     if_match: IfMatch,
 ) -> Result<StatusCode, Problem> {
     app.schedules
@@ -222,7 +222,7 @@ async fn remove_schedule(
 async fn sql(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
 ) -> Result<Response, Problem> {
     let script = app.service.preview_sql(&tenant, &id).await?;
     let mut response = script.into_response();
@@ -237,7 +237,7 @@ async fn sql(
 async fn start_run(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
     OptionalJsonBody(request): OptionalJsonBody<StartRunRequest>,
 ) -> Result<Response, Problem> {
     // An empty body means "run now"; anything else must be the JSON object.
@@ -254,7 +254,7 @@ async fn start_run(
 async fn list_runs(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<JobId>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let request = PageRequest::from_query(query, &tenant, RUN_PAGE_TOKENS)?;
@@ -278,7 +278,7 @@ async fn list_runs(
 async fn read_run(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<RunId>,
 ) -> Result<Response, Problem> {
     let run = app.runs.get(&tenant, &id).await?;
     Ok(versioned_json(
@@ -291,7 +291,7 @@ async fn read_run(
 async fn cancel_run(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<RunId>,
 ) -> Result<Response, Problem> {
     let run = app.runs.cancel(&tenant, &id).await?;
     tracing::info!(%tenant, run_id = %run.id, "run canceled");

@@ -90,7 +90,7 @@ async fn list(
 async fn read(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<SourceId>,
 ) -> Result<Response, Problem> {
     let source = app.service.get(&tenant, &id).await?;
     Ok(source_response(StatusCode::OK, SourceView::from(&source)))
@@ -99,7 +99,7 @@ async fn read(
 async fn replace(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<SourceId>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<SourceRequest>,
 ) -> Result<Response, Problem> {
@@ -115,7 +115,7 @@ async fn replace(
 async fn remove(
     State(app): State<AppState>,
     Tenant(tenant): Tenant,
-    PathId(id): PathId,
+    PathId(id): PathId<SourceId>,
     if_match: IfMatch,
 ) -> Result<StatusCode, Problem> {
     app.service

@@ -11,7 +11,7 @@ use sluice_domain::service::sources::{
     DeleteSourceError, GetSourceError, ListSourcesError, RegisterSourceError, UpdateSourceError,
 };
 
-fn not_found(id: &str) -> Problem {
+pub(crate) fn source_not_found(id: &str) -> Problem {
     Problem::not_found(format!("no source {id}"))
 }
 
@@ -21,7 +21,7 @@ fn version_mismatch(expected: u64, current: u64) -> Problem {
     ))
 }
 
-fn job_not_found(id: &str) -> Problem {
+pub(crate) fn job_not_found(id: &str) -> Problem {
     Problem::not_found(format!("no job {id}"))
 }
 
@@ -73,7 +73,7 @@ impl From<RegisterSourceError> for Problem {
 impl From<GetSourceError> for Problem {
     fn from(e: GetSourceError) -> Self {
         match e {
-            GetSourceError::NotFound(id) => not_found(&id),
+            GetSourceError::NotFound(id) => source_not_found(&id),
             GetSourceError::Repository(e) => repository(&e),
         }
     }
@@ -92,7 +92,7 @@ impl From<UpdateSourceError> for Problem {
     fn from(e: UpdateSourceError) -> Self {
         match e {
             UpdateSourceError::Invalid(errors) => Problem::invalid(errors),
-            UpdateSourceError::NotFound(id) => not_found(&id),
+            UpdateSourceError::NotFound(id) => source_not_found(&id),
             UpdateSourceError::VersionMismatch { expected, current } => {
                 version_mismatch(expected, current)
             }
@@ -105,7 +105,7 @@ impl From<UpdateSourceError> for Problem {
 impl From<DeleteSourceError> for Problem {
     fn from(e: DeleteSourceError) -> Self {
         match e {
-            DeleteSourceError::NotFound(id) => not_found(&id),
+            DeleteSourceError::NotFound(id) => source_not_found(&id),
             DeleteSourceError::InUse { id, jobs } => Problem::conflict(format!(
                 "source {id} is used by {jobs} job(s); delete or change them first"
             )),
@@ -199,7 +199,7 @@ impl From<PreviewSqlError> for Problem {
 
 use sluice_domain::service::runs::{CancelRunError, GetRunError, ListRunsError, StartRunError};
 
-fn run_not_found(id: &str) -> Problem {
+pub(crate) fn run_not_found(id: &str) -> Problem {
     Problem::not_found(format!("no run {id}"))
 }
 

@@ -246,11 +246,10 @@ impl JobsService {
         }
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Job, GetJobError> {
-        let not_found = || GetJobError::NotFound(id.to_owned());
-        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+    pub async fn get(&self, tenant: &TenantId, id: &JobId) -> Result<Job, GetJobError> {
+        let not_found = || GetJobError::NotFound(id.to_string());
         self.jobs
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(GetJobError::Repository)?
             .ok_or_else(not_found)
@@ -276,15 +275,14 @@ impl JobsService {
     pub async fn update(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &JobId,
         spec: JobSpec,
         expected_version: Option<u64>,
     ) -> Result<Job, UpdateJobError> {
-        let not_found = || UpdateJobError::NotFound(id.to_owned());
-        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+        let not_found = || UpdateJobError::NotFound(id.to_string());
         let current = self
             .jobs
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(UpdateJobError::Repository)?
             .ok_or_else(not_found)?;
@@ -340,14 +338,13 @@ impl JobsService {
     pub async fn delete(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &JobId,
         expected_version: Option<u64>,
     ) -> Result<(), DeleteJobError> {
-        let not_found = || DeleteJobError::NotFound(id.to_owned());
-        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+        let not_found = || DeleteJobError::NotFound(id.to_string());
         let job = self
             .jobs
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(DeleteJobError::Repository)?
             .ok_or_else(not_found)?;
@@ -359,15 +356,15 @@ impl JobsService {
                 current: job.version,
             });
         }
-        self.ensure_no_active_run(tenant, &parsed).await?;
-        let unscheduled = self.unschedule(tenant, &parsed).await?;
-        let deleted = self.jobs.delete(tenant, &parsed, expected_version).await;
+        self.ensure_no_active_run(tenant, id).await?;
+        let unscheduled = self.unschedule(tenant, id).await?;
+        let deleted = self.jobs.delete(tenant, id, expected_version).await;
         if deleted.is_err()
             && let Some(schedule) = unscheduled
             && let Err(e) = self.scheduler.upsert(&schedule).await
         {
             // The job stays: its schedule must come back.
-            tracing::error!(error = %e, job_id = %parsed, "could not restore the schedule of a job that was not deleted");
+            tracing::error!(error = %e, job_id = %id, "could not restore the schedule of a job that was not deleted");
         }
         match deleted {
             Ok(()) => Ok(()),
@@ -430,13 +427,12 @@ impl JobsService {
     pub async fn preview_sql(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &JobId,
     ) -> Result<String, PreviewSqlError> {
-        let not_found = || PreviewSqlError::NotFound(id.to_owned());
-        let parsed = JobId::parse(id).ok_or_else(not_found)?;
+        let not_found = || PreviewSqlError::NotFound(id.to_string());
         let job = self
             .jobs
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(PreviewSqlError::Repository)?
             .ok_or_else(not_found)?;
@@ -663,25 +659,38 @@ mod tests {
         let (a, b, c) = (f.source().await, f.source().await, f.source().await);
         let job = f.jobs.create(&f.tenant, spec(&a, &b)).await.unwrap();
         assert!(matches!(
-            f.sources.delete(&f.tenant, &a, None).await,
+            f.sources
+                .delete(&f.tenant, &SourceId::parse(&a).unwrap(), None)
+                .await,
             Err(DeleteSourceError::InUse { jobs: 1, .. })
         ));
         // Moving the job's target from b to c frees b and pins c.
         let moved = f
             .jobs
-            .update(&f.tenant, job.id.as_str(), spec(&a, &c), Some(1))
+            .update(&f.tenant, &job.id, spec(&a, &c), Some(1))
             .await
             .unwrap();
         assert_eq!(moved.version, 2);
-        f.sources.delete(&f.tenant, &b, None).await.unwrap();
-        assert!(f.sources.delete(&f.tenant, &c, None).await.is_err());
-
-        f.jobs
-            .delete(&f.tenant, job.id.as_str(), Some(2))
+        f.sources
+            .delete(&f.tenant, &SourceId::parse(&b).unwrap(), None)
             .await
             .unwrap();
-        f.sources.delete(&f.tenant, &a, None).await.unwrap();
-        f.sources.delete(&f.tenant, &c, None).await.unwrap();
+        assert!(
+            f.sources
+                .delete(&f.tenant, &SourceId::parse(&c).unwrap(), None)
+                .await
+                .is_err()
+        );
+
+        f.jobs.delete(&f.tenant, &job.id, Some(2)).await.unwrap();
+        f.sources
+            .delete(&f.tenant, &SourceId::parse(&a).unwrap(), None)
+            .await
+            .unwrap();
+        f.sources
+            .delete(&f.tenant, &SourceId::parse(&c).unwrap(), None)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -691,7 +700,7 @@ mod tests {
         let job = f.jobs.create(&f.tenant, spec(&a, &a)).await.unwrap();
         let err = f
             .jobs
-            .update(&f.tenant, job.id.as_str(), spec(&a, &a), Some(5))
+            .update(&f.tenant, &job.id, spec(&a, &a), Some(5))
             .await
             .unwrap_err();
         assert!(matches!(
@@ -703,7 +712,7 @@ mod tests {
         ));
         let err = f
             .jobs
-            .delete(&f.tenant, job.id.as_str(), Some(5))
+            .delete(&f.tenant, &job.id, Some(5))
             .await
             .unwrap_err();
         assert!(matches!(
@@ -727,14 +736,12 @@ mod tests {
             clock.clone(),
         );
         // Another job's active run and this job's ended runs do not count.
-        runs.start(&f.tenant, other.id.as_str(), None)
-            .await
-            .unwrap();
-        let ended = runs.start(&f.tenant, job.id.as_str(), None).await.unwrap();
-        runs.cancel(&f.tenant, ended.id.as_str()).await.unwrap();
+        runs.start(&f.tenant, &other.id, None).await.unwrap();
+        let ended = runs.start(&f.tenant, &job.id, None).await.unwrap();
+        runs.cancel(&f.tenant, &ended.id).await.unwrap();
 
         // Pending (a manual run), then submitting and running (the trigger).
-        let active = runs.start(&f.tenant, job.id.as_str(), None).await.unwrap();
+        let active = runs.start(&f.tenant, &job.id, None).await.unwrap();
         let mut current = active.clone();
         for next in [None, Some(RunState::Submitting), Some(RunState::Running)] {
             if let Some(state) = next {
@@ -744,23 +751,16 @@ mod tests {
                     .unwrap();
                 current = moved;
             }
-            let err = f
-                .jobs
-                .delete(&f.tenant, job.id.as_str(), None)
-                .await
-                .unwrap_err();
+            let err = f.jobs.delete(&f.tenant, &job.id, None).await.unwrap_err();
             let DeleteJobError::RunActive { id, run } = err else {
                 panic!("{:?}: expected RunActive, got {err:?}", current.state);
             };
             assert_eq!((id.as_str(), &run), (job.id.as_str(), &active.id));
-            assert!(f.jobs.get(&f.tenant, job.id.as_str()).await.is_ok());
+            assert!(f.jobs.get(&f.tenant, &job.id).await.is_ok());
         }
 
-        runs.cancel(&f.tenant, active.id.as_str()).await.unwrap();
-        f.jobs
-            .delete(&f.tenant, job.id.as_str(), None)
-            .await
-            .unwrap();
+        runs.cancel(&f.tenant, &active.id).await.unwrap();
+        f.jobs.delete(&f.tenant, &job.id, None).await.unwrap();
         assert_eq!(f.store.job_count(), 1);
     }
 
@@ -777,11 +777,7 @@ mod tests {
             lag_seconds: 60,
         });
         let job = f.jobs.create(&f.tenant, s).await.unwrap();
-        let sql = f
-            .jobs
-            .preview_sql(&f.tenant, job.id.as_str())
-            .await
-            .unwrap();
+        let sql = f.jobs.preview_sql(&f.tenant, &job.id).await.unwrap();
         // FixedClock is 2026-01-02T03:04:05Z; minus the 60 s lag.
         assert!(
             sql.contains("from: 2026-01-01T00:00:00Z, to: 2026-01-02T03:03:05Z"),
@@ -789,7 +785,7 @@ mod tests {
         );
         assert!(matches!(
             f.jobs
-                .preview_sql(&TenantId::parse("globex").unwrap(), job.id.as_str())
+                .preview_sql(&TenantId::parse("globex").unwrap(), &job.id)
                 .await,
             Err(PreviewSqlError::NotFound(_))
         ));

@@ -90,14 +90,13 @@ impl RunsService {
     pub async fn start(
         &self,
         tenant: &TenantId,
-        job_id: &str,
+        job_id: &JobId,
         window: Option<Window>,
     ) -> Result<Run, StartRunError> {
-        let not_found = || StartRunError::JobNotFound(job_id.to_owned());
-        let parsed = JobId::parse(job_id).ok_or_else(not_found)?;
+        let not_found = || StartRunError::JobNotFound(job_id.to_string());
         let job = self
             .jobs
-            .get(tenant, &parsed)
+            .get(tenant, job_id)
             .await
             .map_err(StartRunError::Repository)?
             .ok_or_else(not_found)?;
@@ -123,7 +122,7 @@ impl RunsService {
             NewRun {
                 id: RunId::generate(),
                 tenant: tenant.clone(),
-                job_id: parsed,
+                job_id: job_id.clone(),
                 trigger,
                 scheduled_time: now,
                 window,
@@ -159,11 +158,10 @@ impl RunsService {
         Ok(run)
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Run, GetRunError> {
-        let not_found = || GetRunError::NotFound(id.to_owned());
-        let parsed = RunId::parse(id).ok_or_else(not_found)?;
+    pub async fn get(&self, tenant: &TenantId, id: &RunId) -> Result<Run, GetRunError> {
+        let not_found = || GetRunError::NotFound(id.to_string());
         self.runs
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(GetRunError::Repository)?
             .ok_or_else(not_found)
@@ -172,12 +170,11 @@ impl RunsService {
     pub async fn list(
         &self,
         tenant: &TenantId,
-        job_id: &str,
+        job_id: &JobId,
         limit: usize,
         before: Option<&RunId>,
     ) -> Result<RunPage, ListRunsError> {
-        let not_found = || ListRunsError::JobNotFound(job_id.to_owned());
-        let parsed = JobId::parse(job_id).ok_or_else(not_found)?;
+        let not_found = || ListRunsError::JobNotFound(job_id.to_string());
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
             return Err(ListRunsError::Invalid(
                 FieldError::new("limit", format!("must be between 1 and {MAX_PAGE_SIZE}")).into(),
@@ -185,7 +182,7 @@ impl RunsService {
         }
         if self
             .jobs
-            .get(tenant, &parsed)
+            .get(tenant, job_id)
             .await
             .map_err(ListRunsError::Repository)?
             .is_none()
@@ -193,25 +190,24 @@ impl RunsService {
             return Err(not_found());
         }
         self.runs
-            .list_for_job(tenant, &parsed, limit, before)
+            .list_for_job(tenant, job_id, limit, before)
             .await
             .map_err(ListRunsError::Repository)
     }
 
     /// Cancels an active run, and its Flink job when it has one.
-    pub async fn cancel(&self, tenant: &TenantId, id: &str) -> Result<Run, CancelRunError> {
-        let not_found = || CancelRunError::NotFound(id.to_owned());
-        let parsed = RunId::parse(id).ok_or_else(not_found)?;
+    pub async fn cancel(&self, tenant: &TenantId, id: &RunId) -> Result<Run, CancelRunError> {
+        let not_found = || CancelRunError::NotFound(id.to_string());
         let run = self
             .runs
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(CancelRunError::Repository)?
             .ok_or_else(not_found)?;
         // A failed run waiting for its next attempt can be canceled too.
         if !run.state.is_active() && run.next_attempt_at.is_none() {
             return Err(CancelRunError::AlreadyEnded {
-                id: id.to_owned(),
+                id: id.to_string(),
                 state: run.state.as_str(),
             });
         }

@@ -83,20 +83,19 @@ impl ScheduleService {
     pub async fn put(
         &self,
         tenant: &TenantId,
-        job_id: &str,
+        job_id: &JobId,
         spec: ScheduleSpec,
         if_match: Option<u64>,
     ) -> Result<(Schedule, bool), PutScheduleError> {
-        let not_found = || PutScheduleError::JobNotFound(job_id.to_owned());
-        let id = JobId::parse(job_id).ok_or_else(not_found)?;
+        let not_found = || PutScheduleError::JobNotFound(job_id.to_string());
         self.jobs
-            .get(tenant, &id)
+            .get(tenant, job_id)
             .await
             .map_err(PutScheduleError::Repository)?
             .ok_or_else(not_found)?;
         let previous = self
             .schedules
-            .get(tenant, &id)
+            .get(tenant, job_id)
             .await
             .map_err(PutScheduleError::Repository)?;
         if let (Some(expected), Some(stored)) = (if_match, &previous)
@@ -107,10 +106,10 @@ impl ScheduleService {
             });
         }
         let now = self.clock.now();
-        let checked = self.check(tenant, &id, spec, now).await?;
+        let checked = self.check(tenant, job_id, spec, now).await?;
         let schedule = Schedule {
             tenant: tenant.clone(),
-            job_id: id.clone(),
+            job_id: job_id.clone(),
             version: previous.as_ref().map_or(1, |p| p.version + 1),
             created_at: previous.as_ref().map_or(now, |p| p.created_at),
             updated_at: now,
@@ -129,7 +128,7 @@ impl ScheduleService {
                 other => PutScheduleError::Repository(other),
             })?;
         if let Err(e) = self.scheduler.upsert(&schedule).await {
-            tracing::error!(error = %e, job_id = %id, "the scheduler refused or failed; restoring the record");
+            tracing::error!(error = %e, job_id = %job_id, "the scheduler refused or failed; restoring the record");
             let restored = match &previous {
                 Some(p) => {
                     let mut back = p.clone();
@@ -138,12 +137,12 @@ impl ScheduleService {
                 }
                 None => {
                     self.schedules
-                        .delete(tenant, &id, Some(schedule.version))
+                        .delete(tenant, job_id, Some(schedule.version))
                         .await
                 }
             };
             if let Err(e) = restored {
-                tracing::error!(error = %e, job_id = %id, "could not restore the schedule record");
+                tracing::error!(error = %e, job_id = %job_id, "could not restore the schedule record");
             }
             return Err(match e {
                 SchedulerError::Rejected(reason) => PutScheduleError::Invalid(
@@ -156,20 +155,22 @@ impl ScheduleService {
         Ok((schedule, previous.is_none()))
     }
 
-    pub async fn get(&self, tenant: &TenantId, job_id: &str) -> Result<Schedule, GetScheduleError> {
-        let id =
-            JobId::parse(job_id).ok_or_else(|| GetScheduleError::JobNotFound(job_id.into()))?;
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Schedule, GetScheduleError> {
         if let Some(schedule) = self
             .schedules
-            .get(tenant, &id)
+            .get(tenant, job_id)
             .await
             .map_err(GetScheduleError::Repository)?
         {
             return Ok(schedule);
         }
-        match self.jobs.get(tenant, &id).await {
-            Ok(Some(_)) => Err(GetScheduleError::NotFound(job_id.into())),
-            Ok(None) => Err(GetScheduleError::JobNotFound(job_id.into())),
+        match self.jobs.get(tenant, job_id).await {
+            Ok(Some(_)) => Err(GetScheduleError::NotFound(job_id.to_string())),
+            Ok(None) => Err(GetScheduleError::JobNotFound(job_id.to_string())),
             Err(e) => Err(GetScheduleError::Repository(e)),
         }
     }
@@ -187,14 +188,13 @@ impl ScheduleService {
     pub async fn delete(
         &self,
         tenant: &TenantId,
-        job_id: &str,
+        job_id: &JobId,
         if_match: Option<u64>,
     ) -> Result<(), DeleteScheduleError> {
-        let not_found = || DeleteScheduleError::NotFound(job_id.to_owned());
-        let id = JobId::parse(job_id).ok_or_else(not_found)?;
+        let not_found = || DeleteScheduleError::NotFound(job_id.to_string());
         let stored = self
             .schedules
-            .get(tenant, &id)
+            .get(tenant, job_id)
             .await
             .map_err(DeleteScheduleError::Repository)?
             .ok_or_else(not_found)?;
@@ -205,22 +205,22 @@ impl ScheduleService {
                 current: stored.version,
             });
         }
-        self.scheduler.delete(tenant, &id).await.map_err(|e| {
-            tracing::error!(error = %e, job_id = %id, "could not delete the EventBridge schedule");
+        self.scheduler.delete(tenant, job_id).await.map_err(|e| {
+            tracing::error!(error = %e, job_id = %job_id, "could not delete the EventBridge schedule");
             DeleteScheduleError::SchedulerUnavailable
         })?;
         match self
             .schedules
-            .delete(tenant, &id, Some(stored.version))
+            .delete(tenant, job_id, Some(stored.version))
             .await
         {
             Ok(()) | Err(RepositoryError::NotFound) => Ok(()),
             Err(RepositoryError::VersionMismatch { current }) => {
                 // Replaced meanwhile: its EventBridge schedule must come back.
-                if let Ok(Some(current_schedule)) = self.schedules.get(tenant, &id).await
+                if let Ok(Some(current_schedule)) = self.schedules.get(tenant, job_id).await
                     && let Err(e) = self.scheduler.upsert(&current_schedule).await
                 {
-                    tracing::error!(error = %e, job_id = %id, "could not restore a replaced schedule");
+                    tracing::error!(error = %e, job_id = %job_id, "could not restore a replaced schedule");
                 }
                 Err(DeleteScheduleError::VersionMismatch { current })
             }
@@ -532,7 +532,7 @@ mod tests {
             .service
             .put(
                 &f.tenant,
-                job.as_str(),
+                &job,
                 spec(json!({"xxl_cron": "0 30 2 * * ?", "timezone": "Europe/Berlin", "timeout_seconds": 600})),
                 None,
             )
@@ -552,7 +552,7 @@ mod tests {
             .service
             .put(
                 &f.tenant,
-                job.as_str(),
+                &job,
                 spec(json!({"expression": "rate(5 minutes)", "enabled": false})),
                 Some(1),
             )
@@ -565,7 +565,7 @@ mod tests {
             f.service
                 .put(
                     &f.tenant,
-                    job.as_str(),
+                    &job,
                     spec(json!({"expression": "rate(1 hour)"})),
                     Some(1)
                 )
@@ -578,7 +578,7 @@ mod tests {
     async fn every_bad_setting_is_named() {
         let f = fixture().await;
         let job = f.job().await;
-        let put = |value| f.service.put(&f.tenant, job.as_str(), spec(value), None);
+        let put = |value| f.service.put(&f.tenant, &job, spec(value), None);
         let all_wrong = json!({
             "expression": "cron(0 12 * * * *)",
             "timezone": "Mars/Olympus",
@@ -634,7 +634,7 @@ mod tests {
         // Nothing was stored or scheduled.
         assert!(f.scheduler.get(&f.tenant, &job).is_none());
         assert!(matches!(
-            f.service.get(&f.tenant, job.as_str()).await,
+            f.service.get(&f.tenant, &job).await,
             Err(GetScheduleError::NotFound(_))
         ));
     }
@@ -649,7 +649,7 @@ mod tests {
             let tenant = f.tenant.clone();
             async move {
                 let body = spec(json!({"expression": "rate(1 hour)", "on_success": children}));
-                service.put(&tenant, job.as_str(), body, None).await
+                service.put(&tenant, &job, body, None).await
             }
         };
         put(a.clone(), vec![&b]).await.unwrap();
@@ -674,44 +674,41 @@ mod tests {
         f.scheduler.set_unavailable(true);
         assert!(matches!(
             f.service
-                .put(&f.tenant, job.as_str(), spec(first.clone()), None)
+                .put(&f.tenant, &job, spec(first.clone()), None)
                 .await,
             Err(PutScheduleError::SchedulerUnavailable)
         ));
         assert!(matches!(
-            f.service.get(&f.tenant, job.as_str()).await,
+            f.service.get(&f.tenant, &job).await,
             Err(GetScheduleError::NotFound(_))
         ));
 
         f.scheduler.set_unavailable(false);
         f.service
-            .put(&f.tenant, job.as_str(), spec(first), None)
+            .put(&f.tenant, &job, spec(first), None)
             .await
             .unwrap();
         f.scheduler.set_unavailable(true);
         let second = json!({"expression": "rate(2 hours)"});
         assert!(
             f.service
-                .put(&f.tenant, job.as_str(), spec(second), None)
+                .put(&f.tenant, &job, spec(second), None)
                 .await
                 .is_err()
         );
-        let stored = f.service.get(&f.tenant, job.as_str()).await.unwrap();
+        let stored = f.service.get(&f.tenant, &job).await.unwrap();
         assert_eq!(stored.expression, "rate(1 hour)");
         assert!(matches!(
-            f.service.delete(&f.tenant, job.as_str(), None).await,
+            f.service.delete(&f.tenant, &job, None).await,
             Err(DeleteScheduleError::SchedulerUnavailable)
         ));
-        assert!(f.service.get(&f.tenant, job.as_str()).await.is_ok());
+        assert!(f.service.get(&f.tenant, &job).await.is_ok());
 
         f.scheduler.set_unavailable(false);
-        f.service
-            .delete(&f.tenant, job.as_str(), None)
-            .await
-            .unwrap();
+        f.service.delete(&f.tenant, &job, None).await.unwrap();
         assert!(f.scheduler.get(&f.tenant, &job).is_none());
         assert!(matches!(
-            f.service.delete(&f.tenant, job.as_str(), None).await,
+            f.service.delete(&f.tenant, &job, None).await,
             Err(DeleteScheduleError::NotFound(_))
         ));
     }

@@ -137,11 +137,10 @@ impl SourcesService {
         Ok(source)
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Source, GetSourceError> {
-        let not_found = || GetSourceError::NotFound(id.to_owned());
-        let parsed = SourceId::parse(id).ok_or_else(not_found)?;
+    pub async fn get(&self, tenant: &TenantId, id: &SourceId) -> Result<Source, GetSourceError> {
+        let not_found = || GetSourceError::NotFound(id.to_string());
         self.repository
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(GetSourceError::Repository)?
             .ok_or_else(not_found)
@@ -171,15 +170,14 @@ impl SourcesService {
     pub async fn update(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &SourceId,
         draft: SourceDraft,
         expected_version: Option<u64>,
     ) -> Result<Source, UpdateSourceError> {
-        let not_found = || UpdateSourceError::NotFound(id.to_owned());
-        let parsed = SourceId::parse(id).ok_or_else(not_found)?;
+        let not_found = || UpdateSourceError::NotFound(id.to_string());
         let current = self
             .repository
-            .get(tenant, &parsed)
+            .get(tenant, id)
             .await
             .map_err(UpdateSourceError::Repository)?
             .ok_or_else(not_found)?;
@@ -229,7 +227,7 @@ impl SourcesService {
         if let Some(secrets) = &draft.secrets {
             // A fresh data key and nonce on every secrets change.
             next.sealed_secrets = self
-                .seal(tenant, &parsed, secrets)
+                .seal(tenant, id, secrets)
                 .await
                 .map_err(UpdateSourceError::Sealing)?;
             next.secret_fields = secret_names;
@@ -252,20 +250,15 @@ impl SourcesService {
     pub async fn delete(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &SourceId,
         expected_version: Option<u64>,
     ) -> Result<(), DeleteSourceError> {
-        let not_found = || DeleteSourceError::NotFound(id.to_owned());
-        let parsed = SourceId::parse(id).ok_or_else(not_found)?;
-        match self
-            .repository
-            .delete(tenant, &parsed, expected_version)
-            .await
-        {
+        let not_found = || DeleteSourceError::NotFound(id.to_string());
+        match self.repository.delete(tenant, id, expected_version).await {
             Ok(()) => Ok(()),
             Err(RepositoryError::NotFound) => Err(not_found()),
             Err(RepositoryError::InUse { jobs }) => Err(DeleteSourceError::InUse {
-                id: id.to_owned(),
+                id: id.to_string(),
                 jobs,
             }),
             Err(RepositoryError::VersionMismatch { current }) => {
@@ -405,16 +398,13 @@ mod tests {
 
         let mut rename = pg_draft(None);
         rename.name = "renamed".into();
-        let v2 = svc
-            .update(&t, src.id.as_str(), rename, Some(1))
-            .await
-            .unwrap();
+        let v2 = svc.update(&t, &src.id, rename, Some(1)).await.unwrap();
         assert_eq!(v2.version, 2);
         assert_eq!(v2.sealed_secrets, src.sealed_secrets);
         assert_eq!(sealer.contexts().len(), 1);
 
         let v3 = svc
-            .update(&t, src.id.as_str(), pg_draft(Some("two")), Some(2))
+            .update(&t, &src.id, pg_draft(Some("two")), Some(2))
             .await
             .unwrap();
         assert_ne!(v3.sealed_secrets, src.sealed_secrets);
@@ -427,7 +417,7 @@ mod tests {
         let t = tenant("acme");
         let src = svc.register(&t, pg_draft(Some("p"))).await.unwrap();
         let err = svc
-            .update(&t, src.id.as_str(), pg_draft(None), Some(7))
+            .update(&t, &src.id, pg_draft(None), Some(7))
             .await
             .unwrap_err();
         assert!(matches!(
@@ -441,7 +431,7 @@ mod tests {
         let mut as_mysql = pg_draft(Some("p"));
         as_mysql.kind = "mysql".into();
         let err = svc
-            .update(&t, src.id.as_str(), as_mysql, Some(1))
+            .update(&t, &src.id, as_mysql, Some(1))
             .await
             .unwrap_err();
         assert!(matches!(err, UpdateSourceError::Invalid(_)));
@@ -456,15 +446,22 @@ mod tests {
         let src = svc.register(&owner, pg_draft(Some("p"))).await.unwrap();
         let id = src.id.as_str();
         assert!(matches!(
-            svc.get(&intruder, id).await,
+            svc.get(&intruder, &SourceId::parse(id).unwrap()).await,
             Err(GetSourceError::NotFound(_))
         ));
         assert!(matches!(
-            svc.update(&intruder, id, pg_draft(Some("x")), None).await,
+            svc.update(
+                &intruder,
+                &SourceId::parse(id).unwrap(),
+                pg_draft(Some("x")),
+                None
+            )
+            .await,
             Err(UpdateSourceError::NotFound(_))
         ));
         assert!(matches!(
-            svc.delete(&intruder, id, None).await,
+            svc.delete(&intruder, &SourceId::parse(id).unwrap(), None)
+                .await,
             Err(DeleteSourceError::NotFound(_))
         ));
         assert_eq!(repo.get(&owner, &src.id).await.unwrap().unwrap(), src);
@@ -509,13 +506,13 @@ mod tests {
         let t = tenant("acme");
         let src = svc.register(&t, pg_draft(Some("p"))).await.unwrap();
         assert!(matches!(
-            svc.delete(&t, src.id.as_str(), Some(3)).await,
+            svc.delete(&t, &src.id, Some(3)).await,
             Err(DeleteSourceError::VersionMismatch { current: 1, .. })
         ));
-        svc.delete(&t, src.id.as_str(), Some(1)).await.unwrap();
+        svc.delete(&t, &src.id, Some(1)).await.unwrap();
         assert_eq!(repo.len(), 0);
         assert!(matches!(
-            svc.delete(&t, src.id.as_str(), None).await,
+            svc.delete(&t, &src.id, None).await,
             Err(DeleteSourceError::NotFound(_))
         ));
     }
