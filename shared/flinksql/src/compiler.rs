@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 use secrecy::ExposeSecret;
-use sluice_domain::model::job::{JobId, JobSpec, RuntimeMode, Window, WriteMode};
+use sluice_domain::model::job::{JobId, JobSpec, Mapping, RuntimeMode, Window, WriteMode};
 use sluice_domain::ports::{JobCompiler, RenderError, SecretExposure};
 use sluice_domain::{Secrets, Source, SourceKind, ValidationErrors};
 
@@ -132,264 +132,23 @@ impl FlinkSqlCompiler {
     ) -> Result<Plan, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         check_name(&spec.name, &mut errors);
-
-        // Endpoints, objects and formats.
-        let source_end = endpoint(Side::Source, source, &mut errors);
-        let target_end = endpoint(Side::Target, target, &mut errors);
-        check_object(Side::Source, source.kind, &spec.source.object, &mut errors);
-        check_object(Side::Target, target.kind, &spec.target.object, &mut errors);
-        let source_format = check_format(
-            Side::Source,
-            source.kind,
-            spec.source.format.as_ref(),
-            &mut errors,
-        );
-        let target_format = check_format(
-            Side::Target,
-            target.kind,
-            spec.target.format.as_ref(),
-            &mut errors,
-        );
-        if let Some(mode) = &spec.source.startup_mode {
-            if source.kind != SourceKind::Kafka {
-                errors.push(
-                    "source.startup_mode",
-                    format!("only applies to kafka sources, not {}", source.kind),
-                );
-            } else if !["earliest-offset", "latest-offset", "group-offsets"]
-                .contains(&mode.as_str())
-            {
-                errors.push(
-                    "source.startup_mode",
-                    "must be one of earliest-offset, latest-offset, group-offsets",
-                );
-            }
-        }
-        if !can_write(target.kind, spec.target.write_mode) {
-            errors.push(
-                "target.write_mode",
-                format!("a {} target can only append", target.kind),
-            );
-        }
-        check_options(&spec.options, source.kind, target.kind, &mut errors);
-
-        // Columns, filter, incremental, partitioned reads.
+        let ends = check_endpoints(spec, source, target, &mut errors);
         let source_columns = check_columns(spec, source.kind, &mut errors);
-        let all_source_columns_ok = source_columns.len() == spec.source.columns.len();
-        let types: BTreeMap<String, FlinkType> = source_columns.iter().cloned().collect();
-        // Column references are only checked when every column is valid;
-        // otherwise the column errors are what to fix first.
-        let column_check = |path: &str, name: &str, errors: &mut ValidationErrors| {
-            if let Err(e) = check_identifier(path, name) {
-                errors.add(e);
-                None
-            } else if let Some(ty) = types.get(name) {
-                Some(*ty)
-            } else {
-                if all_source_columns_ok {
-                    errors.push(path, "must be one of source.columns");
-                }
-                None
-            }
-        };
-
-        let filter = spec
-            .source
-            .filter
-            .as_ref()
-            .and_then(|text| match expr::parse(text, &types) {
-                Ok(e) if e.may_be_boolean(&types) => Some(e),
-                Ok(_) => {
-                    errors.push("source.filter", "must be a condition (true or false)");
-                    None
-                }
-                Err(e) => {
-                    if all_source_columns_ok || !e.unknown_column {
-                        errors.push("source.filter", e.reason);
-                    }
-                    None
-                }
-            });
-
-        let incremental = spec.source.incremental.as_ref().and_then(|inc| {
-            if spec.options.mode != RuntimeMode::Batch {
-                errors.push("source.incremental", "needs options.mode batch");
-            }
-            let ty = column_check("source.incremental.column", &inc.column, &mut errors)?;
-            if matches!(
-                ty,
-                FlinkType::Timestamp(_) | FlinkType::TimestampLtz(_) | FlinkType::Date
-            ) {
-                Some((inc.column.clone(), ty))
-            } else {
-                errors.push(
-                    "source.incremental.column",
-                    "must be a TIMESTAMP, TIMESTAMP_LTZ or DATE column",
-                );
-                None
-            }
-        });
-
-        if let Some(pr) = &spec.options.partitioned_read
-            && let Some(ty) =
-                column_check("options.partitioned_read.column", &pr.column, &mut errors)
-            && !ty.is_integer()
-        {
-            errors.push(
-                "options.partitioned_read.column",
-                "must be an integer column (TINYINT, SMALLINT, INT or BIGINT)",
-            );
-        }
-
-        // Target columns: the mapping, or the source columns.
+        let columns = ColumnTypes::new(&source_columns, spec.source.columns.len());
+        let filter = check_filter(spec, &columns, &mut errors);
+        let incremental = check_incremental(spec, &columns, &mut errors);
+        check_partitioned_read(spec, &columns, &mut errors);
         let (target_columns, select) = match &spec.mapping {
-            None => (
-                source_columns.clone(),
-                source_columns
-                    .iter()
-                    .map(|(name, _)| SelectItem {
-                        expr: Expr::Column(name.clone()),
-                        cast_to: None,
-                        alias: name.clone(),
-                    })
-                    .collect(),
-            ),
-            Some(mapping) => {
-                if mapping.is_empty() {
-                    errors.push("mapping", "must map at least one column when given");
-                }
-                if mapping.len() > MAX_COLUMNS {
-                    errors.push(
-                        "mapping",
-                        format!("must have at most {MAX_COLUMNS} entries"),
-                    );
-                }
-                let mut seen = BTreeMap::new();
-                let mut columns = Vec::new();
-                let mut select = Vec::new();
-                for (i, m) in mapping.iter().enumerate().take(MAX_COLUMNS) {
-                    let target_ok =
-                        match check_identifier(&format!("mapping[{i}].target"), &m.target) {
-                            Err(e) => {
-                                errors.add(e);
-                                false
-                            }
-                            Ok(()) => match seen.insert(m.target.clone(), i) {
-                                Some(first) => {
-                                    errors.push(
-                                        format!("mapping[{i}].target"),
-                                        format!("repeats mapping[{first}].target"),
-                                    );
-                                    false
-                                }
-                                None => true,
-                            },
-                        };
-                    let parsed = match expr::parse(&m.expr, &types) {
-                        Ok(e) => Some(e),
-                        Err(e) => {
-                            if all_source_columns_ok || !e.unknown_column {
-                                errors.push(format!("mapping[{i}].expr"), e.reason);
-                            }
-                            None
-                        }
-                    };
-                    let declared = match &m.type_name {
-                        Some(text) => match FlinkType::parse(text) {
-                            Ok(ty) => Some(ty),
-                            Err(reason) => {
-                                errors.push(format!("mapping[{i}].type"), reason);
-                                continue;
-                            }
-                        },
-                        None => None,
-                    };
-                    let Some(parsed) = parsed else { continue };
-                    let known = parsed.known_type(&types);
-                    let Some(ty) = declared.or(known) else {
-                        errors.push(
-                            format!("mapping[{i}].type"),
-                            "is required unless expr is a bare column or a CAST",
-                        );
-                        continue;
-                    };
-                    if target_ok {
-                        columns.push((m.target.clone(), ty));
-                        select.push(SelectItem {
-                            cast_to: (known != Some(ty)).then_some(ty),
-                            expr: parsed,
-                            alias: m.target.clone(),
-                        });
-                    }
-                }
-                (columns, select)
-            }
+            None => (source_columns.clone(), identity_select(&source_columns)),
+            Some(mapping) => check_mapping(mapping, &columns, &mut errors),
         };
-
-        // Target names as the target database takes them.
-        for (i, (name, ty)) in target_columns.iter().enumerate() {
-            let (path, type_path) = match &spec.mapping {
-                Some(_) => (format!("mapping[{i}].target"), format!("mapping[{i}].type")),
-                None => (
-                    format!("source.columns[{i}].name"),
-                    format!("source.columns[{i}].type"),
-                ),
-            };
-            if let Err(e) = check_name_for_kind(&path, name, target.kind, true) {
-                errors.add(e);
-            }
-            let problem = jdbc_type_problem(target.kind, *ty)
-                .or_else(|| format_type_problem(target_format.as_ref(), *ty));
-            if let Some(reason) = problem {
-                errors.push(type_path, reason);
-            }
-        }
-        for (i, (_, ty)) in source_columns.iter().enumerate() {
-            let problem = jdbc_type_problem(source.kind, *ty)
-                .or_else(|| format_type_problem(source_format.as_ref(), *ty));
-            if let Some(reason) = problem {
-                errors.push(format!("source.columns[{i}].type"), reason);
-            }
-        }
-
-        // Primary key.
-        let target_names: BTreeSet<&str> = target_columns.iter().map(|(n, _)| n.as_str()).collect();
+        check_target_columns(spec, target.kind, &ends, &target_columns, &mut errors);
+        check_source_types(source.kind, &ends, &source_columns, &mut errors);
         let targets_complete = match &spec.mapping {
             Some(m) => target_columns.len() == m.len(),
-            None => all_source_columns_ok,
+            None => columns.all_valid,
         };
-        let primary_key = match (spec.target.write_mode, &spec.target.primary_key) {
-            (WriteMode::Append, None) => None,
-            (WriteMode::Append, Some(_)) => {
-                errors.push(
-                    "target.primary_key",
-                    "is only allowed with write_mode upsert",
-                );
-                None
-            }
-            (WriteMode::Upsert, None) => {
-                errors.push("target.primary_key", "is required with write_mode upsert");
-                None
-            }
-            (WriteMode::Upsert, Some(keys)) => {
-                if keys.is_empty() {
-                    errors.push("target.primary_key", "must name at least one column");
-                }
-                let mut seen = BTreeSet::new();
-                for (i, key) in keys.iter().enumerate() {
-                    let path = format!("target.primary_key[{i}]");
-                    if let Err(e) = check_identifier(&path, key) {
-                        errors.add(e);
-                    } else if !seen.insert(key.as_str()) {
-                        errors.push(path, "repeats a primary key column");
-                    } else if !target_names.contains(key.as_str()) && targets_complete {
-                        errors.push(path, "must be one of the target columns");
-                    }
-                }
-                Some(keys.clone())
-            }
-        };
-
+        let primary_key = check_primary_key(spec, &target_columns, targets_complete, &mut errors);
         errors.into_result()?;
         Ok(Plan {
             name: spec.name.clone(),
@@ -401,12 +160,334 @@ impl FlinkSqlCompiler {
             select,
             filter,
             incremental,
-            source: source_end.expect("no errors, so the endpoint was read"),
-            target: target_end.expect("no errors, so the endpoint was read"),
-            source_format,
-            target_format,
+            source: ends.source.expect("no errors, so the endpoint was read"),
+            target: ends.target.expect("no errors, so the endpoint was read"),
+            source_format: ends.source_format,
+            target_format: ends.target_format,
             spec: spec.clone(),
         })
+    }
+}
+
+/// The two endpoints of a job as far as they check out, with their formats.
+struct Ends {
+    source: Option<Endpoint>,
+    target: Option<Endpoint>,
+    source_format: Option<Format>,
+    target_format: Option<Format>,
+}
+
+/// Endpoints, objects, formats, the Kafka startup mode, the write mode and
+/// the options.
+fn check_endpoints(
+    spec: &JobSpec,
+    source: &Source,
+    target: &Source,
+    errors: &mut ValidationErrors,
+) -> Ends {
+    let source_end = endpoint(Side::Source, source, errors);
+    let target_end = endpoint(Side::Target, target, errors);
+    check_object(Side::Source, source.kind, &spec.source.object, errors);
+    check_object(Side::Target, target.kind, &spec.target.object, errors);
+    let source_format = check_format(
+        Side::Source,
+        source.kind,
+        spec.source.format.as_ref(),
+        errors,
+    );
+    let target_format = check_format(
+        Side::Target,
+        target.kind,
+        spec.target.format.as_ref(),
+        errors,
+    );
+    if let Some(mode) = &spec.source.startup_mode {
+        if source.kind != SourceKind::Kafka {
+            errors.push(
+                "source.startup_mode",
+                format!("only applies to kafka sources, not {}", source.kind),
+            );
+        } else if !["earliest-offset", "latest-offset", "group-offsets"].contains(&mode.as_str()) {
+            errors.push(
+                "source.startup_mode",
+                "must be one of earliest-offset, latest-offset, group-offsets",
+            );
+        }
+    }
+    if !can_write(target.kind, spec.target.write_mode) {
+        errors.push(
+            "target.write_mode",
+            format!("a {} target can only append", target.kind),
+        );
+    }
+    check_options(&spec.options, source.kind, target.kind, errors);
+    Ends {
+        source: source_end,
+        target: target_end,
+        source_format,
+        target_format,
+    }
+}
+
+/// The valid source columns by name, for what refers to them.
+struct ColumnTypes {
+    types: BTreeMap<String, FlinkType>,
+    /// Every declared column is valid. References are only checked then;
+    /// otherwise the column errors are what to fix first.
+    all_valid: bool,
+}
+
+impl ColumnTypes {
+    fn new(valid: &[(String, FlinkType)], declared: usize) -> Self {
+        Self {
+            types: valid.iter().cloned().collect(),
+            all_valid: valid.len() == declared,
+        }
+    }
+
+    /// The type of column `name`, which the field at `path` refers to.
+    fn lookup(&self, path: &str, name: &str, errors: &mut ValidationErrors) -> Option<FlinkType> {
+        if let Err(e) = check_identifier(path, name) {
+            errors.add(e);
+            None
+        } else if let Some(ty) = self.types.get(name) {
+            Some(*ty)
+        } else {
+            if self.all_valid {
+                errors.push(path, "must be one of source.columns");
+            }
+            None
+        }
+    }
+
+    /// `text` parsed as an expression over the columns; an error is named at
+    /// `path` unless it is an unknown column while some column is invalid.
+    fn parse(&self, path: &str, text: &str, errors: &mut ValidationErrors) -> Option<Expr> {
+        match expr::parse(text, &self.types) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                if self.all_valid || !e.unknown_column {
+                    errors.push(path, e.reason);
+                }
+                None
+            }
+        }
+    }
+}
+
+fn check_filter(
+    spec: &JobSpec,
+    columns: &ColumnTypes,
+    errors: &mut ValidationErrors,
+) -> Option<Expr> {
+    let text = spec.source.filter.as_ref()?;
+    let filter = columns.parse("source.filter", text, errors)?;
+    if filter.may_be_boolean(&columns.types) {
+        Some(filter)
+    } else {
+        errors.push("source.filter", "must be a condition (true or false)");
+        None
+    }
+}
+
+fn check_incremental(
+    spec: &JobSpec,
+    columns: &ColumnTypes,
+    errors: &mut ValidationErrors,
+) -> Option<(String, FlinkType)> {
+    let inc = spec.source.incremental.as_ref()?;
+    if spec.options.mode != RuntimeMode::Batch {
+        errors.push("source.incremental", "needs options.mode batch");
+    }
+    let ty = columns.lookup("source.incremental.column", &inc.column, errors)?;
+    if matches!(
+        ty,
+        FlinkType::Timestamp(_) | FlinkType::TimestampLtz(_) | FlinkType::Date
+    ) {
+        Some((inc.column.clone(), ty))
+    } else {
+        errors.push(
+            "source.incremental.column",
+            "must be a TIMESTAMP, TIMESTAMP_LTZ or DATE column",
+        );
+        None
+    }
+}
+
+fn check_partitioned_read(spec: &JobSpec, columns: &ColumnTypes, errors: &mut ValidationErrors) {
+    if let Some(pr) = &spec.options.partitioned_read
+        && let Some(ty) = columns.lookup("options.partitioned_read.column", &pr.column, errors)
+        && !ty.is_integer()
+    {
+        errors.push(
+            "options.partitioned_read.column",
+            "must be an integer column (TINYINT, SMALLINT, INT or BIGINT)",
+        );
+    }
+}
+
+/// Without a mapping, every source column is written as it is.
+fn identity_select(source_columns: &[(String, FlinkType)]) -> Vec<SelectItem> {
+    source_columns
+        .iter()
+        .map(|(name, _)| SelectItem {
+            expr: Expr::Column(name.clone()),
+            cast_to: None,
+            alias: name.clone(),
+        })
+        .collect()
+}
+
+/// The target columns and the select list a mapping asks for.
+fn check_mapping(
+    mapping: &[Mapping],
+    columns: &ColumnTypes,
+    errors: &mut ValidationErrors,
+) -> (Vec<(String, FlinkType)>, Vec<SelectItem>) {
+    if mapping.is_empty() {
+        errors.push("mapping", "must map at least one column when given");
+    }
+    if mapping.len() > MAX_COLUMNS {
+        errors.push(
+            "mapping",
+            format!("must have at most {MAX_COLUMNS} entries"),
+        );
+    }
+    let mut seen = BTreeMap::new();
+    let mut target_columns = Vec::new();
+    let mut select = Vec::new();
+    for (i, m) in mapping.iter().enumerate().take(MAX_COLUMNS) {
+        let target_ok = match check_identifier(&format!("mapping[{i}].target"), &m.target) {
+            Err(e) => {
+                errors.add(e);
+                false
+            }
+            Ok(()) => match seen.insert(m.target.clone(), i) {
+                Some(first) => {
+                    errors.push(
+                        format!("mapping[{i}].target"),
+                        format!("repeats mapping[{first}].target"),
+                    );
+                    false
+                }
+                None => true,
+            },
+        };
+        let parsed = columns.parse(&format!("mapping[{i}].expr"), &m.expr, errors);
+        let declared = match &m.type_name {
+            Some(text) => match FlinkType::parse(text) {
+                Ok(ty) => Some(ty),
+                Err(reason) => {
+                    errors.push(format!("mapping[{i}].type"), reason);
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let Some(parsed) = parsed else { continue };
+        let known = parsed.known_type(&columns.types);
+        let Some(ty) = declared.or(known) else {
+            errors.push(
+                format!("mapping[{i}].type"),
+                "is required unless expr is a bare column or a CAST",
+            );
+            continue;
+        };
+        if target_ok {
+            target_columns.push((m.target.clone(), ty));
+            select.push(SelectItem {
+                cast_to: (known != Some(ty)).then_some(ty),
+                expr: parsed,
+                alias: m.target.clone(),
+            });
+        }
+    }
+    (target_columns, select)
+}
+
+/// Target names as the target database takes them, and types its
+/// connector and format carry exactly.
+fn check_target_columns(
+    spec: &JobSpec,
+    kind: SourceKind,
+    ends: &Ends,
+    target_columns: &[(String, FlinkType)],
+    errors: &mut ValidationErrors,
+) {
+    for (i, (name, ty)) in target_columns.iter().enumerate() {
+        let (path, type_path) = match &spec.mapping {
+            Some(_) => (format!("mapping[{i}].target"), format!("mapping[{i}].type")),
+            None => (
+                format!("source.columns[{i}].name"),
+                format!("source.columns[{i}].type"),
+            ),
+        };
+        if let Err(e) = check_name_for_kind(&path, name, kind, true) {
+            errors.add(e);
+        }
+        let problem = jdbc_type_problem(kind, *ty)
+            .or_else(|| format_type_problem(ends.target_format.as_ref(), *ty));
+        if let Some(reason) = problem {
+            errors.push(type_path, reason);
+        }
+    }
+}
+
+/// Source types its connector and format read exactly.
+fn check_source_types(
+    kind: SourceKind,
+    ends: &Ends,
+    source_columns: &[(String, FlinkType)],
+    errors: &mut ValidationErrors,
+) {
+    for (i, (_, ty)) in source_columns.iter().enumerate() {
+        let problem = jdbc_type_problem(kind, *ty)
+            .or_else(|| format_type_problem(ends.source_format.as_ref(), *ty));
+        if let Some(reason) = problem {
+            errors.push(format!("source.columns[{i}].type"), reason);
+        }
+    }
+}
+
+/// The primary key an upsert needs (and an append may not have).
+fn check_primary_key(
+    spec: &JobSpec,
+    target_columns: &[(String, FlinkType)],
+    targets_complete: bool,
+    errors: &mut ValidationErrors,
+) -> Option<Vec<String>> {
+    match (spec.target.write_mode, &spec.target.primary_key) {
+        (WriteMode::Append, None) => None,
+        (WriteMode::Append, Some(_)) => {
+            errors.push(
+                "target.primary_key",
+                "is only allowed with write_mode upsert",
+            );
+            None
+        }
+        (WriteMode::Upsert, None) => {
+            errors.push("target.primary_key", "is required with write_mode upsert");
+            None
+        }
+        (WriteMode::Upsert, Some(keys)) => {
+            if keys.is_empty() {
+                errors.push("target.primary_key", "must name at least one column");
+            }
+            let target_names: BTreeSet<&str> =
+                target_columns.iter().map(|(n, _)| n.as_str()).collect();
+            let mut seen = BTreeSet::new();
+            for (i, key) in keys.iter().enumerate() {
+                let path = format!("target.primary_key[{i}]");
+                if let Err(e) = check_identifier(&path, key) {
+                    errors.add(e);
+                } else if !seen.insert(key.as_str()) {
+                    errors.push(path, "repeats a primary key column");
+                } else if !target_names.contains(key.as_str()) && targets_complete {
+                    errors.push(path, "must be one of the target columns");
+                }
+            }
+            Some(keys.clone())
+        }
     }
 }
 

@@ -408,6 +408,16 @@ impl Run {
         ended
     }
 
+    /// The next version of this succeeded run, its follow-ups (watermark,
+    /// child jobs) all done.
+    pub fn followed_up(&self, now: DateTime<Utc>) -> Self {
+        let mut done = self.clone();
+        done.follow_up_pending = false;
+        done.updated_at = now;
+        done.version += 1;
+        done
+    }
+
     /// The next version of this run in `state`.
     pub fn transition(&self, state: RunState, now: DateTime<Utc>) -> Self {
         let mut next = self.clone();

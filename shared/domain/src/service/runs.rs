@@ -280,75 +280,108 @@ impl Reconciler {
         Self { ports, stale_after }
     }
 
+    /// One pass over the active runs (oldest first, at most 500).
     #[tracing::instrument(skip_all)]
     pub async fn reconcile(&self) -> Result<ReconcileReport, RepositoryError> {
         let mut report = ReconcileReport::default();
         for run in self.ports.runs.list_active(500).await? {
             report.followed += 1;
-            let now = self.ports.clock.now();
-            if run.state == RunState::Succeeded && run.follow_up_pending {
-                self.follow_up(&run, &mut report).await?;
-                continue;
-            }
-            if run.state == RunState::Failed {
-                if run.next_attempt_at.is_some_and(|at| at <= now) {
-                    self.start_next_attempt(&run, &mut report).await;
-                }
-                continue;
-            }
-            let cluster = self.ports.flink.get(&run.flink_target).cloned();
-            let next = match (&run.flink_job_id, run.state, cluster) {
-                (Some(_), RunState::Running, None) => {
-                    tracing::error!(run_id = %run.id, target = %run.flink_target, "the run's Flink target is not configured");
-                    report.unreachable += 1;
-                    continue;
-                }
-                (Some(flink_job_id), RunState::Running, Some(cluster)) => {
-                    let next = if run.deadline.is_some_and(|d| now >= d) {
-                        time_out(&run, cluster.as_ref(), flink_job_id, now, &mut report).await
-                    } else {
-                        follow(&run, cluster.as_ref(), flink_job_id, now, &mut report).await
-                    };
-                    match next {
-                        Some(next) => next,
-                        None => continue,
-                    }
-                }
-                _ if now - run.updated_at > self.stale_after => {
-                    report.lost += 1;
-                    lost(
-                        &run,
-                        now,
-                        RunErrorCode::Stalled,
-                        "the run stopped before it reached Flink",
-                    )
-                }
-                _ => continue,
-            };
-            match self.ports.runs.update(&next, run.version).await {
-                Ok(()) if next.state.is_active() => {
-                    tracing::info!(run_id = %run.id, "the run's Flink job is being canceled at its deadline");
-                }
-                Ok(()) => {
-                    tracing::info!(run_id = %run.id, state = next.state.as_str(), "run ended");
-                    if let Err(e) = self
-                        .ports
-                        .runs
-                        .release_slot(&next.tenant, &next.job_id, &next.id)
-                        .await
-                    {
-                        tracing::warn!(error = %e, run_id = %run.id, "could not release the run slot");
-                    }
-                    if next.follow_up_pending {
-                        self.follow_up(&next, &mut report).await?;
-                    }
-                }
-                // Someone else moved it (cancel, trigger): next pass sees it.
-                Err(RepositoryError::VersionMismatch { .. }) => {}
-                Err(e) => return Err(e),
-            }
+            self.reconcile_run(&run, &mut report).await?;
         }
         Ok(report)
+    }
+
+    /// What this pass does for one run: its follow-ups after a success, its
+    /// next attempt when due, else its next state as Flink reports it.
+    async fn reconcile_run(
+        &self,
+        run: &Run,
+        report: &mut ReconcileReport,
+    ) -> Result<(), RepositoryError> {
+        let now = self.ports.clock.now();
+        match run.state {
+            RunState::Succeeded if run.follow_up_pending => self.follow_up(run, report).await,
+            RunState::Failed => {
+                if run.next_attempt_at.is_some_and(|at| at <= now) {
+                    self.start_next_attempt(run, report).await;
+                }
+                Ok(())
+            }
+            _ => match self.next_state(run, now, report).await {
+                Some(next) => self.record(run, next, report).await,
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// The run's next version, if it moves: as Flink reports its job
+    /// (canceled at its deadline), or lost when it stalled before reaching
+    /// Flink. `None` while it runs on or Flink cannot be asked.
+    async fn next_state(
+        &self,
+        run: &Run,
+        now: DateTime<Utc>,
+        report: &mut ReconcileReport,
+    ) -> Option<Run> {
+        let cluster = self.ports.flink.get(&run.flink_target);
+        match (&run.flink_job_id, run.state, cluster) {
+            (Some(_), RunState::Running, None) => {
+                tracing::error!(run_id = %run.id, target = %run.flink_target, "the run's Flink target is not configured");
+                report.unreachable += 1;
+                None
+            }
+            (Some(flink_job_id), RunState::Running, Some(cluster)) => {
+                if run.deadline.is_some_and(|d| now >= d) {
+                    time_out(run, cluster.as_ref(), flink_job_id, now, report).await
+                } else {
+                    follow(run, cluster.as_ref(), flink_job_id, now, report).await
+                }
+            }
+            _ if now - run.updated_at > self.stale_after => {
+                report.lost += 1;
+                Some(lost(
+                    run,
+                    now,
+                    RunErrorCode::Stalled,
+                    "the run stopped before it reached Flink",
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Writes `next` over `run`. A run that ended frees its job's slot and
+    /// gets its follow-ups; one that someone else moved meanwhile (cancel,
+    /// trigger) is left to the next pass.
+    async fn record(
+        &self,
+        run: &Run,
+        next: Run,
+        report: &mut ReconcileReport,
+    ) -> Result<(), RepositoryError> {
+        match self.ports.runs.update(&next, run.version).await {
+            Ok(()) if next.state.is_active() => {
+                tracing::info!(run_id = %run.id, "the run's Flink job is being canceled at its deadline");
+                Ok(())
+            }
+            Ok(()) => {
+                tracing::info!(run_id = %run.id, state = next.state.as_str(), "run ended");
+                if let Err(e) = self
+                    .ports
+                    .runs
+                    .release_slot(&next.tenant, &next.job_id, &next.id)
+                    .await
+                {
+                    tracing::warn!(error = %e, run_id = %run.id, "could not release the run slot");
+                }
+                if next.follow_up_pending {
+                    self.follow_up(&next, report).await?;
+                }
+                Ok(())
+            }
+            Err(RepositoryError::VersionMismatch { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Hands the next attempt of a failed run to the trigger, which claims it
@@ -403,10 +436,7 @@ impl Reconciler {
             }
             report.children_started += 1;
         }
-        let mut done = run.clone();
-        done.follow_up_pending = false;
-        done.updated_at = self.ports.clock.now();
-        done.version += 1;
+        let done = run.followed_up(self.ports.clock.now());
         match self.ports.runs.update(&done, run.version).await {
             Ok(()) | Err(RepositoryError::VersionMismatch { .. }) => Ok(()),
             Err(e) => Err(e),
