@@ -11,10 +11,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sluice_schedule::{ScheduleExpression, next_fires, parse_timezone};
+use sluice_schedule::{ScheduleExpression, Timezone, convert_quartz, next_fires, parse_timezone};
 
 use crate::TenantId;
 use crate::model::job::JobId;
+use crate::model::validation::ValidationErrors;
 
 /// How many fire times a schedule view previews.
 pub const PREVIEW_FIRES: usize = 5;
@@ -102,6 +103,151 @@ pub struct ScheduleSpec {
     pub retry: Option<RetryPolicy>,
     #[serde(default)]
     pub on_success: Vec<String>,
+}
+
+/// When a spec fires, as far as it checks out.
+#[derive(Debug, Clone)]
+pub struct When {
+    pub expression: Option<ScheduleExpression>,
+    pub timezone_name: String,
+    pub timezone: Option<Timezone>,
+}
+
+impl ScheduleSpec {
+    /// The expression (EventBridge's, or XXL-JOB's converted) and the time
+    /// zone; each problem is named in `errors`.
+    pub fn check_when(&self, errors: &mut ValidationErrors) -> When {
+        let expression = match (&self.expression, &self.xxl_cron) {
+            (Some(_), Some(_)) => {
+                errors.push("xxl_cron", "give either expression or xxl_cron, not both");
+                None
+            }
+            (None, None) => {
+                errors.push("expression", "is required (or give xxl_cron)");
+                None
+            }
+            (Some(text), None) => ScheduleExpression::parse(text)
+                .map_err(|e| errors.push("expression", e.to_string()))
+                .ok(),
+            (None, Some(quartz)) => convert_quartz(quartz)
+                .map_err(|e| errors.push("xxl_cron", e.to_string()))
+                .ok(),
+        };
+        let timezone_name = self.timezone.clone().unwrap_or_else(|| "UTC".to_owned());
+        let timezone = parse_timezone(&timezone_name)
+            .map_err(|e| errors.push("timezone", e.to_string()))
+            .ok();
+        When {
+            expression,
+            timezone_name,
+            timezone,
+        }
+    }
+
+    /// EventBridge's delivery settings, within its bounds.
+    pub fn check_delivery(&self, errors: &mut ValidationErrors) {
+        if let Some(minutes) = self.flexible_window_minutes
+            && let Err(e) = sluice_schedule::validate_flexible_window_minutes(minutes.into())
+        {
+            errors.push("flexible_window_minutes", e.to_string());
+        }
+        if let Some(retry) = self.delivery_retry {
+            if let Err(e) = sluice_schedule::validate_retry_attempts(retry.max_attempts.into()) {
+                errors.push("delivery_retry.max_attempts", e.to_string());
+            }
+            if let Err(e) =
+                sluice_schedule::validate_max_event_age_seconds(retry.max_event_age_seconds.into())
+            {
+                errors.push("delivery_retry.max_event_age_seconds", e.to_string());
+            }
+        }
+        if let Err(e) = sluice_schedule::validate_start_end(self.start_at, self.end_at) {
+            errors.push("end_at", e.to_string());
+        }
+    }
+
+    /// The runs' timeout and retry, within sluice's bounds.
+    pub fn check_run_policy(&self, errors: &mut ValidationErrors) {
+        if let Some(timeout) = self.timeout_seconds
+            && !(1..=MAX_TIMEOUT_SECONDS).contains(&timeout)
+        {
+            errors.push(
+                "timeout_seconds",
+                format!("must be between 1 and {MAX_TIMEOUT_SECONDS}"),
+            );
+        }
+        if let Some(retry) = self.retry {
+            if !(1..=MAX_RUN_ATTEMPTS).contains(&retry.max_attempts) {
+                errors.push(
+                    "retry.max_attempts",
+                    format!("must be between 1 and {MAX_RUN_ATTEMPTS} (attempts in all)"),
+                );
+            }
+            if !(1..=MAX_BACKOFF_SECONDS).contains(&retry.backoff_seconds) {
+                errors.push(
+                    "retry.backoff_seconds",
+                    format!("must be between 1 and {MAX_BACKOFF_SECONDS}"),
+                );
+            }
+        }
+    }
+
+    /// An enabled one-time `at()` schedule must still fire.
+    pub fn check_fires(&self, when: &When, now: DateTime<Utc>, errors: &mut ValidationErrors) {
+        if let (Some(ScheduleExpression::At(local)), Some(tz)) = (&when.expression, when.timezone)
+            && self.enabled
+            && next_fires(
+                &ScheduleExpression::At(*local),
+                tz,
+                now,
+                self.start_at,
+                self.end_at,
+                1,
+            )
+            .is_empty()
+        {
+            errors.push(
+                "expression",
+                "the at() time is in the past (or outside start_at/end_at) and would never fire",
+            );
+        }
+    }
+
+    /// The schedule this spec makes once every check passed (`when` has an
+    /// expression), with its child jobs parsed.
+    pub fn into_schedule(
+        self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        when: When,
+        on_success: Vec<JobId>,
+        now: DateTime<Utc>,
+    ) -> Schedule {
+        Schedule {
+            tenant: tenant.clone(),
+            job_id: job_id.clone(),
+            expression: when
+                .expression
+                .expect("no errors means the expression parsed")
+                .to_string(),
+            xxl_cron: self.xxl_cron,
+            timezone: when.timezone_name,
+            enabled: self.enabled,
+            start_at: self.start_at,
+            end_at: self.end_at,
+            flexible_window_minutes: self.flexible_window_minutes,
+            delivery_retry: self.delivery_retry,
+            policy: RunPolicy {
+                overlap: self.overlap,
+                timeout_seconds: self.timeout_seconds,
+                retry: self.retry,
+                on_success,
+            },
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 fn enabled_by_default() -> bool {

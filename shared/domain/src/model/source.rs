@@ -111,6 +111,30 @@ pub struct Source {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Source {
+    /// The next version of this source with a new name and config.
+    pub fn revised(&self, name: String, config: Map<String, Value>, now: DateTime<Utc>) -> Self {
+        let mut next = self.clone();
+        next.name = name;
+        next.config = config;
+        next.version = self.version + 1;
+        next.updated_at = now;
+        next
+    }
+
+    /// Replaces the secrets (`None` when the new set is empty).
+    pub fn replace_secrets(
+        &mut self,
+        sealed: Option<SealedSecrets>,
+        names: Vec<String>,
+        now: DateTime<Utc>,
+    ) {
+        self.secrets_updated_at = sealed.as_ref().map(|_| now);
+        self.sealed_secrets = sealed;
+        self.secret_fields = names;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::TenantId;
 use crate::model::job::{JobId, Window};
-use crate::model::run::{RunId, TriggerKind};
+use crate::model::run::{Run, RunId, TriggerKind};
 
 /// One delivery to the trigger, tagged by `kind`. EventBridge Scheduler's
 /// Input has no `kind`: [`TriggerEvent::parse`] reads it as `schedule`.
@@ -94,6 +94,70 @@ impl TriggerEvent {
             attempt: "<aws.scheduler.attempt-number>",
         })
         .expect("strings serialize")
+    }
+
+    /// The hand-over of a run the jobs API recorded (manual or backfill).
+    pub fn manual(run: &Run) -> Self {
+        Self::Manual {
+            tenant: run.tenant.clone(),
+            job_id: run.job_id.clone(),
+            run_id: run.id.clone(),
+            scheduled_time: run.scheduled_time,
+            trigger: run.trigger,
+            window: run.window,
+        }
+    }
+
+    /// The hand-over of a failed run's next attempt.
+    pub fn retry(run: &Run) -> Self {
+        Self::Retry {
+            tenant: run.tenant.clone(),
+            job_id: run.job_id.clone(),
+            run_id: run.id.clone(),
+            scheduled_time: run.scheduled_time,
+        }
+    }
+
+    /// The run of `child` that `parent`'s success starts (its id derived
+    /// from the parent's, so a repeated hand-over starts nothing twice).
+    pub fn child(child: &JobId, parent: &Run) -> Self {
+        Self::Parent {
+            tenant: parent.tenant.clone(),
+            job_id: child.clone(),
+            run_id: RunId::for_child(child, &parent.id),
+            parent_run_id: parent.id.clone(),
+            scheduled_time: parent.scheduled_time,
+        }
+    }
+
+    /// The kind of run this event starts.
+    pub fn trigger(&self) -> TriggerKind {
+        match self {
+            Self::Schedule { .. } => TriggerKind::Schedule,
+            Self::Manual { trigger, .. } => *trigger,
+            Self::Retry { .. } => TriggerKind::Retry,
+            Self::Parent { .. } => TriggerKind::Parent,
+        }
+    }
+
+    pub fn scheduled_time(&self) -> DateTime<Utc> {
+        match self {
+            Self::Schedule { scheduled_time, .. }
+            | Self::Manual { scheduled_time, .. }
+            | Self::Retry { scheduled_time, .. }
+            | Self::Parent { scheduled_time, .. } => *scheduled_time,
+        }
+    }
+
+    /// The run the event names; a schedule fire names none (its run's id
+    /// derives from the job and the scheduled time).
+    pub fn run_id(&self) -> Option<&RunId> {
+        match self {
+            Self::Schedule { .. } => None,
+            Self::Manual { run_id, .. }
+            | Self::Retry { run_id, .. }
+            | Self::Parent { run_id, .. } => Some(run_id),
+        }
     }
 
     pub fn tenant(&self) -> &TenantId {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::model::job::{JobId, Window};
+use crate::model::job::{Job, JobId, Window};
 use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
 use crate::model::trigger_event::TriggerEvent;
 use crate::model::validation::FieldError;
@@ -93,37 +93,20 @@ impl RunsService {
         job_id: &JobId,
         window: Option<Window>,
     ) -> Result<Run, StartRunError> {
-        let not_found = || StartRunError::JobNotFound(job_id.to_string());
         let job = self
             .jobs
             .get(tenant, job_id)
             .await
             .map_err(StartRunError::Repository)?
-            .ok_or_else(not_found)?;
-        if let Some(w) = window
-            && w.from >= w.to
-        {
-            return Err(StartRunError::Invalid(
-                FieldError::new("window.to", "must be after window.from").into(),
-            ));
-        }
-        if window.is_some() && job.spec.source.incremental.is_none() {
-            return Err(StartRunError::Invalid(
-                FieldError::new("window", "only incremental jobs take a window").into(),
-            ));
-        }
+            .ok_or_else(|| StartRunError::JobNotFound(job_id.to_string()))?;
+        check_window(&job, window)?;
         let now = self.clock.now();
-        let trigger = if window.is_some() {
-            TriggerKind::Backfill
-        } else {
-            TriggerKind::Manual
-        };
         let run = Run::pending(
             NewRun {
                 id: RunId::generate(),
                 tenant: tenant.clone(),
                 job_id: job_id.clone(),
-                trigger,
+                trigger: window.map_or(TriggerKind::Manual, |_| TriggerKind::Backfill),
                 scheduled_time: now,
                 window,
                 flink_target: self.flink.resolve(job.spec.flink_target),
@@ -134,28 +117,30 @@ impl RunsService {
             .create(&run)
             .await
             .map_err(StartRunError::Repository)?;
-        let event = TriggerEvent::Manual {
-            tenant: tenant.clone(),
-            job_id: run.job_id.clone(),
-            run_id: run.id.clone(),
-            scheduled_time: run.scheduled_time,
-            trigger,
-            window,
+        self.hand_to_trigger(&run).await?;
+        Ok(run)
+    }
+
+    /// Hands the recorded run to the trigger; if it cannot be reached, the
+    /// run is recorded failed (it would never start).
+    async fn hand_to_trigger(&self, run: &Run) -> Result<(), StartRunError> {
+        let Err(e) = self.trigger.invoke(&TriggerEvent::manual(run)).await else {
+            return Ok(());
         };
-        if let Err(e) = self.trigger.invoke(&event).await {
-            tracing::error!(error = %e, run_id = %run.id, "the trigger could not be invoked");
-            let mut failed = run.transition(RunState::Failed, self.clock.now());
-            failed.error = Some(RunError::new(
+        tracing::error!(error = %e, run_id = %run.id, "the trigger could not be invoked");
+        let failed = run.end(
+            RunState::Failed,
+            RunError::new(
                 RunErrorCode::TriggerUnavailable,
                 "the trigger could not be invoked",
-            ));
-            self.runs
-                .update(&failed, run.version)
-                .await
-                .map_err(StartRunError::Repository)?;
-            return Err(StartRunError::TriggerUnavailable);
-        }
-        Ok(run)
+            ),
+            self.clock.now(),
+        );
+        self.runs
+            .update(&failed, run.version)
+            .await
+            .map_err(StartRunError::Repository)?;
+        Err(StartRunError::TriggerUnavailable)
     }
 
     pub async fn get(&self, tenant: &TenantId, id: &RunId) -> Result<Run, GetRunError> {
@@ -387,13 +372,7 @@ impl Reconciler {
     /// Hands the next attempt of a failed run to the trigger, which claims it
     /// (so a second hand-over by a concurrent pass does nothing).
     async fn start_next_attempt(&self, run: &Run, report: &mut ReconcileReport) {
-        let event = TriggerEvent::Retry {
-            tenant: run.tenant.clone(),
-            job_id: run.job_id.clone(),
-            run_id: run.id.clone(),
-            scheduled_time: run.scheduled_time,
-        };
-        match self.ports.trigger.invoke(&event).await {
+        match self.ports.trigger.invoke(&TriggerEvent::retry(run)).await {
             Ok(()) => {
                 report.retried += 1;
                 tracing::info!(run_id = %run.id, attempt = run.attempts + 1, "next attempt handed to the trigger");
@@ -422,13 +401,7 @@ impl Reconciler {
                 .await?;
         }
         for child in &run.policy.on_success {
-            let event = TriggerEvent::Parent {
-                tenant: run.tenant.clone(),
-                job_id: child.clone(),
-                run_id: RunId::for_child(child, &run.id),
-                parent_run_id: run.id.clone(),
-                scheduled_time: run.scheduled_time,
-            };
+            let event = TriggerEvent::child(child, run);
             if let Err(e) = self.ports.trigger.invoke(&event).await {
                 // The run stays pending follow-up: the next pass tries again.
                 tracing::warn!(error = %e, run_id = %run.id, child = %child, "could not start a child job");
@@ -442,6 +415,23 @@ impl Reconciler {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A backfill's window: not empty, and only for an incremental job.
+fn check_window(job: &Job, window: Option<Window>) -> Result<(), StartRunError> {
+    if let Some(w) = window
+        && w.from >= w.to
+    {
+        return Err(StartRunError::Invalid(
+            FieldError::new("window.to", "must be after window.from").into(),
+        ));
+    }
+    if window.is_some() && job.spec.source.incremental.is_none() {
+        return Err(StartRunError::Invalid(
+            FieldError::new("window", "only incremental jobs take a window").into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Where Flink is with the run's job: the run as it ended, or `None` while

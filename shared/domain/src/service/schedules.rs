@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sluice_schedule::{ScheduleExpression, convert_quartz, next_fires, parse_timezone};
 
 use crate::TenantId;
 use crate::model::job::JobId;
@@ -129,21 +128,7 @@ impl ScheduleService {
             })?;
         if let Err(e) = self.scheduler.upsert(&schedule).await {
             tracing::error!(error = %e, job_id = %job_id, "the scheduler refused or failed; restoring the record");
-            let restored = match &previous {
-                Some(p) => {
-                    let mut back = p.clone();
-                    back.version = schedule.version + 1;
-                    self.schedules.put(&back, Some(schedule.version)).await
-                }
-                None => {
-                    self.schedules
-                        .delete(tenant, job_id, Some(schedule.version))
-                        .await
-                }
-            };
-            if let Err(e) = restored {
-                tracing::error!(error = %e, job_id = %job_id, "could not restore the schedule record");
-            }
+            self.restore(&schedule, previous.as_ref()).await;
             return Err(match e {
                 SchedulerError::Rejected(reason) => PutScheduleError::Invalid(
                     FieldError::new("expression", format!("the scheduler refused it: {reason}"))
@@ -153,6 +138,26 @@ impl ScheduleService {
             });
         }
         Ok((schedule, previous.is_none()))
+    }
+
+    /// Puts the record back as it was before `written` (or removes it),
+    /// after the scheduler did not take `written`.
+    async fn restore(&self, written: &Schedule, previous: Option<&Schedule>) {
+        let restored = match previous {
+            Some(p) => {
+                let mut back = p.clone();
+                back.version = written.version + 1;
+                self.schedules.put(&back, Some(written.version)).await
+            }
+            None => {
+                self.schedules
+                    .delete(&written.tenant, &written.job_id, Some(written.version))
+                    .await
+            }
+        };
+        if let Err(e) = restored {
+            tracing::error!(error = %e, job_id = %written.job_id, "could not restore the schedule record");
+        }
     }
 
     pub async fn get(
@@ -238,110 +243,15 @@ impl ScheduleService {
         now: DateTime<Utc>,
     ) -> Result<Schedule, PutScheduleError> {
         let mut errors = ValidationErrors::new();
-        let expression = match (&spec.expression, &spec.xxl_cron) {
-            (Some(_), Some(_)) => {
-                errors.push("xxl_cron", "give either expression or xxl_cron, not both");
-                None
-            }
-            (None, None) => {
-                errors.push("expression", "is required (or give xxl_cron)");
-                None
-            }
-            (Some(text), None) => ScheduleExpression::parse(text)
-                .map_err(|e| errors.push("expression", e.to_string()))
-                .ok(),
-            (None, Some(quartz)) => convert_quartz(quartz)
-                .map_err(|e| errors.push("xxl_cron", e.to_string()))
-                .ok(),
-        };
-        let timezone_name = spec.timezone.clone().unwrap_or_else(|| "UTC".to_owned());
-        let timezone = parse_timezone(&timezone_name)
-            .map_err(|e| errors.push("timezone", e.to_string()))
-            .ok();
-        if let Some(minutes) = spec.flexible_window_minutes
-            && let Err(e) = sluice_schedule::validate_flexible_window_minutes(minutes.into())
-        {
-            errors.push("flexible_window_minutes", e.to_string());
-        }
-        if let Some(retry) = spec.delivery_retry {
-            if let Err(e) = sluice_schedule::validate_retry_attempts(retry.max_attempts.into()) {
-                errors.push("delivery_retry.max_attempts", e.to_string());
-            }
-            if let Err(e) =
-                sluice_schedule::validate_max_event_age_seconds(retry.max_event_age_seconds.into())
-            {
-                errors.push("delivery_retry.max_event_age_seconds", e.to_string());
-            }
-        }
-        if let Err(e) = sluice_schedule::validate_start_end(spec.start_at, spec.end_at) {
-            errors.push("end_at", e.to_string());
-        }
-        if let Some(timeout) = spec.timeout_seconds
-            && !(1..=MAX_TIMEOUT_SECONDS).contains(&timeout)
-        {
-            errors.push(
-                "timeout_seconds",
-                format!("must be between 1 and {MAX_TIMEOUT_SECONDS}"),
-            );
-        }
-        if let Some(retry) = spec.retry {
-            if !(1..=MAX_RUN_ATTEMPTS).contains(&retry.max_attempts) {
-                errors.push(
-                    "retry.max_attempts",
-                    format!("must be between 1 and {MAX_RUN_ATTEMPTS} (attempts in all)"),
-                );
-            }
-            if !(1..=MAX_BACKOFF_SECONDS).contains(&retry.backoff_seconds) {
-                errors.push(
-                    "retry.backoff_seconds",
-                    format!("must be between 1 and {MAX_BACKOFF_SECONDS}"),
-                );
-            }
-        }
-        if let (Some(ScheduleExpression::At(local)), Some(tz)) = (&expression, timezone)
-            && spec.enabled
-            && next_fires(
-                &ScheduleExpression::At(*local),
-                tz,
-                now,
-                spec.start_at,
-                spec.end_at,
-                1,
-            )
-            .is_empty()
-        {
-            errors.push(
-                "expression",
-                "the at() time is in the past (or outside start_at/end_at) and would never fire",
-            );
-        }
+        let when = spec.check_when(&mut errors);
+        spec.check_delivery(&mut errors);
+        spec.check_run_policy(&mut errors);
+        spec.check_fires(&when, now, &mut errors);
         let children = self
             .check_children(tenant, job_id, &spec.on_success, &mut errors)
             .await?;
         errors.into_result().map_err(PutScheduleError::Invalid)?;
-        Ok(Schedule {
-            tenant: tenant.clone(),
-            job_id: job_id.clone(),
-            expression: expression
-                .expect("no errors means the expression parsed")
-                .to_string(),
-            xxl_cron: spec.xxl_cron,
-            timezone: timezone_name,
-            enabled: spec.enabled,
-            start_at: spec.start_at,
-            end_at: spec.end_at,
-            flexible_window_minutes: spec.flexible_window_minutes,
-            delivery_retry: spec.delivery_retry,
-            policy: RunPolicy {
-                overlap: spec.overlap,
-                timeout_seconds: spec.timeout_seconds,
-                retry: spec.retry,
-                on_success: children,
-            },
-            version: 0,
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(spec.into_schedule(tenant, job_id, when, children, now))
     }
 
     /// Child jobs must exist, be distinct, and not lead back to `job_id`

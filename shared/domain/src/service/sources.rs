@@ -188,50 +188,16 @@ impl SourcesService {
             });
         }
 
-        // A kind change is the one thing to report: the config was written
-        // for another kind, so its field errors would only mislead.
-        if let Ok(kind) = draft.kind.parse::<SourceKind>()
-            && kind != current.kind
-        {
-            return Err(UpdateSourceError::Invalid(
-                crate::FieldError::new(
-                    "kind",
-                    format!(
-                        "cannot change from {} to {kind}; register a new source",
-                        current.kind
-                    ),
-                )
-                .into(),
-            ));
-        }
-        let secret_names = match &draft.secrets {
-            Some(s) => s.names(),
-            None => current.secret_fields.clone(),
-        };
-        let empty = Secrets::new();
-        let (_, config) = validate_draft(
-            &draft.name,
-            &draft.kind,
-            &draft.config,
-            draft.secrets.as_ref().unwrap_or(&empty),
-            &secret_names,
-        )
-        .map_err(UpdateSourceError::Invalid)?;
-
+        let (config, secret_names) = check_update(&current, &draft)?;
         let now = self.clock.now();
-        let mut next = current.clone();
-        next.name = draft.name;
-        next.config = config;
-        next.version = current.version + 1;
-        next.updated_at = now;
+        let mut next = current.revised(draft.name, config, now);
         if let Some(secrets) = &draft.secrets {
             // A fresh data key and nonce on every secrets change.
-            next.sealed_secrets = self
+            let sealed = self
                 .seal(tenant, id, secrets)
                 .await
                 .map_err(UpdateSourceError::Sealing)?;
-            next.secret_fields = secret_names;
-            next.secrets_updated_at = next.sealed_secrets.as_ref().map(|_| now);
+            next.replace_secrets(sealed, secret_names, now);
         }
 
         match self.repository.update(&next, current.version).await {
@@ -290,6 +256,44 @@ impl SourcesService {
 
 /// Checks name, kind, secrets and config together so a caller sees every
 /// problem at once. Returns the kind and the config with defaults applied.
+/// The config and secret names an update leaves, checked against the
+/// source as it is. A kind change is the one thing to report then: the
+/// config was written for another kind, so its field errors would only
+/// mislead.
+fn check_update(
+    current: &Source,
+    draft: &SourceDraft,
+) -> Result<(Map<String, Value>, Vec<String>), UpdateSourceError> {
+    if let Ok(kind) = draft.kind.parse::<SourceKind>()
+        && kind != current.kind
+    {
+        return Err(UpdateSourceError::Invalid(
+            crate::FieldError::new(
+                "kind",
+                format!(
+                    "cannot change from {} to {kind}; register a new source",
+                    current.kind
+                ),
+            )
+            .into(),
+        ));
+    }
+    let secret_names = match &draft.secrets {
+        Some(s) => s.names(),
+        None => current.secret_fields.clone(),
+    };
+    let empty = Secrets::new();
+    let (_, config) = validate_draft(
+        &draft.name,
+        &draft.kind,
+        &draft.config,
+        draft.secrets.as_ref().unwrap_or(&empty),
+        &secret_names,
+    )
+    .map_err(UpdateSourceError::Invalid)?;
+    Ok((config, secret_names))
+}
+
 fn validate_draft(
     name: &str,
     kind: &str,

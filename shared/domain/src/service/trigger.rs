@@ -47,74 +47,18 @@ impl Fire {
 
 impl From<TriggerEvent> for Fire {
     fn from(event: TriggerEvent) -> Self {
-        let (tenant, job_id, scheduled_time, trigger, window, run_id, parent_run_id) = match event {
-            TriggerEvent::Schedule {
-                tenant,
-                job_id,
-                scheduled_time,
-                ..
-            } => (
-                tenant,
-                job_id,
-                scheduled_time,
-                TriggerKind::Schedule,
-                None,
-                None,
-                None,
-            ),
-            TriggerEvent::Manual {
-                tenant,
-                job_id,
-                run_id,
-                scheduled_time,
-                trigger,
-                window,
-            } => (
-                tenant,
-                job_id,
-                scheduled_time,
-                trigger,
-                window,
-                Some(run_id),
-                None,
-            ),
-            TriggerEvent::Retry {
-                tenant,
-                job_id,
-                run_id,
-                scheduled_time,
-            } => (
-                tenant,
-                job_id,
-                scheduled_time,
-                TriggerKind::Retry,
-                None,
-                Some(run_id),
-                None,
-            ),
-            TriggerEvent::Parent {
-                tenant,
-                job_id,
-                run_id,
-                parent_run_id,
-                scheduled_time,
-            } => (
-                tenant,
-                job_id,
-                scheduled_time,
-                TriggerKind::Parent,
-                None,
-                Some(run_id),
-                Some(parent_run_id),
-            ),
+        let (window, parent_run_id) = match &event {
+            TriggerEvent::Manual { window, .. } => (*window, None),
+            TriggerEvent::Parent { parent_run_id, .. } => (None, Some(parent_run_id.clone())),
+            TriggerEvent::Schedule { .. } | TriggerEvent::Retry { .. } => (None, None),
         };
         Self {
-            tenant,
-            job_id,
-            scheduled_time,
-            trigger,
+            tenant: event.tenant().clone(),
+            job_id: event.job_id().clone(),
+            scheduled_time: event.scheduled_time(),
+            trigger: event.trigger(),
             window,
-            run_id,
+            run_id: event.run_id().cloned(),
             parent_run_id,
         }
     }
