@@ -66,11 +66,12 @@ impl Default for Api {
     }
 }
 
-/// An HTTP client for the tests. reqwest has no crypto provider of its own
-/// in this workspace (see `sluice_flink::install_crypto_provider`).
+/// An HTTP client for the tests, from the workspace's one constructor
+/// (`sluice_flink::http::client_builder`, which configures TLS).
 pub fn http_client() -> reqwest::Client {
-    sluice_flink::install_crypto_provider();
-    reqwest::Client::new()
+    sluice_flink::http::client_builder()
+        .build()
+        .expect("an HTTP client")
 }
 
 impl Api {

@@ -17,7 +17,7 @@
 
 mod flink_errors;
 pub mod gateway;
-mod http;
+pub mod http;
 mod job_metrics;
 mod session;
 pub mod targets;
@@ -29,6 +29,5 @@ pub mod targets;
 mod real_cluster_tests;
 
 pub use gateway::{FlinkGatewayClient, FlinkGatewayConfig, GatewayConfigError};
-pub use http::install_crypto_provider;
 pub use session::{FlinkConfigError, FlinkSessionClient, FlinkSessionConfig, RUNNER_ENTRY_CLASS};
 pub use targets::{ManagedTargetConfig, TargetKind, TargetsConfig, TargetsConfigError};

@@ -248,8 +248,9 @@ async fn a_jar_deleted_on_the_cluster_is_uploaded_again() {
     // Another client finds the same upload by name.
     assert_eq!(self::client().jar_id().await.unwrap(), first);
 
-    crate::install_crypto_provider();
-    let deleted = reqwest::Client::new()
+    let deleted = crate::http::client_builder()
+        .build()
+        .unwrap()
         .delete(format!("{}/jars/{first}", rest_url()))
         .send()
         .await

@@ -278,11 +278,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     let variants: String = env_or("BENCH_SYNC_VARIANTS", "abc".to_owned())?;
     let stack = Stack {
         flink: env_required("FLINK_REST_URL")?,
-        http: {
-            // reqwest has no crypto provider of its own in this workspace.
-            sluice_flink::install_crypto_provider();
-            reqwest::Client::new()
-        },
+        http: sluice_flink::http::client_builder().build()?,
         db: Databases {
             pg_port: env_or("SLUICE_PG_PORT", 55432)?,
             mariadb_port: env_or("SLUICE_MARIADB_PORT", 53306)?,
