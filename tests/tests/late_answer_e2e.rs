@@ -55,7 +55,7 @@ fn env(name: &str) -> String {
 struct Proxy {
     upstream: String,
     http: reqwest::Client,
-    /// Jar runs whose answers were held.
+    /// Jar runs received, whose answers are held.
     held: AtomicUsize,
 }
 
@@ -81,6 +81,11 @@ fn is_jar_run(request: &Request) -> bool {
 
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let held = is_jar_run(&request);
+    if held {
+        // Counted as it arrives, not when Flink answers: on a loaded machine
+        // Flink's own answer may come after the trigger has moved on.
+        proxy.held.fetch_add(1, Ordering::SeqCst);
+    }
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, 64 << 20).await.expect("a request body");
     let path = parts
@@ -107,7 +112,6 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     .await
     .expect("the forwarding task");
     if held {
-        proxy.held.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(HOLD).await;
     }
     let (status, content_type, bytes) = answer;

@@ -77,6 +77,34 @@ mod tests {
         assert_eq!(substitute(None, &context(1)), "{}");
     }
 
+    /// What the bridge delivers for the Input sluice stores is the
+    /// trigger's `schedule` event, with the fire's time.
+    #[test]
+    fn the_delivered_sluice_input_is_a_schedule_trigger_event() {
+        use sluice_domain::TenantId;
+        use sluice_domain::model::job::JobId;
+        use sluice_domain::model::trigger_event::TriggerEvent;
+
+        let tenant = TenantId::parse("acme").unwrap();
+        let job = JobId::parse("job_01J9Z3Q4Y8R5T6V7W8X9Y0Z1AB").unwrap();
+        let stored = TriggerEvent::scheduler_input(&tenant, &job);
+        assert_eq!(stored, SLUICE_INPUT);
+        let delivered = substitute(Some(&stored), &context(3));
+        let event = TriggerEvent::parse(serde_json::from_str(&delivered).unwrap()).unwrap();
+        assert_eq!(
+            event,
+            TriggerEvent::Schedule {
+                tenant,
+                job_id: job,
+                scheduled_time: DateTime::parse_from_rfc3339("2026-03-01T07:00:00Z")
+                    .unwrap()
+                    .with_timezone(&Utc),
+                schedule_arn: Some(context(3).schedule_arn.to_owned()),
+                attempt: Some(3),
+            }
+        );
+    }
+
     #[test]
     fn execution_ids_look_like_eventbridges() {
         let id = execution_id();
