@@ -784,3 +784,118 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A source probe that answers from what a test sets, and records which
+/// secrets (names and values) each call received, for tests that check the
+/// right secrets were opened.
+#[derive(Default)]
+pub struct FakeProbe {
+    state: Mutex<ProbeState>,
+}
+
+#[derive(Default)]
+struct ProbeState {
+    objects: Vec<crate::model::discovery::ObjectRef>,
+    descriptions: BTreeMap<String, crate::model::discovery::ObjectDescription>,
+    unreachable: Option<crate::model::discovery::Check>,
+    seen: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl FakeProbe {
+    pub fn with_object(self, description: crate::model::discovery::ObjectDescription) -> Self {
+        {
+            let mut state = self.state.lock().unwrap();
+            state.objects.push(crate::model::discovery::ObjectRef {
+                name: description.name.clone(),
+                kind: description.kind,
+            });
+            state.objects.sort_by(|a, b| a.name.cmp(&b.name));
+            state
+                .descriptions
+                .insert(description.name.clone(), description);
+        }
+        self
+    }
+
+    /// Every later call fails this check.
+    pub fn set_unreachable(&self, check: Option<crate::model::discovery::Check>) {
+        self.state.lock().unwrap().unreachable = check;
+    }
+
+    /// (source name, secrets as name/value pairs) of every call.
+    pub fn seen(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.state.lock().unwrap().seen.clone()
+    }
+
+    fn record(
+        &self,
+        source: &Source,
+        secrets: &crate::Secrets,
+    ) -> Option<crate::model::discovery::Check> {
+        use secrecy::ExposeSecret;
+        let pairs = secrets
+            .names()
+            .into_iter()
+            .map(|n| {
+                let value = secrets.get(&n).unwrap().expose_secret().to_owned();
+                (n, value)
+            })
+            .collect();
+        let mut state = self.state.lock().unwrap();
+        state.seen.push((source.name.clone(), pairs));
+        state.unreachable.clone()
+    }
+}
+
+#[async_trait]
+impl crate::ports::SourceProbe for FakeProbe {
+    async fn test(
+        &self,
+        source: &Source,
+        secrets: &crate::Secrets,
+    ) -> crate::model::discovery::ConnectionReport {
+        use crate::model::discovery::{Check, ConnectionReport};
+        let checks = match self.record(source, secrets) {
+            Some(failed) => vec![failed],
+            None => vec![Check::passed("connect", "connected")],
+        };
+        ConnectionReport::new(1, Some("fake 1.0".into()), checks)
+    }
+
+    async fn list(
+        &self,
+        source: &Source,
+        secrets: &crate::Secrets,
+        query: &crate::model::discovery::ObjectQuery,
+    ) -> Result<crate::model::discovery::ObjectPage, crate::ports::DiscoveryError> {
+        if let Some(failed) = self.record(source, secrets) {
+            return Err(crate::ports::DiscoveryError::Unreachable(failed));
+        }
+        let state = self.state.lock().unwrap();
+        let mut items: Vec<_> = state
+            .objects
+            .iter()
+            .filter(|o| query.after.as_ref().is_none_or(|a| &o.name > a))
+            .take(query.limit + 1)
+            .cloned()
+            .collect();
+        let next_after = (items.len() > query.limit).then(|| {
+            items.truncate(query.limit);
+            items[query.limit - 1].name.clone()
+        });
+        Ok(crate::model::discovery::ObjectPage { items, next_after })
+    }
+
+    async fn describe(
+        &self,
+        source: &Source,
+        secrets: &crate::Secrets,
+        name: &str,
+    ) -> Result<Option<crate::model::discovery::ObjectDescription>, crate::ports::DiscoveryError>
+    {
+        if let Some(failed) = self.record(source, secrets) {
+            return Err(crate::ports::DiscoveryError::Unreachable(failed));
+        }
+        Ok(self.state.lock().unwrap().descriptions.get(name).cloned())
+    }
+}

@@ -8,11 +8,14 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::model::discovery::{
+    Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery,
+};
 use crate::model::job::{FlinkTarget, Job, JobId};
 use crate::model::run::{Run, RunId};
 use crate::model::schedule::Schedule;
 use crate::model::trigger_event::TriggerEvent;
-use crate::{EncryptionContext, SealedSecrets, Source, SourceId, TenantId};
+use crate::{EncryptionContext, SealedSecrets, Secrets, Source, SourceId, TenantId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -188,8 +191,8 @@ pub enum SecretExposure<'a> {
     /// The decrypted secrets of the job's source and target: for the run
     /// submitted to Flink, and nothing else.
     Revealed {
-        source: &'a crate::Secrets,
-        target: &'a crate::Secrets,
+        source: &'a Secrets,
+        target: &'a Secrets,
     },
 }
 
@@ -571,6 +574,45 @@ pub trait ScheduleRepository: Send + Sync {
         job_id: &JobId,
         expected_version: Option<u64>,
     ) -> Result<(), RepositoryError>;
+}
+
+/// Why discovery could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    /// The source could not be reached, or refused the credentials: the
+    /// check says which step failed and why (never with a secret).
+    #[error("the source could not be reached: {}", .0.message)]
+    Unreachable(Check),
+    /// The request does not fit the source (e.g. an object name that
+    /// cannot be one of its objects).
+    #[error("{reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+/// Reaches a source with its settings and opened secrets: the connection
+/// test and discovery. Every call is bounded in time (a few seconds).
+#[async_trait]
+pub trait SourceProbe: Send + Sync {
+    /// Connects, authenticates and checks what a job of the source needs;
+    /// a failure is a failed check, never an error.
+    async fn test(&self, source: &Source, secrets: &Secrets) -> ConnectionReport;
+
+    /// The source's objects in name order.
+    async fn list(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        query: &ObjectQuery,
+    ) -> Result<ObjectPage, DiscoveryError>;
+
+    /// One object's columns with their proposed Flink types; `None` when
+    /// the source has no such object.
+    async fn describe(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        name: &str,
+    ) -> Result<Option<ObjectDescription>, DiscoveryError>;
 }
 
 /// Hands a run to the trigger function (asynchronously).

@@ -2,6 +2,7 @@
 //! that keep each valid. No port and no service is imported here.
 
 pub mod catalog;
+pub mod discovery;
 pub mod job;
 pub mod run;
 pub mod schedule;

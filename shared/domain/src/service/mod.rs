@@ -1,6 +1,7 @@
 //! The use cases: each service takes its ports as required constructor
 //! arguments and reads as a short sequence of port calls.
 
+pub mod discovery;
 pub mod jobs;
 pub mod runs;
 pub mod schedules;

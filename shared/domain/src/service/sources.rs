@@ -294,7 +294,7 @@ fn check_update(
     Ok((config, secret_names))
 }
 
-fn validate_draft(
+pub(crate) fn validate_draft(
     name: &str,
     kind: &str,
     config: &Map<String, Value>,

@@ -16,6 +16,7 @@ use crate::ports::{
     RepositoryError, RunRepository, ScriptTransport, SealError, SecretExposure, SecretSealer,
     SlotClaim, SourceRepository, Submission, SubmitSettings,
 };
+use crate::service::discovery::{OpenSecretsError, open_secrets};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
 
 /// One delivery: a scheduler fire or a manual run.
@@ -592,34 +593,21 @@ impl TriggerService {
     }
 
     async fn open_secrets(&self, source: &Source) -> Result<Secrets, RunError> {
-        let Some(sealed) = &source.sealed_secrets else {
-            return Ok(Secrets::new());
-        };
-        let context = EncryptionContext::for_source(&source.tenant, &source.id);
-        let plaintext = self
-            .ports
-            .sealer
-            .open(&context, sealed)
+        open_secrets(self.ports.sealer.as_ref(), source)
             .await
             .map_err(|e| match e {
-                SealError::KeyProvider(_) => RunError::new(
+                OpenSecretsError::KeyUnavailable => RunError::new(
                     RunErrorCode::KmsUnavailable,
                     "KMS could not decrypt a data key",
                 ),
-                _ => RunError::new(
+                OpenSecretsError::Unreadable => RunError::new(
                     RunErrorCode::SecretsUnreadable,
                     format!(
                         "the secrets of source {} do not open; set them again",
                         source.id
                     ),
                 ),
-            })?;
-        Secrets::from_plaintext_json(&plaintext).map_err(|_| {
-            RunError::new(
-                RunErrorCode::SecretsUnreadable,
-                "the stored secrets are malformed",
-            )
-        })
+            })
     }
 }
 

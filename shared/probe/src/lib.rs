@@ -1,0 +1,65 @@
+//! The [`SourceProbe`] of sluice: one module per source kind, each reaching
+//! the source with its settings and opened secrets, bounded in time
+//! ([`TIME_BOUND`]), and never putting a secret into a check message, an
+//! error or a log line.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sluice_domain::model::discovery::{
+    ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery,
+};
+use sluice_domain::ports::{DiscoveryError, SourceProbe};
+use sluice_domain::{Secrets, Source, SourceKind};
+
+pub mod filesystem;
+pub mod kafka;
+pub mod mysql;
+pub mod postgres;
+
+/// How long one probe call may take in all: a form waits for it.
+pub const TIME_BOUND: Duration = Duration::from_secs(5);
+
+/// Probes every source kind.
+#[derive(Debug, Clone, Default)]
+pub struct DirectProbe;
+
+#[async_trait]
+impl SourceProbe for DirectProbe {
+    async fn test(&self, source: &Source, secrets: &Secrets) -> ConnectionReport {
+        match source.kind {
+            SourceKind::Postgres => postgres::test(source, secrets).await,
+            SourceKind::Mysql => mysql::test(source, secrets).await,
+            SourceKind::Kafka => kafka::test(source, secrets).await,
+            SourceKind::Filesystem => filesystem::test(source, secrets).await,
+        }
+    }
+
+    async fn list(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        query: &ObjectQuery,
+    ) -> Result<ObjectPage, DiscoveryError> {
+        match source.kind {
+            SourceKind::Postgres => postgres::list(source, secrets, query).await,
+            SourceKind::Mysql => mysql::list(source, secrets, query).await,
+            SourceKind::Kafka => kafka::list(source, secrets, query).await,
+            SourceKind::Filesystem => filesystem::list(source, secrets, query).await,
+        }
+    }
+
+    async fn describe(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        name: &str,
+    ) -> Result<Option<ObjectDescription>, DiscoveryError> {
+        match source.kind {
+            SourceKind::Postgres => postgres::describe(source, secrets, name).await,
+            SourceKind::Mysql => mysql::describe(source, secrets, name).await,
+            SourceKind::Kafka => kafka::describe(source, secrets, name).await,
+            SourceKind::Filesystem => filesystem::describe(source, secrets, name).await,
+        }
+    }
+}
