@@ -6,10 +6,11 @@ source "$(dirname "$0")/env.sh"
 quiet=false
 [[ "${1:-}" == "--quiet" ]] && quiet=true
 
-# Flink and the databases have their own stop scripts (by PID too).
+# Flink, the databases and Kafka have their own stop scripts (by PID too).
 [[ -d "$SLUICE_STATE" ]] && {
     "$SLUICE_REPO/infra/flink/stop.sh" >/dev/null 2>&1 || true
     "$SLUICE_REPO/infra/db/stop.sh" >/dev/null 2>&1 || true
+    "$SLUICE_REPO/infra/kafka/stop.sh" >/dev/null 2>&1 || true
 }
 
 # The bridge first: it invokes the functions.

@@ -31,7 +31,10 @@ log "deployment checks (infra/deploy/check.sh --debug-build)"
 # The databases' password is a canary: tests search Flink's REST answers,
 # run records, DynamoDB and the logs for it.
 export SLUICE_DB_PASSWORD="canary-db-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+# So is the Kafka broker's SASL password (infra/kafka/start.sh).
+export SLUICE_KAFKA_SASL_PASSWORD="canary-kafka-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 source "$SLUICE_REPO/infra/db/env.sh"
+source "$SLUICE_REPO/infra/kafka/env.sh"
 source "$SLUICE_REPO/infra/flink/env.sh"
 export SLUICE_STATE
 

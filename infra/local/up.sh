@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local stack on 127.0.0.1: moto (DynamoDB, KMS, ...), the table
-# and key inside it, PostgreSQL and MariaDB, a Flink 2.2 session cluster,
-# the functions under `cargo lambda watch`, and the scheduler bridge that
-# fires moto's EventBridge Scheduler schedules.
+# and key inside it, PostgreSQL and MariaDB, a Kafka broker, a Flink 2.2
+# session cluster, the functions under `cargo lambda watch`, and the
+# scheduler bridge that fires moto's EventBridge Scheduler schedules.
 # Stop it with infra/local/down.sh (by PID).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -10,6 +10,7 @@ source "$(dirname "$0")/env.sh"
 "$SLUICE_REPO/infra/local/install.sh"
 "$SLUICE_REPO/infra/db/install.sh"
 "$SLUICE_REPO/infra/flink/install.sh" >/dev/null
+"$SLUICE_REPO/infra/kafka/install.sh" >/dev/null
 "$SLUICE_REPO/infra/local/down.sh" --quiet
 mkdir -p "$SLUICE_STATE"
 source "$SLUICE_REPO/infra/flink/env.sh"
@@ -29,6 +30,9 @@ wait_for moto 60 curl -sf "$AWS_ENDPOINT_URL/moto-api/"
 
 log "starting PostgreSQL and MariaDB"
 "$SLUICE_REPO/infra/db/start.sh" --fresh
+
+# A real broker for the Kafka probe's tests (infra/kafka: one KRaft node, PLAINTEXT and SASL).
+"$SLUICE_REPO/infra/kafka/start.sh"
 
 log "building the runner jar"
 runner_jar="$FLINK_RUNNER_DIR/target/flink-sql-runner.jar"
