@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use sluice_domain::model::discovery::{CheckCode, ObjectKind, ObjectPage, ObjectQuery};
+use sluice_domain::model::discovery::{CheckCode, ObjectKind, ObjectQuery};
 use sluice_domain::ports::{DiscoveryError, SourceProbe};
 use sluice_domain::{Secrets, Source, SourceId, SourceKind, TenantId};
 use sluice_probe::{DirectProbe, TIME_BOUND};
@@ -50,11 +50,33 @@ fn query(like: Option<&str>, limit: usize, after: Option<String>) -> ObjectQuery
     }
 }
 
-fn listed(page: &ObjectPage) -> Vec<(String, ObjectKind)> {
-    page.items
-        .iter()
-        .map(|o| (o.name.clone(), o.kind))
-        .collect()
+/// The source's objects, all on one page.
+async fn listing(source: &Source) -> Vec<(String, ObjectKind)> {
+    let page = DirectProbe
+        .list(source, &Secrets::new(), &query(None, 100, None))
+        .await
+        .unwrap();
+    assert_eq!(page.next_after, None);
+    page.items.into_iter().map(|o| (o.name, o.kind)).collect()
+}
+
+fn objects(expected: &[(&str, ObjectKind)]) -> Vec<(String, ObjectKind)> {
+    expected.iter().map(|(n, k)| (n.to_string(), *k)).collect()
+}
+
+fn every(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+/// What `name` is; a description never has columns.
+async fn kind_of(source: &Source, name: &str) -> Option<ObjectKind> {
+    let described = DirectProbe
+        .describe(source, &Secrets::new(), name)
+        .await
+        .unwrap()?;
+    assert_eq!(described.name, name);
+    assert!(described.columns.is_empty() && described.primary_key.is_empty());
+    Some(described.kind)
 }
 
 /// Every name, `limit` at a time.
@@ -123,25 +145,19 @@ async fn a_local_directory_is_listed_in_name_order() {
     let checks: Vec<&str> = report.checks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(checks, ["path", "list"]);
 
-    let page = DirectProbe
-        .list(&source, &Secrets::new(), &query(None, 100, None))
-        .await
-        .unwrap();
     assert_eq!(
-        listed(&page),
-        [
-            ("_SUCCESS".to_owned(), ObjectKind::File),
-            ("a-b.csv".to_owned(), ObjectKind::File),
-            ("données 2024/".to_owned(), ObjectKind::Prefix),
-            ("empty/".to_owned(), ObjectKind::Prefix),
-            ("naïve file.json".to_owned(), ObjectKind::File),
-            ("orders.csv".to_owned(), ObjectKind::File),
-            ("sub dir/".to_owned(), ObjectKind::Prefix),
-        ]
+        listing(&source).await,
+        objects(&[
+            ("_SUCCESS", ObjectKind::File),
+            ("a-b.csv", ObjectKind::File),
+            ("données 2024/", ObjectKind::Prefix),
+            ("empty/", ObjectKind::Prefix),
+            ("naïve file.json", ObjectKind::File),
+            ("orders.csv", ObjectKind::File),
+            ("sub dir/", ObjectKind::Prefix),
+        ])
     );
-    assert_eq!(page.next_after, None);
 
-    let every = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
     assert_eq!(
         all_pages(&source, &Secrets::new(), None, 2).await,
         every(&[
@@ -173,28 +189,26 @@ async fn a_local_directory_is_listed_in_name_order() {
 async fn local_objects_are_described_without_columns() {
     let tree = Tree::new();
     let source = at(tree.path());
-    let kind = |name: &'static str| {
-        let source = source.clone();
-        async move {
-            DirectProbe
-                .describe(&source, &Secrets::new(), name)
-                .await
-                .unwrap()
-                .map(|d| {
-                    assert!(d.columns.is_empty() && d.primary_key.is_empty());
-                    assert_eq!(d.name, name);
-                    d.kind
-                })
-        }
-    };
-    assert_eq!(kind("orders.csv").await, Some(ObjectKind::File));
-    assert_eq!(kind("naïve file.json").await, Some(ObjectKind::File));
-    assert_eq!(kind("sub dir/inner.csv").await, Some(ObjectKind::File));
-    assert_eq!(kind("données 2024/").await, Some(ObjectKind::Prefix));
-    assert_eq!(kind("données 2024").await, Some(ObjectKind::Prefix));
-    assert_eq!(kind("missing.csv").await, None);
-    assert_eq!(kind("orders.csv/").await, None);
-    assert_eq!(kind("orders.csv/inner").await, None);
+    assert_eq!(kind_of(&source, "orders.csv").await, Some(ObjectKind::File));
+    assert_eq!(
+        kind_of(&source, "naïve file.json").await,
+        Some(ObjectKind::File)
+    );
+    assert_eq!(
+        kind_of(&source, "sub dir/inner.csv").await,
+        Some(ObjectKind::File)
+    );
+    assert_eq!(
+        kind_of(&source, "données 2024/").await,
+        Some(ObjectKind::Prefix)
+    );
+    assert_eq!(
+        kind_of(&source, "données 2024").await,
+        Some(ObjectKind::Prefix)
+    );
+    assert_eq!(kind_of(&source, "missing.csv").await, None);
+    assert_eq!(kind_of(&source, "orders.csv/").await, None);
+    assert_eq!(kind_of(&source, "orders.csv/inner").await, None);
     for bad in ["../etc/passwd", "/etc/passwd", "a//b"] {
         let described = DirectProbe.describe(&source, &Secrets::new(), bad).await;
         assert!(
@@ -288,21 +302,16 @@ async fn an_s3_prefix_is_tested_listed_and_described() {
     assert!(started.elapsed() <= TIME_BOUND);
     assert!(report.ok, "{report:#?}");
 
-    let page = DirectProbe
-        .list(&source, &Secrets::new(), &query(None, 100, None))
-        .await
-        .unwrap();
     assert_eq!(
-        listed(&page),
-        [
-            ("2024/".to_owned(), ObjectKind::Prefix),
-            ("a-b.csv".to_owned(), ObjectKind::File),
-            ("naïve file.json".to_owned(), ObjectKind::File),
-            ("orders.csv".to_owned(), ObjectKind::File),
-            ("x/".to_owned(), ObjectKind::Prefix),
-        ]
+        listing(&source).await,
+        objects(&[
+            ("2024/", ObjectKind::Prefix),
+            ("a-b.csv", ObjectKind::File),
+            ("naïve file.json", ObjectKind::File),
+            ("orders.csv", ObjectKind::File),
+            ("x/", ObjectKind::Prefix),
+        ])
     );
-    let every = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
     assert_eq!(
         all_pages(&source, &Secrets::new(), None, 1).await,
         every(&["2024/", "a-b.csv", "naïve file.json", "orders.csv", "x/"])
@@ -320,47 +329,32 @@ async fn an_s3_prefix_is_tested_listed_and_described() {
         every(&["naïve file.json"])
     );
 
-    let kind = |name: &'static str| {
-        let source = source.clone();
-        async move {
-            DirectProbe
-                .describe(&source, &Secrets::new(), name)
-                .await
-                .unwrap()
-                .map(|d| {
-                    assert!(d.columns.is_empty());
-                    d.kind
-                })
-        }
-    };
-    assert_eq!(kind("orders.csv").await, Some(ObjectKind::File));
-    assert_eq!(kind("naïve file.json").await, Some(ObjectKind::File));
-    assert_eq!(kind("2024/jan.csv").await, Some(ObjectKind::File));
-    assert_eq!(kind("2024/").await, Some(ObjectKind::Prefix));
-    assert_eq!(kind("2024").await, Some(ObjectKind::Prefix));
-    assert_eq!(kind("x/y").await, Some(ObjectKind::Prefix));
-    assert_eq!(kind("missing.csv").await, None);
+    assert_eq!(kind_of(&source, "orders.csv").await, Some(ObjectKind::File));
     assert_eq!(
-        kind("other.csv").await,
+        kind_of(&source, "naïve file.json").await,
+        Some(ObjectKind::File)
+    );
+    assert_eq!(
+        kind_of(&source, "2024/jan.csv").await,
+        Some(ObjectKind::File)
+    );
+    assert_eq!(kind_of(&source, "2024/").await, Some(ObjectKind::Prefix));
+    assert_eq!(kind_of(&source, "2024").await, Some(ObjectKind::Prefix));
+    assert_eq!(kind_of(&source, "x/y").await, Some(ObjectKind::Prefix));
+    assert_eq!(kind_of(&source, "missing.csv").await, None);
+    assert_eq!(
+        kind_of(&source, "other.csv").await,
         None,
         "beside the prefix, not under it"
     );
 
     // The bucket's root lists what is at the top.
-    let root = DirectProbe
-        .list(
-            &at(&format!("s3://{bucket}")),
-            &Secrets::new(),
-            &query(None, 10, None),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        listed(&root),
-        [
-            ("data/".to_owned(), ObjectKind::Prefix),
-            ("other.csv".to_owned(), ObjectKind::File),
-        ]
+        listing(&at(&format!("s3://{bucket}"))).await,
+        objects(&[
+            ("data/", ObjectKind::Prefix),
+            ("other.csv", ObjectKind::File)
+        ])
     );
 }
 
