@@ -109,16 +109,6 @@ pub async fn describe(
         }))
 }
 
-/// A failed check for a topic a job names that the cluster does not have:
-/// what a caller that found `describe` answering `None` reports.
-pub fn topic_missing(topic: &str) -> Check {
-    Check::failed(
-        "topic",
-        CheckCode::TopicMissing,
-        format!("the cluster has no topic {topic:?}"),
-    )
-}
-
 /// The cluster's topics but the internal ones, and the checks that got
 /// there.
 async fn topics(
@@ -504,19 +494,24 @@ fn classify(settings: &Settings, server: &Server, error: &str) -> Check {
                 sasl.mechanism, sasl.username
             ),
         ),
-        // The broker closes the connection instead of answering a request
-        // it does not take before authentication, or a client that does not
-        // speak TLS to a TLS listener.
+        // A TLS listener closes the connection on the first plaintext
+        // request (ApiVersions, "cannot sync versions").
+        None if !settings.tls && error.contains("cannot sync versions") => Check::failed(
+            "handshake",
+            CheckCode::Tls,
+            format!(
+                "the broker at {address} did not answer a plaintext Kafka request: \
+                 it may need TLS (security_protocol SSL or SASL_SSL) ({cause})"
+            ),
+        ),
+        // A SASL listener answers ApiVersions, then closes the connection on
+        // any request before authentication.
         None => Check::failed(
             "handshake",
-            if settings.tls {
-                CheckCode::Refused
-            } else {
-                CheckCode::Auth
-            },
+            CheckCode::Auth,
             format!(
                 "the broker at {address} did not answer as an open Kafka listener: \
-                 it may need SASL or TLS (security_protocol) ({cause})"
+                 it may need SASL (security_protocol SASL_PLAINTEXT or SASL_SSL) ({cause})"
             ),
         ),
         Some(_) => Check::failed(

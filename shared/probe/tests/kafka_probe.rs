@@ -253,6 +253,15 @@ async fn unreachable_brokers_fail_with_their_code_within_the_time_bound() {
     // A port that accepts connections (the kernel's backlog) and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
+    // A port that closes every connection at once, as a TLS listener does
+    // on a plaintext request.
+    let closing = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closing_port = closing.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = closing.accept().await {
+            drop(stream);
+        }
+    });
     let cases = [
         (
             plaintext("no-such-broker.invalid:9092"),
@@ -273,6 +282,11 @@ async fn unreachable_brokers_fail_with_their_code_within_the_time_bound() {
         (
             kafka(json!({ "bootstrap_servers": bootstrap(), "security_protocol": "SSL" })),
             "tls",
+            CheckCode::Tls,
+        ),
+        (
+            plaintext(&format!("127.0.0.1:{closing_port}")),
+            "handshake",
             CheckCode::Tls,
         ),
         // No SASL spoken to the SASL listener.
