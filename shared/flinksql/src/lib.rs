@@ -31,6 +31,7 @@ pub mod connector;
 pub mod expr;
 pub mod ident;
 pub mod literal;
+pub mod native_types;
 pub mod types;
 
 pub use compiler::{FlinkSqlCompiler, Plan};
