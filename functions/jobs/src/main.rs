@@ -1,8 +1,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use jobs::config::Config;
+use sluice_aws::config::LazyClient;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
     EventBridgeScheduler, LambdaTriggerInvoker, SchedulerTarget,
@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
 
-    let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let aws = sluice_aws::config::load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let jobs = Arc::new(DynamoJobRepository::new(
         dynamodb.clone(),
@@ -29,8 +29,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         dynamodb.clone(),
         config.table.clone(),
     ));
+    // The Scheduler and Lambda clients are built by the first request
+    // that needs them (`sluice_aws::config`, BENCHMARKS.md "Cold start").
     let scheduler = Arc::new(EventBridgeScheduler::new(
-        aws_sdk_scheduler::Client::new(&aws),
+        LazyClient::new(&aws, aws_sdk_scheduler::Client::new),
         SchedulerTarget {
             target_arn: config.scheduler.target_arn,
             role_arn: config.scheduler.role_arn,
@@ -69,7 +71,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         run_records,
         flink,
         Arc::new(LambdaTriggerInvoker::new(
-            aws_sdk_lambda::Client::new(&aws),
+            LazyClient::new(&aws, aws_sdk_lambda::Client::new),
             config.trigger_function,
         )),
         clock.clone(),

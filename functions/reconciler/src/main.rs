@@ -1,9 +1,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+use sluice_aws::config::LazyClient;
 use sluice_aws::{DynamoJobRepository, DynamoRunRepository, LambdaTriggerInvoker};
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::runs::{Reconciler, ReconcilerPorts};
@@ -51,7 +51,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
 
-    let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let aws = sluice_aws::config::load().await;
     // The reconciler follows and stops runs; it never submits.
     let flink =
         sluice_aws::following_targets(&config.flink_targets, &aws, Duration::from_secs(30))?;
@@ -64,8 +64,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             )),
             jobs: Arc::new(DynamoJobRepository::new(dynamodb, config.table)),
             flink,
+            // Built by the first retry or child run (most passes have none).
             trigger: Arc::new(LambdaTriggerInvoker::new(
-                aws_sdk_lambda::Client::new(&aws),
+                LazyClient::new(&aws, aws_sdk_lambda::Client::new),
                 config.trigger_function,
             )),
             clock: Arc::new(SystemClock),

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
+use sluice_aws::config::LazyClient;
 use sluice_aws::{DynamoSourceRepository, KmsKeyProvider};
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
@@ -12,9 +12,13 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
 
-    let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let aws = sluice_aws::config::load().await;
     let repository = DynamoSourceRepository::new(aws_sdk_dynamodb::Client::new(&aws), config.table);
-    let keys = KmsKeyProvider::new(aws_sdk_kms::Client::new(&aws), config.kms_key_id);
+    // KMS is needed by writes only: its client is built by the first one.
+    let keys = KmsKeyProvider::new(
+        LazyClient::new(&aws, aws_sdk_kms::Client::new),
+        config.kms_key_id,
+    );
     let service = SourcesService::new(
         Arc::new(repository),
         Arc::new(EnvelopeSealer::new(keys)),

@@ -1,7 +1,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use sluice_aws::{
@@ -19,7 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
 
-    let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let aws = sluice_aws::config::load().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let keys = KmsKeyProvider::new(aws_sdk_kms::Client::new(&aws), config.kms_key_id);
     // The trigger submits: session targets need their runner jar.

@@ -9,19 +9,22 @@ use aws_sdk_kms::types::DataKeySpec;
 use sluice_crypto::{DataKey, KeyProvider, KeyProviderError};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::config::LazyClient;
+
 /// Data keys from AWS KMS `GenerateDataKey`/`Decrypt`, with the encryption
 /// context passed through so KMS (and IAM conditions on it) enforce it.
 #[derive(Clone)]
 pub struct KmsKeyProvider {
-    client: Client,
+    client: LazyClient<Client>,
     key_id: String,
 }
 
 impl KmsKeyProvider {
     /// `key_id`: the KMS key id, ARN or alias that wraps data keys.
-    pub fn new(client: Client, key_id: impl Into<String>) -> Self {
+    /// `client`: a client, or one built on first use.
+    pub fn new(client: impl Into<LazyClient<Client>>, key_id: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             key_id: key_id.into(),
         }
     }

@@ -7,18 +7,21 @@ use aws_sdk_lambda::types::InvocationType;
 use sluice_domain::model::trigger_event::TriggerEvent;
 use sluice_domain::ports::{BoxError, TriggerInvoker};
 
+use crate::config::LazyClient;
+
 /// Invokes the trigger asynchronously (`InvocationType::Event`): the API
 /// answers 202 while the trigger submits the run.
 #[derive(Clone)]
 pub struct LambdaTriggerInvoker {
-    client: Client,
+    client: LazyClient<Client>,
     function_name: String,
 }
 
 impl LambdaTriggerInvoker {
-    pub fn new(client: Client, function_name: impl Into<String>) -> Self {
+    /// `client`: a client, or one built on first use.
+    pub fn new(client: impl Into<LazyClient<Client>>, function_name: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             function_name: function_name.into(),
         }
     }

@@ -1,6 +1,9 @@
 //! Adapters from sluice's ports to AWS: DynamoDB for records, KMS for keys,
-//! Lambda and Scheduler for hand-overs, MSF for the `managed` Flink target.
+//! Lambda and Scheduler for hand-overs, MSF for the `managed` Flink target;
+//! and the AWS configuration the functions build their clients from
+//! ([`config::load`]).
 
+pub mod config;
 pub mod dynamo;
 pub mod dynamo_jobs;
 pub mod dynamo_runs;

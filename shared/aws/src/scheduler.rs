@@ -30,6 +30,8 @@ use sluice_domain::model::schedule::Schedule;
 use sluice_domain::model::trigger_event::TriggerEvent;
 use sluice_domain::ports::{Scheduler, SchedulerError};
 
+use crate::config::LazyClient;
+
 /// The group prefix when none is configured.
 pub const DEFAULT_GROUP_PREFIX: &str = "sluice-";
 /// EventBridge's bound on group names.
@@ -219,12 +221,17 @@ pub fn merge(existing: &GetScheduleOutput, desired: ScheduleFields) -> ScheduleF
 /// `CreateScheduleGroup` and `iam:PassRole` on the role.
 #[derive(Clone)]
 pub struct EventBridgeScheduler {
-    client: Client,
+    client: LazyClient<Client>,
     config: SchedulerTarget,
 }
 
 impl EventBridgeScheduler {
-    pub fn new(client: Client, config: SchedulerTarget) -> Result<Self, SchedulerConfigError> {
+    /// `client`: a client, or one built on first use. The settings are
+    /// checked here, at cold start.
+    pub fn new(
+        client: impl Into<LazyClient<Client>>,
+        config: SchedulerTarget,
+    ) -> Result<Self, SchedulerConfigError> {
         if config.target_arn.trim().is_empty() {
             return Err(SchedulerConfigError::EmptyTargetArn);
         }
@@ -243,7 +250,10 @@ impl EventBridgeScheduler {
         {
             return Err(SchedulerConfigError::BadGroupPrefix);
         }
-        Ok(Self { client, config })
+        Ok(Self {
+            client: client.into(),
+            config,
+        })
     }
 
     fn group(&self, tenant: &TenantId) -> String {

@@ -14,8 +14,10 @@ fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `make test`"))
 }
 
+/// The configuration the functions build their clients from: DynamoDB and
+/// KMS share one HTTP client, whose connector the first request builds.
 async fn aws() -> aws_config::SdkConfig {
-    aws_config::load_from_env().await
+    sluice_aws::config::load().await
 }
 
 fn fresh_tenant() -> TenantId {
