@@ -7,9 +7,11 @@
 #   sizes   zip of each function's `bootstrap` (release profile)
 #   lambda  cold start (init beside a lambda_runtime hello-world, cold
 #           penalty), peak memory over warm invocations, the trigger under
-#           concurrent duplicated deliveries: against a private moto on
-#           127.0.0.1:$BENCH_MOTO_PORT (5077) that this script starts and
-#           stops, and a JobManager recorder inside the harness
+#           concurrent duplicated deliveries, and the AWS and Flink calls of
+#           one fire (counted at a proxy in front of moto and at the
+#           recorder): against a private moto on 127.0.0.1:$BENCH_MOTO_PORT
+#           (5077) that this script starts and stops, and a JobManager
+#           recorder inside the harness
 #   sync    event -> Flink job id on the real cluster, and 1,000,000 rows
 #           PostgreSQL -> MariaDB: (a) the generated job, (b) the same INSERT
 #           with Flink's JDBC sink defaults, (c) COPY | LOAD DATA LOCAL INFILE.
@@ -20,7 +22,8 @@
 # Knobs (environment): BENCH_STARTS (20), BENCH_WARM (20),
 # BENCH_MEMORY_INVOCATIONS (1000), BENCH_TRIGGER_EVENTS (1000),
 # BENCH_TRIGGER_CONCURRENCY (8), BENCH_DUPLICATE_PERCENT (20), BENCH_ROWS
-# (1000000), BENCH_E2E_FIRES (5), BENCH_COPY_RUNS (3), BENCH_MOTO_PORT (5077).
+# (1000000), BENCH_E2E_FIRES (5), BENCH_COPY_RUNS (3), BENCH_MOTO_PORT (5077),
+# BENCH_ROUND_TRIP_FIRES (5), BENCH_ROUND_TRIP_DELAY_MS (20).
 # Timing figures depend on machine load: run it on a quiet machine. On a
 # machine shared with builds, the harness and the moto it starts run at a
 # raised priority (BENCH_NICE, -10 when root; 0 turns it off).
@@ -30,6 +33,7 @@ source "$here/../local/env.sh"
 source "$SLUICE_REPO/infra/db/env.sh"
 source "$SLUICE_REPO/infra/flink/env.sh"
 
+command="infra/bench/run.sh${*:+ $*}"
 record=false
 skip=" "
 while (($#)); do
@@ -147,7 +151,7 @@ fi
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.md"
 echo
 if $record; then
-    "$bench" report "$results" --record "$SLUICE_REPO/BENCHMARKS.md" "$(date -u '+%Y-%m-%d %H:%M UTC')" "make bench"
+    "$bench" report "$results" --record "$SLUICE_REPO/BENCHMARKS.md" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$command"
 else
     "$bench" report "$results"
 fi

@@ -1,11 +1,12 @@
 //! Figures of the functions themselves, against moto and the JobManager
 //! recorder: cold start (init and cold penalty) per function beside the
-//! hello-world floor, peak memory over many warm invocations, and the
-//! trigger under concurrent, partly duplicated deliveries.
+//! hello-world floor, peak memory over many warm invocations, the trigger
+//! under concurrent, partly duplicated deliveries, and the round trips of
+//! one fire.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use rand::SeedableRng;
@@ -14,6 +15,7 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::calls::{AwsProxy, RoundTrips};
 use crate::events::{self, TENANT_CLAIM};
 use crate::function::{Function, INVOKE_LIMIT, Instance, Pool};
 use crate::recorder::Recorder;
@@ -33,6 +35,12 @@ pub struct Settings {
     pub duplicate_percent: u32,
     /// Active runs the reconciler follows on each pass.
     pub reconciler_runs: u32,
+    /// Fires whose AWS and Flink calls are counted, one at a time, after a
+    /// fresh process's first (0: not measured).
+    pub round_trip_fires: u32,
+    /// How long each counted call's answer is held (a network round trip's
+    /// worth), so that concurrent calls overlap for certain.
+    pub round_trip_delay_ms: u64,
 }
 
 impl Settings {
@@ -47,6 +55,8 @@ impl Settings {
             trigger_concurrency: env_or("BENCH_TRIGGER_CONCURRENCY", 8)?,
             duplicate_percent: env_or("BENCH_DUPLICATE_PERCENT", 20)?,
             reconciler_runs: env_or("BENCH_RECONCILER_RUNS", 10)?,
+            round_trip_fires: env_or("BENCH_ROUND_TRIP_FIRES", 5)?,
+            round_trip_delay_ms: env_or("BENCH_ROUND_TRIP_DELAY_MS", 20)?,
         })
     }
 }
@@ -94,11 +104,26 @@ pub struct TriggerLoad {
     pub cpu_ms_per_event: f64,
 }
 
+/// The calls of single fires, from one trigger process whose AWS calls go
+/// through a counting proxy to moto.
+#[derive(Debug, Serialize)]
+pub struct TriggerRoundTrips {
+    /// Each answer (AWS and Flink) was held this long.
+    pub delay_ms: u64,
+    /// The process's first fire (its cold start's lookups included).
+    pub first: RoundTrips,
+    pub first_latency_ms: f64,
+    /// The fires after it, one at a time.
+    pub warm: Vec<RoundTrips>,
+    pub warm_latency_ms: Vec<f64>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub cold_start: BTreeMap<String, ColdStart>,
     pub memory: BTreeMap<String, Memory>,
     pub trigger: Option<TriggerLoad>,
+    pub trigger_round_trips: Option<TriggerRoundTrips>,
     /// Across every phase: submissions of a run beyond its first.
     pub duplicate_submissions_all_phases: u64,
     pub submissions_all_phases: u64,
@@ -489,6 +514,62 @@ async fn trigger_load(bench: &Bench, job_id: &str, warm_job: &str) -> anyhow::Re
     })
 }
 
+/// Counts the AWS and Flink calls of single fires of `job_id`: a fresh
+/// trigger process whose AWS endpoint is a counting proxy in front of moto,
+/// its Flink the recorder, each answer held for the delay; the fires one at
+/// a time, each one's calls those logged while it ran.
+async fn round_trips(bench: &Bench, job_id: &str) -> anyhow::Result<TriggerRoundTrips> {
+    let s = &bench.settings;
+    let moto = env_required("AWS_ENDPOINT_URL")?;
+    let proxy = AwsProxy::start(&moto).await?;
+    let mut function = bench.functions["trigger"].clone();
+    for (k, v) in &mut function.env {
+        if k == "AWS_ENDPOINT_URL" {
+            *v = proxy.url();
+        }
+    }
+    function.log = s.work.join("trigger-round-trips.log");
+    let delay = Duration::from_millis(s.round_trip_delay_ms);
+    let flink = &bench.recorder.calls;
+    proxy.log.set_delay(delay);
+    flink.set_delay(delay);
+
+    let measured = async {
+        let (instance, _) = function.cold_start().await?;
+        let series = bench.next_series();
+        let mut fires = Vec::new();
+        for n in 0..=s.round_trip_fires {
+            let (aws_mark, flink_mark) = (proxy.log.mark(), flink.mark());
+            let done = instance
+                .invoke(&events::fire(
+                    &bench.tenant,
+                    job_id,
+                    &events::scheduled_time(series, n),
+                ))
+                .await?;
+            ensure!(done.ok, "trigger: {}", String::from_utf8_lossy(&done.body));
+            check_answer("trigger", &done.json()?)?;
+            let mut calls = proxy.log.since(aws_mark);
+            calls.extend(flink.since(flink_mark));
+            fires.push((RoundTrips::of(&calls), ms(done.latency)));
+        }
+        instance.stop().await;
+        anyhow::Ok(fires)
+    }
+    .await;
+    flink.set_delay(Duration::ZERO);
+    let mut fires = measured?.into_iter();
+    let (first, first_latency_ms) = fires.next().context("the first fire")?;
+    let (warm, warm_latency_ms) = fires.unzip();
+    Ok(TriggerRoundTrips {
+        delay_ms: s.round_trip_delay_ms,
+        first,
+        first_latency_ms,
+        warm,
+        warm_latency_ms,
+    })
+}
+
 pub async fn run(out: &Path) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     std::fs::create_dir_all(&settings.work)?;
@@ -623,6 +704,27 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
             trigger.latency_p99_ms
         );
     }
+    let round_trips = if bench.settings.round_trip_fires == 0 {
+        None
+    } else {
+        eprintln!(
+            "[bench] trigger: the calls of {} fires, one at a time, each answer held {} ms",
+            bench.settings.round_trip_fires + 1,
+            bench.settings.round_trip_delay_ms
+        );
+        let r = round_trips(&bench, &job_id).await?;
+        for (label, trips) in
+            std::iter::once(("first", &r.first)).chain(r.warm.iter().map(|t| ("warm", t)))
+        {
+            eprintln!(
+                "[bench] trigger: {label} fire: {} calls, {} one after another: {}",
+                trips.calls,
+                trips.sequential,
+                trips.breakdown()
+            );
+        }
+        Some(r)
+    };
     let all = bench.recorder.counts();
     if all.uploads == 0 {
         bail!("the runner jar was never uploaded: the trigger did not reach the recorder");
@@ -631,6 +733,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         cold_start: cold,
         memory: mem,
         trigger,
+        trigger_round_trips: round_trips,
         duplicate_submissions_all_phases: all.duplicate_submissions(),
         submissions_all_phases: all.submissions,
     };

@@ -2,6 +2,7 @@
 //! Benchmarks print figures; none of this is a test that passes or fails on
 //! timing. See BENCHMARKS.md for what each figure means.
 
+pub mod calls;
 pub mod events;
 pub mod function;
 pub mod lambda;

@@ -11,6 +11,8 @@
 //!   32-hex job id; an unknown jar is a 404 as on Flink;
 //! - `GET /jobs/{id}`: a `RUNNING` job with an empty plan, so a reconciler
 //!   pass finds every run still active and does the same work each time.
+//!
+//! Every call is also logged with its interval ([`Recorder::calls`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,6 +26,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
+
+use crate::calls::CallLog;
 
 #[derive(Default)]
 struct Records {
@@ -58,6 +62,8 @@ impl Counts {
 
 pub struct Recorder {
     pub addr: SocketAddr,
+    /// Every call, as service `Flink`.
+    pub calls: CallLog,
     records: Arc<Records>,
     server: JoinHandle<()>,
 }
@@ -71,6 +77,7 @@ impl Drop for Recorder {
 impl Recorder {
     pub async fn start() -> anyhow::Result<Self> {
         let records = Arc::new(Records::default());
+        let calls = CallLog::default();
         let app = Router::new()
             .route("/jars", get(list_jars))
             .route(
@@ -79,6 +86,10 @@ impl Recorder {
             )
             .route("/jars/{id}/run", post(run))
             .route("/jobs/{id}", get(job))
+            .route_layer(axum::middleware::from_fn_with_state(
+                (calls.clone(), "Flink"),
+                CallLog::layer,
+            ))
             .with_state(records.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -89,6 +100,7 @@ impl Recorder {
         });
         Ok(Self {
             addr,
+            calls,
             records,
             server,
         })

@@ -24,6 +24,9 @@ struct Row {
     value: String,
     aim: String,
     met: Option<bool>,
+    /// For a phase that did not run: the figures (by their beginnings) of
+    /// the previous record that `--record` keeps in its place.
+    carry: &'static [&'static str],
 }
 
 fn row(figure: impl Into<String>, value: impl Into<String>, aim: &str, met: Option<bool>) -> Row {
@@ -32,6 +35,7 @@ fn row(figure: impl Into<String>, value: impl Into<String>, aim: &str, met: Opti
         value: value.into(),
         aim: aim.to_owned(),
         met,
+        carry: &[],
     }
 }
 
@@ -46,7 +50,10 @@ fn f(v: &Value) -> Option<f64> {
 
 fn rows(dir: &Path) -> Vec<Row> {
     let mut out = Vec::new();
-    let not_run = |figure: &str, aim: &str| row(figure, "not run", aim, None);
+    let not_run = |figure: &str, carry: &'static [&'static str]| Row {
+        carry,
+        ..row(figure, "not run", "", None)
+    };
 
     match read(dir, "lambda.json") {
         Some(l) => {
@@ -148,11 +155,20 @@ fn rows(dir: &Path) -> Vec<Row> {
                 "p99 < 50 ms",
                 Some(p99 < TRIGGER_P99_MS),
             ));
+            out.push(round_trips_row(&l["trigger_round_trips"]));
         }
         None => {
-            out.push(not_run("1 cold start", ""));
-            out.push(not_run("2 peak memory", ""));
-            out.push(not_run("4 trigger under load", ""));
+            out.push(not_run(
+                "1 cold start, 2 peak memory, 4 trigger under load",
+                &[
+                    "1",
+                    "2",
+                    "4 trigger: runs",
+                    "4 trigger: dup",
+                    "4 trigger: handler",
+                    "4 trigger: AWS",
+                ],
+            ));
         }
     }
 
@@ -174,7 +190,7 @@ fn rows(dir: &Path) -> Vec<Row> {
                 ));
             }
         }
-        None => out.push(not_run("3 artifact size", "")),
+        None => out.push(not_run("3 artifact size", &["3 "])),
     }
 
     match read(dir, "sync.json") {
@@ -238,15 +254,108 @@ fn rows(dir: &Path) -> Vec<Row> {
                 Some(a / c >= A_OVER_C),
             ));
         }
-        None => out.push(not_run("5 sync speed and 4 event → Flink job id", "")),
+        None => out.push(not_run(
+            "5 sync speed and 4 event → Flink job id",
+            &["4 trigger: event", "5"],
+        )),
     }
     out
 }
 
+/// `{"DynamoDB": {"GetItem": 4}, ...}` as `DynamoDB 4 (GetItem 4); ...`.
+fn breakdown(by_service: &Value) -> String {
+    let Some(services) = by_service.as_object() else {
+        return String::new();
+    };
+    services
+        .iter()
+        .map(|(service, ops)| {
+            let ops = ops.as_object().cloned().unwrap_or_default();
+            let total: u64 = ops.values().filter_map(Value::as_u64).sum();
+            let ops: Vec<String> = ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
+            format!("{service} {total}: {}", ops.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The calls of one warm fire (the first counted after a fresh process's
+/// first fire), and whether the others matched it.
+fn round_trips_row(r: &Value) -> Row {
+    let figure = "4 trigger: AWS/Flink round trips per fire (sequential)";
+    let Some(warm) = r["warm"].as_array().filter(|w| !w.is_empty()) else {
+        return row(figure, "not run", "", None);
+    };
+    let one = &warm[0];
+    let alike = warm
+        .iter()
+        .all(|w| w["calls"] == one["calls"] && w["sequential"] == one["sequential"]);
+    let spread = if alike {
+        format!("each of {} fires alike", warm.len())
+    } else {
+        let calls: Vec<String> = warm.iter().map(|w| w["calls"].to_string()).collect();
+        let seq: Vec<String> = warm.iter().map(|w| w["sequential"].to_string()).collect();
+        format!(
+            "{} fires differ: calls {}, sequential {}",
+            warm.len(),
+            calls.join("/"),
+            seq.join("/")
+        )
+    };
+    let latencies: Vec<f64> = r["warm_latency_ms"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    row(
+        figure,
+        format!(
+            "{} ({} one after another): {} ({spread}; a fire took {:.0} ms with each answer held {} ms; \
+             a fresh process's first: {} ({}))",
+            one["calls"],
+            one["sequential"],
+            breakdown(&one["by_service"]),
+            crate::stats::median(&latencies).unwrap_or(f64::NAN),
+            r["delay_ms"],
+            r["first"]["calls"],
+            r["first"]["sequential"],
+        ),
+        "",
+        None,
+    )
+}
+
 /// The table, as Markdown.
 pub fn table(dir: &Path) -> String {
+    markdown_rows(rows(dir), None)
+}
+
+/// `rows` as a Markdown table; with `previous` (a recorded block and its
+/// date), a phase that did not run shows the previous block's rows for it.
+fn markdown_rows(rows: Vec<Row>, previous: Option<(&str, &str)>) -> String {
     let mut s = String::from("| figure | measured | aim | met |\n|---|---|---|---|\n");
-    for r in rows(dir) {
+    for r in rows {
+        if let Some((block, when)) = previous
+            && !r.carry.is_empty()
+        {
+            let kept: Vec<&str> = block
+                .lines()
+                .filter(|l| {
+                    l.strip_prefix("| ")
+                        .is_some_and(|f| r.carry.iter().any(|c| f.starts_with(c)))
+                })
+                .collect();
+            if !kept.is_empty() {
+                for line in kept {
+                    // The value column gets the date it was measured.
+                    let mut cells: Vec<String> = line.split(" | ").map(str::to_owned).collect();
+                    if cells.len() >= 2 && !cells[1].contains("(not re-run") {
+                        cells[1] = format!("{} (not re-run: measured {when})", cells[1]);
+                    }
+                    let _ = writeln!(s, "{}", cells.join(" | "));
+                }
+                continue;
+            }
+        }
         let met = match r.met {
             Some(true) => "yes",
             Some(false) => "**no**",
@@ -261,16 +370,22 @@ const START: &str = "<!-- bench:latest:start -->";
 const END: &str = "<!-- bench:latest:end -->";
 
 /// Replaces the block between the markers of `markdown` with the table, the
-/// machine and the time of the run.
+/// machine and the time of the run. The rows of a phase that did not run
+/// are the previous block's, marked with the date they were measured.
 pub fn record(dir: &Path, markdown: &Path, when: &str, command: &str) -> anyhow::Result<()> {
     let doc = std::fs::read_to_string(markdown)?;
     let (Some(start), Some(end)) = (doc.find(START), doc.find(END)) else {
         anyhow::bail!("{} lacks the markers {START} / {END}", markdown.display());
     };
+    let old = &doc[start..end];
+    let old_when = old
+        .split_once("Measured ")
+        .and_then(|(_, rest)| rest.split_once(" with "))
+        .map_or("earlier", |(when, _)| when);
     let machine = std::fs::read_to_string(dir.join("machine.md")).unwrap_or_default();
     let block = format!(
         "{START}\nMeasured {when} with `{command}`.\n\n{}\nMachine:\n\n{machine}\n",
-        table(dir)
+        markdown_rows(rows(dir), Some((old, old_when)))
     );
     let updated = format!("{}{block}{}", &doc[..start], &doc[end..]);
     std::fs::write(markdown, updated)?;
