@@ -36,7 +36,7 @@ use tokio::sync::OnceCell;
 use tokio::time::{Instant, timeout_at};
 
 use crate::TIME_BOUND;
-use crate::kafka::{like_matches, like_prefix, like_subject, page_of};
+use crate::listing::{like_matches, like_prefix, like_subject, page_of};
 
 /// Keys asked for per ListObjectsV2 page while paging through a prefix.
 const S3_PAGE: i32 = 1000;

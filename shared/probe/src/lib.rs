@@ -14,8 +14,11 @@ use sluice_domain::{Secrets, Source, SourceKind};
 
 pub mod filesystem;
 pub mod kafka;
+mod listing;
 pub mod mysql;
 pub mod postgres;
+/// Helpers both SQL probes share.
+mod sql;
 
 /// How long one probe call may take in all: a form waits for it.
 pub const TIME_BOUND: Duration = Duration::from_secs(5);

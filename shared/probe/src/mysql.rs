@@ -19,7 +19,7 @@ use sluice_flinksql::native_types::{self, NativeColumn, NativeKind};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlSslMode};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
-use crate::postgres::sql::{self, Deadline, Settings};
+use crate::sql::{self, Deadline, Settings};
 
 const DEFAULT_PORT: u16 = 3306;
 

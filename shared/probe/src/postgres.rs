@@ -18,12 +18,7 @@ use sluice_flinksql::native_types::{self, NativeColumn, NativeKind};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
 use sqlx::{ConnectOptions, Connection, Row};
 
-// The helpers both JDBC probes share (declared here: the crate root is not
-// this module's to edit).
-#[path = "sql.rs"]
-pub(crate) mod sql;
-
-use sql::{Deadline, Settings};
+use crate::sql::{self, Deadline, Settings};
 
 const DEFAULT_PORT: u16 = 5432;
 
