@@ -34,10 +34,15 @@ psql_q "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(100), amoun
                TIMESTAMP '2026-01-01' + g * INTERVAL '1 minute' FROM generate_series(1, 50000) g;"
 maria_q "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(100), amount DECIMAL(12,2), updated_at DATETIME(3))"
 
-log "registering the PostgreSQL source"
-pg="$(api POST /sources "{\"name\": \"orders (PostgreSQL)\", \"kind\": \"postgres\",
+pg_body="{\"name\": \"orders (PostgreSQL)\", \"kind\": \"postgres\",
   \"config\": {\"host\": \"127.0.0.1\", \"port\": $SLUICE_PG_PORT, \"database\": \"sluice\", \"username\": \"sluice\", \"ssl_mode\": \"disable\"},
-  \"secrets\": {\"password\": \"$SLUICE_DB_PASSWORD\"}}")"
+  \"secrets\": {\"password\": \"$SLUICE_DB_PASSWORD\"}}"
+log "testing the PostgreSQL source before saving it (POST /sources/test)"
+tested="$(api POST /sources/test "$pg_body")"
+echo "$tested" | pretty
+[[ "$(echo "$tested" | field '["ok"]')" == True ]] || { log "the connection test failed"; exit 1; }
+log "registering the PostgreSQL source"
+pg="$(api POST /sources "$pg_body")"
 echo "$pg" | pretty
 log "registering the MariaDB source"
 my="$(api POST /sources "{\"name\": \"warehouse (MariaDB)\", \"kind\": \"mysql\",
@@ -65,13 +70,15 @@ print(json.dumps({k: show(v) for k, v in item.items()}, indent=2, sort_keys=True
 assert os.environ["SLUICE_DB_PASSWORD"] not in json.dumps({k: show(v) for k, v in item.items()})
 PY
 
-log "building a job: orders upserted from PostgreSQL into MariaDB"
+log "discovering: the source's tables like 'orders', then the columns of public.orders"
+api GET "/sources/$pg_id/objects?schema=public&like=orders" | pretty
+api GET "/sources/$pg_id/objects/public.orders" | pretty
+
+log "building a job from discovery: no columns typed by hand, the key from the table"
 job="$(api POST /jobs "{\"name\": \"orders to warehouse\",
   \"source\": {\"source_id\": \"$pg_id\", \"object\": \"public.orders\",
-    \"columns\": [{\"name\": \"id\", \"type\": \"BIGINT\"}, {\"name\": \"customer\", \"type\": \"VARCHAR(100)\"},
-                  {\"name\": \"amount\", \"type\": \"DECIMAL(12,2)\"}, {\"name\": \"updated_at\", \"type\": \"TIMESTAMP(3)\"}],
     \"filter\": \"amount >= 0\"},
-  \"target\": {\"source_id\": \"$my_id\", \"object\": \"orders\", \"write_mode\": \"upsert\", \"primary_key\": [\"id\"]},
+  \"target\": {\"source_id\": \"$my_id\", \"object\": \"orders\", \"write_mode\": \"upsert\"},
   \"mapping\": [{\"target\": \"id\", \"expr\": \"id\"}, {\"target\": \"customer\", \"expr\": \"UPPER(customer)\", \"type\": \"VARCHAR(100)\"},
                {\"target\": \"amount\", \"expr\": \"amount\"}, {\"target\": \"updated_at\", \"expr\": \"updated_at\"}],
   \"options\": {\"mode\": \"batch\", \"parallelism\": 2}}")"

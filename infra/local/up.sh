@@ -59,6 +59,8 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
     echo "SLUICE_FLINK_TARGETS='[{\"name\":\"session\",\"kind\":\"session\",\"rest_url\":\"$FLINK_REST_URL\"},{\"name\":\"gw\",\"kind\":\"gateway\",\"gateway_url\":\"$FLINK_GATEWAY_URL\",\"rest_url\":\"$FLINK_REST_URL\",\"plaintext_credentials\":true}]'"
     echo "SLUICE_RUNNER_JAR=$runner_jar"
     echo "SLUICE_TRIGGER_FUNCTION=trigger"
+    # Connection tests and discovery: the sources function invokes it.
+    echo "SLUICE_DISCOVERY_FUNCTION=discovery"
     # EventBridge Scheduler (moto) schedules target the trigger; the
     # scheduler bridge below fires them.
     echo "SLUICE_SCHEDULER_TARGET_ARN=arn:aws:lambda:$AWS_REGION:123456789012:function:trigger"
@@ -75,7 +77,7 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
 } >"$SLUICE_STATE/function.env"
 
 log "building the functions and the scheduler bridge (debug, local-dev)"
-(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p jobs -p trigger -p reconciler -p scheduler-bridge --features sources/local-dev,jobs/local-dev)
+(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p discovery -p jobs -p trigger -p reconciler -p scheduler-bridge --features sources/local-dev,jobs/local-dev)
 
 log "serving the functions on $SLUICE_API_URL"
 start watch "$SLUICE_FUNCTION_LOG" \

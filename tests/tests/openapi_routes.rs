@@ -18,8 +18,11 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::request::RequestContext;
 use serde_json::Value;
 use sluice_crypto::{EnvelopeSealer, InMemoryKeyProvider};
-use sluice_domain::fakes::{FakeFlink, FakeScheduler, FixedClock, MemoryStore, RecordingInvoker};
+use sluice_domain::fakes::{
+    FakeFlink, FakeProbe, FakeScheduler, FixedClock, MemoryStore, RecordingInvoker,
+};
 use sluice_domain::model::job::FlinkTarget;
+use sluice_domain::service::discovery::DiscoveryService;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
@@ -89,6 +92,12 @@ fn routers() -> BTreeMap<&'static str, Router> {
         Arc::new(EnvelopeSealer::new(InMemoryKeyProvider::random())),
         clock.clone(),
     );
+    let discovery = Arc::new(DiscoveryService::new(
+        store.clone(),
+        Arc::new(EnvelopeSealer::new(InMemoryKeyProvider::random())),
+        Arc::new(FakeProbe::default()),
+        clock.clone(),
+    ));
     let scheduler = Arc::new(FakeScheduler::default());
     let jobs = JobsService::new(JobsPorts {
         jobs: store.clone(),
@@ -99,6 +108,7 @@ fn routers() -> BTreeMap<&'static str, Router> {
         compiler: Arc::new(FlinkSqlCompiler),
         clock: clock.clone(),
         flink_targets: vec![FlinkTarget::DEFAULT_SESSION],
+        discovery: discovery.clone(),
     });
     let schedules = ScheduleService::new(store.clone(), store.clone(), scheduler, clock.clone());
     let runs = RunsService::new(
@@ -109,7 +119,10 @@ fn routers() -> BTreeMap<&'static str, Router> {
         clock.clone(),
     );
     BTreeMap::from([
-        ("sources", sources::router(sources, mode.clone())),
+        (
+            "sources",
+            sources::router(sources, discovery.clone(), discovery, mode.clone()),
+        ),
         ("jobs", jobs::router(jobs, runs, schedules, clock, mode)),
     ])
 }

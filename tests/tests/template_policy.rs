@@ -7,13 +7,14 @@
 //!   `provided.al2023` on the `Architecture` parameter (default x86_64);
 //! - no `*` in any allowed action, no `*` resource in a function's role;
 //! - KMS use is granted by the key policy alone: `kms:Decrypt` only to the
-//!   trigger and the Flink runners, `kms:GenerateDataKey` only to the sources
+//!   trigger, the discovery function (source secrets) and the Flink runners, `kms:GenerateDataKey` only to the sources
 //!   function and the trigger, each bound to the encryption context of its
 //!   purpose; the account's own statement administers without using the key;
 //! - DynamoDB actions per function are exactly those its code calls, on the
 //!   table and the indexes it queries;
 //! - only the trigger is invoked (by the jobs function, the reconciler and the
-//!   scheduler's role); Scheduler actions only on the tenants' groups; PassRole
+//!   scheduler's role), and the discovery function by the sources and jobs
+//!   functions; Scheduler actions only on the tenants' groups; PassRole
 //!   only of the scheduler's and the runner's roles, to their services; S3
 //!   only on the managed runs' objects, the runner jar read by the runner alone;
 //! - the header tenant mode cannot be switched on from the template;
@@ -260,8 +261,9 @@ fn function_roles(t: &Value) -> BTreeMap<String, String> {
 type Rule = fn(&Value) -> Vec<String>;
 
 /// The functions, the crate binary each is built from.
-const FUNCTIONS: [(&str, &str); 4] = [
+const FUNCTIONS: [(&str, &str); 5] = [
     ("SourcesFunction", "sources"),
+    ("DiscoveryFunction", "discovery"),
     ("JobsFunction", "jobs"),
     ("TriggerFunction", "trigger"),
     ("ReconcilerFunction", "reconciler"),
@@ -441,13 +443,14 @@ const SOURCE_CONTEXT: [&str; 3] = ["tenant", "source_id", "purpose"];
 const SCRIPT_CONTEXT: [&str; 4] = ["tenant", "job_id", "run_id", "purpose"];
 
 /// (principal, action, purpose): every use of the key there may be.
-const KEY_USES: [(&str, &str, &str); 5] = [
+const KEY_USES: [(&str, &str, &str); 6] = [
     (
         "${SourcesRole.Arn}",
         "kms:GenerateDataKey",
         "source-secrets",
     ),
     ("${TriggerRole.Arn}", "kms:Decrypt", "source-secrets"),
+    ("${DiscoveryRole.Arn}", "kms:Decrypt", "source-secrets"),
     ("${TriggerRole.Arn}", "kms:GenerateDataKey", "flink-script"),
     ("${FlinkRunnerRole.Arn}", "kms:Decrypt", "flink-script"),
     (
@@ -533,11 +536,12 @@ fn key_policy(t: &Value) -> Vec<String> {
 }
 
 /// (role, action, resource): the DynamoDB calls of each function's code.
-const DYNAMODB: [(&str, &str, &str); 19] = [
+const DYNAMODB: [(&str, &str, &str); 20] = [
     ("SourcesRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:Query", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:PutItem", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:DeleteItem", "${Table.Arn}"),
+    ("DiscoveryRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("JobsRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("JobsRole", "dynamodb:Query", "${Table.Arn}"),
     ("JobsRole", "dynamodb:PutItem", "${Table.Arn}"),
@@ -591,6 +595,8 @@ fn only_the_trigger_is_invoked(t: &Value) -> Vec<String> {
         ("ReconcilerRole", "${TriggerFunction.Arn}"),
         ("SchedulerRole", "${TriggerFunction.Arn}"),
         ("ReconcilerScheduleRole", "${ReconcilerFunction.Arn}"),
+        ("SourcesRole", "${DiscoveryFunction.Arn}"),
+        ("JobsRole", "${DiscoveryFunction.Arn}"),
     ];
     for s in role_statements(t).iter().filter(|s| s.allow) {
         for a in s.actions.iter().filter(|a| service(a) == "lambda") {

@@ -11,6 +11,8 @@ pub struct Config {
     pub tenant_mode: TenantMode,
     /// The trigger function that manual runs are handed to.
     pub trigger_function: String,
+    /// The discovery function: columns of jobs that omit them.
+    pub discovery_function: String,
     /// The deployment's Flink targets: jobs choose among their names, runs
     /// are canceled on theirs.
     pub flink_targets: TargetsConfig,
@@ -56,6 +58,7 @@ impl Config {
             table: required("SLUICE_TABLE")?,
             tenant_mode: tenant_mode_from_lookup(&get)?,
             trigger_function: required("SLUICE_TRIGGER_FUNCTION")?,
+            discovery_function: required("SLUICE_DISCOVERY_FUNCTION")?,
             flink_targets: TargetsConfig::from_lookup(&get)?,
             scheduler: SchedulerSettings {
                 target_arn: required("SLUICE_SCHEDULER_TARGET_ARN")?,

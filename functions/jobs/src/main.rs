@@ -5,7 +5,7 @@ use jobs::config::Config;
 use sluice_aws::config::LazyClient;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
-    EventBridgeScheduler, LambdaTriggerInvoker, SchedulerTarget,
+    EventBridgeScheduler, LambdaDiscovery, LambdaTriggerInvoker, SchedulerTarget,
 };
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
@@ -62,6 +62,12 @@ async fn main() -> Result<(), lambda_http::Error> {
         compiler: Arc::new(FlinkSqlCompiler),
         clock: clock.clone(),
         flink_targets: config.flink_targets.names(),
+        // Columns a job omits are read from its table by the discovery
+        // function (the only one that reaches the databases).
+        discovery: Arc::new(LambdaDiscovery::new(
+            aws_sdk_lambda::Client::new(&aws),
+            config.discovery_function,
+        )),
     });
     // This function only cancels on Flink; it never submits.
     let flink =

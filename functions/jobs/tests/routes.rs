@@ -13,9 +13,10 @@ use lambda_http::request::RequestContext;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sluice_domain::fakes::{
-    FakeFlink, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
+    FakeFlink, FakeProbe, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
 };
 use sluice_domain::model::job::FlinkTarget;
+use sluice_domain::service::discovery::DiscoveryService;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
@@ -60,6 +61,12 @@ async fn fixture() -> Fixture {
         .unwrap();
     let invoker = Arc::new(RecordingInvoker::default());
     let scheduler = Arc::new(FakeScheduler::default());
+    let discovery = Arc::new(DiscoveryService::new(
+        store.clone(),
+        Arc::new(FakeSealer::default()),
+        Arc::new(FakeProbe::default()),
+        clock.clone(),
+    ));
     let jobs = JobsService::new(JobsPorts {
         jobs: store.clone(),
         sources: store.clone(),
@@ -69,6 +76,7 @@ async fn fixture() -> Fixture {
         compiler: Arc::new(FlinkSqlCompiler),
         clock: clock.clone(),
         flink_targets: vec![FlinkTarget::DEFAULT_SESSION],
+        discovery: discovery.clone(),
     });
     let schedules = ScheduleService::new(store.clone(), store.clone(), scheduler, clock.clone());
     let runs = RunsService::new(

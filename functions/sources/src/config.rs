@@ -10,6 +10,8 @@ pub struct Config {
     pub table: String,
     /// The KMS key (id, ARN or alias) that wraps data keys.
     pub kms_key_id: String,
+    /// The discovery function (name or ARN): connection tests, objects.
+    pub discovery_function: String,
     pub tenant_mode: TenantMode,
 }
 
@@ -35,6 +37,7 @@ impl Config {
         Ok(Self {
             table: required("SLUICE_TABLE")?,
             kms_key_id: required("SLUICE_KMS_KEY_ID")?,
+            discovery_function: required("SLUICE_DISCOVERY_FUNCTION")?,
             tenant_mode: tenant_mode_from_lookup(&get)?,
         })
     }
@@ -60,7 +63,11 @@ mod tests {
             Config::from_lookup(lookup(&only_claim)),
             Err(ConfigError::Missing("SLUICE_TABLE"))
         ));
-        let no_claim = [("SLUICE_TABLE", "t"), ("SLUICE_KMS_KEY_ID", "k")];
+        let no_claim = [
+            ("SLUICE_TABLE", "t"),
+            ("SLUICE_KMS_KEY_ID", "k"),
+            ("SLUICE_DISCOVERY_FUNCTION", "d"),
+        ];
         assert!(matches!(
             Config::from_lookup(lookup(&no_claim)),
             Err(ConfigError::Tenant(TenantConfigError::Missing(

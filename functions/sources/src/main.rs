@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use sluice_aws::config::LazyClient;
-use sluice_aws::{DynamoSourceRepository, KmsKeyProvider};
+use sluice_aws::discovery::LambdaDraftTester;
+use sluice_aws::{DynamoSourceRepository, KmsKeyProvider, LambdaDiscovery};
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::sources::SourcesService;
@@ -19,11 +20,19 @@ async fn main() -> Result<(), lambda_http::Error> {
         LazyClient::new(&aws, aws_sdk_kms::Client::new),
         config.kms_key_id,
     );
-    let service = SourcesService::new(
-        Arc::new(repository),
-        Arc::new(EnvelopeSealer::new(keys)),
-        Arc::new(SystemClock),
-    );
+    let sealer = Arc::new(EnvelopeSealer::new(keys));
+    let service = SourcesService::new(Arc::new(repository), sealer.clone(), Arc::new(SystemClock));
+    // Connection tests and discovery run in the discovery function (in the
+    // VPC, with the sources' secrets); a draft's secrets go to it sealed.
+    let discovery =
+        LambdaDiscovery::new(aws_sdk_lambda::Client::new(&aws), config.discovery_function);
+    let drafts = LambdaDraftTester::new(discovery.clone(), sealer);
 
-    lambda_http::run(sources::router(service, config.tenant_mode)).await
+    lambda_http::run(sources::router(
+        service,
+        Arc::new(discovery),
+        Arc::new(drafts),
+        config.tenant_mode,
+    ))
+    .await
 }

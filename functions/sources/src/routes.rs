@@ -2,6 +2,7 @@
 //! the answer; errors become problem+json through `errors.rs`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -10,29 +11,58 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use sluice_domain::SourceId;
+use sluice_domain::model::discovery::{ConnectionReport, ObjectDescription, ObjectQuery};
+use sluice_domain::service::discovery::{DraftTester, SourceDiscovery};
 use sluice_domain::service::sources::SourcesService;
 use sluice_http::pagination::foreign_token;
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
 use sluice_http::{
-    IfMatch, JsonBody, PageRequest, PageTokenCodec, PathId, Problem, Tenant, TenantMode,
+    IfMatch, JsonBody, PageRequest, PageTokenCodec, PathId, PathIdAndName, Problem, Tenant,
+    TenantMode,
 };
 
-use crate::views::{SourceList, SourceRequest, SourceView};
+use crate::views::{ObjectList, SourceList, SourceRequest, SourceView};
 
 const PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("sources");
+const OBJECT_TOKENS: PageTokenCodec = PageTokenCodec::new("objects");
 
 #[derive(Clone)]
 struct AppState {
     service: SourcesService,
+    discovery: Arc<dyn SourceDiscovery>,
+    drafts: Arc<dyn DraftTester>,
 }
 
-/// The sources API over the given service.
-pub fn router(service: SourcesService, tenant_mode: TenantMode) -> Router {
+/// The sources API over the given services: the registry, and discovery
+/// and draft tests (in process in tests, the discovery function when
+/// deployed).
+pub fn router(
+    service: SourcesService,
+    discovery: Arc<dyn SourceDiscovery>,
+    drafts: Arc<dyn DraftTester>,
+    tenant_mode: TenantMode,
+) -> Router {
     Router::new()
         .route(
             "/sources",
             post(register).get(list).fallback(method_not_allowed),
+        )
+        .route(
+            "/sources/test",
+            post(test_draft).fallback(method_not_allowed),
+        )
+        .route(
+            "/sources/{id}/test",
+            post(test_source).fallback(method_not_allowed),
+        )
+        .route(
+            "/sources/{id}/objects",
+            get(list_objects).fallback(method_not_allowed),
+        )
+        .route(
+            "/sources/{id}/objects/{*name}",
+            get(describe_object).fallback(method_not_allowed),
         )
         .route(
             "/sources/{id}",
@@ -43,7 +73,11 @@ pub fn router(service: SourcesService, tenant_mode: TenantMode) -> Router {
         )
         .fallback(route_not_found)
         .layer(Extension(tenant_mode))
-        .with_state(AppState { service })
+        .with_state(AppState {
+            service,
+            discovery,
+            drafts,
+        })
 }
 
 fn source_response(status: StatusCode, view: SourceView) -> Response {
@@ -123,4 +157,57 @@ async fn remove(
         .await?;
     tracing::info!(%tenant, source_id = %id, "source deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Tests a source as it would be registered, without storing it.
+async fn test_draft(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    JsonBody(body): JsonBody<SourceRequest>,
+) -> Result<Json<ConnectionReport>, Problem> {
+    let report = app.drafts.test_draft(&tenant, body.into()).await?;
+    tracing::info!(%tenant, ok = report.ok, code = ?report.first_failure(), latency_ms = report.latency_ms, "draft source tested");
+    Ok(Json(report))
+}
+
+/// Tests a registered source with its stored secrets.
+async fn test_source(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    PathId(id): PathId<SourceId>,
+) -> Result<Json<ConnectionReport>, Problem> {
+    let report = app.discovery.test(&tenant, &id).await?;
+    tracing::info!(%tenant, source_id = %id, ok = report.ok, code = ?report.first_failure(), latency_ms = report.latency_ms, "source tested");
+    Ok(Json(report))
+}
+
+async fn list_objects(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    PathId(id): PathId<SourceId>,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ObjectList>, Problem> {
+    let (page, mut filters) =
+        PageRequest::with_filters(query, &tenant, OBJECT_TOKENS, &["schema", "like"])?;
+    let query = ObjectQuery {
+        schema: filters.remove("schema"),
+        like: filters.remove("like"),
+        limit: page.limit,
+        after: page.after,
+    };
+    let page = app.discovery.list(&tenant, &id, query).await?;
+    Ok(Json(ObjectList {
+        items: page.items,
+        next_token: page
+            .next_after
+            .map(|name| OBJECT_TOKENS.encode(&tenant, &name)),
+    }))
+}
+
+async fn describe_object(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    PathIdAndName(id, name): PathIdAndName<SourceId>,
+) -> Result<Json<ObjectDescription>, Problem> {
+    Ok(Json(app.discovery.describe(&tenant, &id, &name).await?))
 }

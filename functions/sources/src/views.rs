@@ -78,3 +78,11 @@ pub struct SourceList {
     /// Pass as `next_token` for the next page; absent on the last page.
     pub next_token: Option<String>,
 }
+
+/// A page of a source's objects.
+#[derive(Serialize)]
+pub struct ObjectList {
+    pub items: Vec<sluice_domain::model::discovery::ObjectRef>,
+    /// Pass as `next_token` for the next page; absent on the last page.
+    pub next_token: Option<String>,
+}

@@ -13,7 +13,8 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::request::RequestContext;
 use serde_json::{Value, json};
 use sluice_crypto::{EnvelopeSealer, InMemoryKeyProvider};
-use sluice_domain::fakes::{FixedClock, MemorySourceRepository};
+use sluice_domain::fakes::{FakeProbe, FixedClock, MemorySourceRepository};
+use sluice_domain::service::discovery::DiscoveryService;
 use sluice_domain::service::sources::SourcesService;
 use sluice_http::TenantMode;
 use tower::ServiceExt;
@@ -21,12 +22,18 @@ use tower::ServiceExt;
 const CLAIM: &str = "custom:tenant_id";
 
 fn app() -> Router {
-    let service = SourcesService::new(
-        Arc::new(MemorySourceRepository::default()),
-        Arc::new(EnvelopeSealer::new(InMemoryKeyProvider::random())),
-        Arc::new(FixedClock::default()),
-    );
-    sources::router(service, TenantMode::JwtClaim(CLAIM.to_owned()))
+    let store = Arc::new(MemorySourceRepository::default());
+    let sealer = Arc::new(EnvelopeSealer::new(InMemoryKeyProvider::random()));
+    let clock = Arc::new(FixedClock::default());
+    let service = SourcesService::new(store.clone(), sealer.clone(), clock.clone());
+    let discovery = DiscoveryService::new(store, sealer, Arc::new(FakeProbe::default()), clock);
+    let discovery = Arc::new(discovery);
+    sources::router(
+        service,
+        discovery.clone(),
+        discovery,
+        TenantMode::JwtClaim(CLAIM.to_owned()),
+    )
 }
 
 /// A request as lambda_http hands it over, with the authorizer's claims.

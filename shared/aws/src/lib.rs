@@ -4,6 +4,7 @@
 //! ([`config::load`]).
 
 pub mod config;
+pub mod discovery;
 pub mod dynamo;
 pub mod dynamo_jobs;
 pub mod dynamo_runs;
@@ -14,6 +15,7 @@ pub mod lambda;
 pub mod msf;
 pub mod scheduler;
 
+pub use discovery::LambdaDiscovery;
 pub use dynamo::DynamoSourceRepository;
 pub use dynamo_jobs::DynamoJobRepository;
 pub use dynamo_runs::DynamoRunRepository;

@@ -3,6 +3,7 @@
 
 use crate::Problem;
 use sluice_domain::ports::{RepositoryError, SealError};
+use sluice_domain::service::discovery::DiscoverError;
 use sluice_domain::service::jobs::{
     CreateJobError, DeleteJobError, GetJobError, ListJobsError, MissingSource, PreviewSqlError,
     UpdateJobError,
@@ -122,6 +123,7 @@ impl From<CreateJobError> for Problem {
         match e {
             CreateJobError::Invalid(errors) => Problem::invalid(errors),
             CreateJobError::SourceNotFound(m) => missing_source(m),
+            CreateJobError::Discovery(e) => e.into(),
             CreateJobError::Repository(e) => repository(&e),
         }
     }
@@ -151,6 +153,7 @@ impl From<UpdateJobError> for Problem {
             UpdateJobError::Invalid(errors) => Problem::invalid(errors),
             UpdateJobError::NotFound(id) => job_not_found(&id),
             UpdateJobError::SourceNotFound(m) => missing_source(m),
+            UpdateJobError::Discovery(e) => e.into(),
             UpdateJobError::VersionMismatch { expected, current } => {
                 version_mismatch(expected, current)
             }
@@ -287,6 +290,39 @@ impl From<DeleteScheduleError> for Problem {
             DeleteScheduleError::VersionMismatch { current } => schedule_version_mismatch(current),
             DeleteScheduleError::SchedulerUnavailable => Problem::unavailable(),
             DeleteScheduleError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<DiscoverError> for Problem {
+    fn from(e: DiscoverError) -> Self {
+        match e {
+            DiscoverError::NotFound(id) => source_not_found(&id),
+            DiscoverError::ObjectNotFound(name) => {
+                Problem::not_found(format!("the source has no object {name}"))
+            }
+            DiscoverError::Invalid(errors) => Problem::invalid(errors),
+            // The source's own settings or secrets do not reach it: the
+            // caller can fix them (and test again), so 4xx, naming the step.
+            DiscoverError::Unreachable(check) => {
+                let code = check.code.map_or("unknown", |c| c.as_str());
+                let mut p = Problem::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "source-unreachable",
+                    "The source could not be reached",
+                    format!("{} failed ({code}): {}", check.name, check.message),
+                );
+                p.field = Some("source_id".to_owned());
+                p
+            }
+            DiscoverError::SecretsUnreadable => Problem::conflict(
+                "the source's secrets do not open; set them again with PUT /sources/{id}",
+            ),
+            DiscoverError::SecretsUnavailable => {
+                tracing::error!("KMS could not open a source's secrets");
+                Problem::unavailable()
+            }
+            DiscoverError::Repository(e) => repository(&e),
         }
     }
 }

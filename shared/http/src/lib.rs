@@ -14,7 +14,7 @@ pub mod tenant;
 pub use body::{JsonBody, OptionalJsonBody};
 pub use page_token::PageTokenCodec;
 pub use pagination::PageRequest;
-pub use path::PathId;
+pub use path::{PathId, PathIdAndName};
 pub use precondition::IfMatch;
 pub use problem::Problem;
 pub use tenant::{Tenant, TenantMode};

@@ -24,33 +24,49 @@ impl PageRequest {
         tenant: &TenantId,
         codec: PageTokenCodec,
     ) -> Result<Self, Problem> {
-        let Query(params) =
+        Self::with_filters(query, tenant, codec, &[]).map(|(page, _)| page)
+    }
+
+    /// Reads `limit`, `next_token` and the list's own `filters` (returned by
+    /// name); any other parameter is a 400 naming it.
+    pub fn with_filters(
+        query: Result<Query<HashMap<String, String>>, QueryRejection>,
+        tenant: &TenantId,
+        codec: PageTokenCodec,
+        filters: &[&str],
+    ) -> Result<(Self, HashMap<String, String>), Problem> {
+        let Query(mut params) =
             query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
-        if let Some(unknown) = params
-            .keys()
-            .find(|k| !["limit", "next_token"].contains(&k.as_str()))
-        {
+        if let Some(unknown) = params.keys().find(|k| {
+            !["limit", "next_token"].contains(&k.as_str()) && !filters.contains(&k.as_str())
+        }) {
             let shown: String = unknown
                 .chars()
                 .filter(|c| !c.is_control())
                 .take(64)
                 .collect();
+            let expected = ["limit", "next_token"]
+                .iter()
+                .chain(filters)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(Problem::invalid_field(
                 shown,
-                "unknown query parameter; expected limit or next_token",
+                format!("unknown query parameter; expected {expected}"),
             ));
         }
-        let limit = match params.get("limit") {
+        let limit = match params.remove("limit") {
             None => DEFAULT_PAGE_SIZE,
             Some(raw) => raw
                 .parse::<usize>()
-                .map_err(|_| Problem::invalid_field("limit", "must be an integer from 1 to 100"))?,
+                .map_err(|_| Problem::invalid_field("limit", "must be a positive integer"))?,
         };
         let after = params
-            .get("next_token")
-            .map(|token| codec.decode(tenant, token))
+            .remove("next_token")
+            .map(|token| codec.decode(tenant, &token))
             .transpose()?;
-        Ok(Self { limit, after })
+        Ok((Self { limit, after }, params))
     }
 }
 

@@ -67,6 +67,27 @@ impl<S: Send + Sync, T: PathParam> FromRequestParts<S> for PathId<T> {
     }
 }
 
+/// A route's `{id}` parsed into `T`, and its last segment(s) (`{*name}`,
+/// percent-decoded) as text: an object of a source.
+#[derive(Debug, Clone)]
+pub struct PathIdAndName<T>(pub T, pub String);
+
+impl<S: Send + Sync, T: PathParam> FromRequestParts<S> for PathIdAndName<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((raw, name))) => T::parse_path(&raw)
+                .map(|id| PathIdAndName(id, name))
+                .ok_or_else(|| T::not_found(&raw)),
+            Err(rejection) => {
+                tracing::info!(%rejection, "unreadable path");
+                Err(Problem::not_found("the path is not valid UTF-8"))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

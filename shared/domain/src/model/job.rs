@@ -102,6 +102,9 @@ pub struct SourceSide {
     pub source_id: String,
     /// Table (`schema.table`), topic, or path below the source's path.
     pub object: String,
+    /// Omitted (or empty) for a database table: discovered when the job is
+    /// saved, and stored with it.
+    #[serde(default)]
     pub columns: Vec<Column>,
     /// A boolean SQL expression over the columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]

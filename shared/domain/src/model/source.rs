@@ -8,8 +8,22 @@ use crate::{SealedSecrets, TenantId};
 
 /// `src_` followed by a ULID: sortable by creation time, unguessable enough
 /// not to leak counts, and recognisable in logs.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct SourceId(String);
+
+impl TryFrom<String> for SourceId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw).ok_or_else(|| format!("{raw:?} is not a source id"))
+    }
+}
+
+impl From<SourceId> for String {
+    fn from(id: SourceId) -> Self {
+        id.0
+    }
+}
 
 impl SourceId {
     const PREFIX: &'static str = "src_";
@@ -61,6 +75,12 @@ impl SourceKind {
         SourceKind::Kafka,
         SourceKind::Filesystem,
     ];
+
+    /// A database whose objects have columns to discover (tables, views);
+    /// a topic or a file declares its columns in the job.
+    pub fn has_schema(self) -> bool {
+        matches!(self, SourceKind::Postgres | SourceKind::Mysql)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use crate::model::discovery::{ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery};
 use crate::model::validation::{FieldError, ValidationErrors};
 use crate::ports::{
@@ -37,6 +39,80 @@ pub enum DiscoverError {
     SecretsUnreadable,
     #[error("could not read the source")]
     Repository(#[source] RepositoryError),
+}
+
+/// The discovery use cases on registered sources, as the APIs call them:
+/// in process ([`DiscoveryService`]), or in the discovery function, the
+/// only one that reaches databases, through a remote adapter (`sluice_aws`).
+#[async_trait]
+pub trait SourceDiscovery: Send + Sync {
+    async fn test(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> Result<ConnectionReport, DiscoverError>;
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        query: ObjectQuery,
+    ) -> Result<ObjectPage, DiscoverError>;
+    async fn describe(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        name: &str,
+    ) -> Result<ObjectDescription, DiscoverError>;
+}
+
+/// The connection test of an unsaved source (its secrets in the request).
+#[async_trait]
+pub trait DraftTester: Send + Sync {
+    async fn test_draft(
+        &self,
+        tenant: &TenantId,
+        draft: SourceDraft,
+    ) -> Result<ConnectionReport, DiscoverError>;
+}
+
+#[async_trait]
+impl SourceDiscovery for DiscoveryService {
+    async fn test(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+    ) -> Result<ConnectionReport, DiscoverError> {
+        DiscoveryService::test(self, tenant, id).await
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        query: ObjectQuery,
+    ) -> Result<ObjectPage, DiscoverError> {
+        DiscoveryService::list(self, tenant, id, query).await
+    }
+
+    async fn describe(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        name: &str,
+    ) -> Result<ObjectDescription, DiscoverError> {
+        DiscoveryService::describe(self, tenant, id, name).await
+    }
+}
+
+#[async_trait]
+impl DraftTester for DiscoveryService {
+    async fn test_draft(
+        &self,
+        tenant: &TenantId,
+        draft: SourceDraft,
+    ) -> Result<ConnectionReport, DiscoverError> {
+        DiscoveryService::test_draft(self, tenant, draft).await
+    }
 }
 
 /// The discovery use cases over their ports.

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::model::discovery::TypeProposal;
+use crate::model::job::Column;
 use crate::model::job::{FlinkTarget, Job, JobId, JobSpec, Window};
 use crate::model::run::RunId;
 use crate::model::schedule::Schedule;
@@ -11,6 +13,7 @@ use crate::ports::{
     SecretExposure, SourceRepository,
 };
 use crate::ports::{ScheduleRepository, Scheduler};
+use crate::service::discovery::{DiscoverError, SourceDiscovery};
 use crate::{Source, SourceId, TenantId};
 
 const NAME_MAX_CHARS: usize = 100;
@@ -28,6 +31,9 @@ pub struct MissingSource {
 pub enum CreateJobError {
     #[error("invalid job: {0}")]
     Invalid(ValidationErrors),
+    /// The columns were omitted and could not be discovered.
+    #[error("could not discover the source's columns: {0}")]
+    Discovery(DiscoverError),
     #[error("{} names no source: {}", .0.field, .0.id)]
     SourceNotFound(MissingSource),
     #[error("could not store the job")]
@@ -54,6 +60,9 @@ pub enum ListJobsError {
 pub enum UpdateJobError {
     #[error("invalid job: {0}")]
     Invalid(ValidationErrors),
+    /// The columns were omitted and could not be discovered.
+    #[error("could not discover the source's columns: {0}")]
+    Discovery(DiscoverError),
     #[error("job {0} not found")]
     NotFound(String),
     #[error("{} names no source: {}", .0.field, .0.id)]
@@ -110,6 +119,8 @@ pub struct JobsPorts {
     /// The deployment's Flink target names a job may choose
     /// (`FlinkTargets::names()`).
     pub flink_targets: Vec<FlinkTarget>,
+    /// Reads a table's columns when a job omits them.
+    pub discovery: Arc<dyn SourceDiscovery>,
 }
 
 /// Jobs: validated against their sources by the compiler, stored with
@@ -124,6 +135,7 @@ pub struct JobsService {
     compiler: Arc<dyn JobCompiler>,
     clock: Arc<dyn Clock>,
     flink_targets: Arc<[FlinkTarget]>,
+    discovery: Arc<dyn SourceDiscovery>,
 }
 
 /// The two sources a job names, loaded.
@@ -145,7 +157,58 @@ impl JobsService {
             compiler: ports.compiler,
             clock: ports.clock,
             flink_targets: ports.flink_targets.into(),
+            discovery: ports.discovery,
         }
+    }
+
+    /// A database table's columns, when the job omits them: each with the
+    /// Flink type discovery proposes (a column without one is a 400 naming
+    /// it: the job must then list the columns to copy), and the table's
+    /// primary key for an upsert that names none.
+    async fn discover_columns(
+        &self,
+        tenant: &TenantId,
+        source: &Source,
+        spec: &mut JobSpec,
+    ) -> Result<(), DiscoverError> {
+        if !spec.source.columns.is_empty() || !source.kind.has_schema() {
+            return Ok(());
+        }
+        let described = self
+            .discovery
+            .describe(tenant, &source.id, &spec.source.object)
+            .await
+            .map_err(|e| match e {
+                DiscoverError::ObjectNotFound(name) => DiscoverError::Invalid(
+                    FieldError::new("source.object", format!("the source has no object {name}"))
+                        .into(),
+                ),
+                other => other,
+            })?;
+        let mut errors = ValidationErrors::new();
+        for column in described.columns {
+            match column.proposal {
+                TypeProposal::Supported { flink_type } => spec.source.columns.push(Column {
+                    name: column.name,
+                    type_name: flink_type,
+                }),
+                TypeProposal::Unsupported { reason } => errors.push(
+                    "source.columns",
+                    format!(
+                        "column {} ({}) cannot be synced: {reason}; list the columns to copy",
+                        column.name, column.native_type
+                    ),
+                ),
+            }
+        }
+        errors.into_result().map_err(DiscoverError::Invalid)?;
+        if spec.target.write_mode == crate::model::job::WriteMode::Upsert
+            && spec.target.primary_key.is_none()
+            && !described.primary_key.is_empty()
+        {
+            spec.target.primary_key = Some(described.primary_key);
+        }
+        Ok(())
     }
 
     async fn resolve(
@@ -209,7 +272,11 @@ impl JobsService {
         errors.into_result()
     }
 
-    pub async fn create(&self, tenant: &TenantId, spec: JobSpec) -> Result<Job, CreateJobError> {
+    pub async fn create(
+        &self,
+        tenant: &TenantId,
+        mut spec: JobSpec,
+    ) -> Result<Job, CreateJobError> {
         let Endpoints {
             source_id,
             source,
@@ -220,6 +287,9 @@ impl JobsService {
             .await
             .map_err(CreateJobError::Repository)?
             .map_err(CreateJobError::SourceNotFound)?;
+        self.discover_columns(tenant, &source, &mut spec)
+            .await
+            .map_err(CreateJobError::Discovery)?;
         self.validate(&spec, &source, &target)
             .map_err(CreateJobError::Invalid)?;
         let now = self.clock.now();
@@ -276,7 +346,7 @@ impl JobsService {
         &self,
         tenant: &TenantId,
         id: &JobId,
-        spec: JobSpec,
+        mut spec: JobSpec,
         expected_version: Option<u64>,
     ) -> Result<Job, UpdateJobError> {
         let not_found = || UpdateJobError::NotFound(id.to_string());
@@ -302,6 +372,9 @@ impl JobsService {
             .await
             .map_err(UpdateJobError::Repository)?
             .map_err(UpdateJobError::SourceNotFound)?;
+        self.discover_columns(tenant, &source, &mut spec)
+            .await
+            .map_err(UpdateJobError::Discovery)?;
         self.validate(&spec, &source, &target)
             .map_err(UpdateJobError::Invalid)?;
         let next = Job {
@@ -485,10 +558,12 @@ fn printable(raw: &str) -> String {
 mod tests {
     use super::*;
     use crate::fakes::{
-        FakeFlink, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
+        FakeFlink, FakeProbe, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
     };
+    use crate::model::discovery::{DiscoveredColumn, ObjectDescription, ObjectKind};
     use crate::model::job::*;
     use crate::model::run::RunState;
+    use crate::service::discovery::DiscoveryService;
     use crate::service::runs::RunsService;
     use crate::service::sources::{DeleteSourceError, SourceDraft, SourcesService};
     use secrecy::SecretString;
@@ -540,11 +615,67 @@ mod tests {
         }
     }
 
+    fn column(
+        name: &str,
+        native: &str,
+        proposal: TypeProposal,
+        key: Option<u32>,
+    ) -> DiscoveredColumn {
+        DiscoveredColumn {
+            name: name.into(),
+            native_type: native.into(),
+            nullable: key.is_none(),
+            primary_key_position: key,
+            proposal,
+        }
+    }
+
+    fn supported(flink_type: &str) -> TypeProposal {
+        TypeProposal::Supported {
+            flink_type: flink_type.into(),
+        }
+    }
+
+    /// `public.orders` (a key, an amount, a unicode name) and
+    /// `public.shapes` (a geometry column without a Flink type).
+    fn probe() -> FakeProbe {
+        FakeProbe::default()
+            .with_object(ObjectDescription {
+                name: "public.orders".into(),
+                kind: ObjectKind::Table,
+                columns: vec![
+                    column("id", "bigint", supported("BIGINT"), Some(1)),
+                    column("amount", "numeric(12,2)", supported("DECIMAL(12, 2)"), None),
+                    column("prénom", "text", supported("STRING"), None),
+                ],
+                primary_key: vec!["id".into()],
+            })
+            .with_object(ObjectDescription {
+                name: "public.shapes".into(),
+                kind: ObjectKind::Table,
+                columns: vec![
+                    column("id", "integer", supported("INT"), Some(1)),
+                    column(
+                        "geom",
+                        "geometry",
+                        TypeProposal::Unsupported {
+                            reason: "geometry has no Flink type".into(),
+                        },
+                        None,
+                    ),
+                ],
+                primary_key: vec!["id".into()],
+            })
+    }
+
     fn jobs_service(
         store: &Arc<MemoryStore>,
         clock: Arc<FixedClock>,
         flink_targets: Vec<FlinkTarget>,
     ) -> JobsService {
+        let sealer = Arc::new(FakeSealer::default());
+        let discovery =
+            DiscoveryService::new(store.clone(), sealer, Arc::new(probe()), clock.clone());
         JobsService::new(JobsPorts {
             jobs: store.clone(),
             sources: store.clone(),
@@ -554,6 +685,7 @@ mod tests {
             compiler: Arc::new(EchoCompiler),
             clock,
             flink_targets,
+            discovery: Arc::new(discovery),
         })
     }
 
@@ -789,5 +921,63 @@ mod tests {
                 .await,
             Err(PreviewSqlError::NotFound(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn omitted_columns_are_discovered_and_stored_with_the_job() {
+        let f = fixture();
+        let a = f.source().await;
+        let mut omitted = spec(&a, &a);
+        omitted.source.columns.clear();
+        omitted.target.write_mode = WriteMode::Upsert;
+        let job = f.jobs.create(&f.tenant, omitted.clone()).await.unwrap();
+        let columns: Vec<(&str, &str)> = job
+            .spec
+            .source
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.type_name.as_str()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("id", "BIGINT"),
+                ("amount", "DECIMAL(12, 2)"),
+                ("prénom", "STRING")
+            ]
+        );
+        assert_eq!(job.spec.target.primary_key, Some(vec!["id".to_owned()]));
+        let stored = f.jobs.get(&f.tenant, &job.id).await.unwrap();
+        assert_eq!(stored.spec.source.columns, job.spec.source.columns);
+
+        // A PUT that lists columns narrows them; one that omits them
+        // discovers them again.
+        let mut narrowed = stored.spec.clone();
+        narrowed.source.columns.truncate(1);
+        let job = f
+            .jobs
+            .update(&f.tenant, &job.id, narrowed, Some(1))
+            .await
+            .unwrap();
+        assert_eq!(job.spec.source.columns.len(), 1);
+
+        let mut unsupported = omitted.clone();
+        unsupported.source.object = "public.shapes".into();
+        let Err(CreateJobError::Discovery(DiscoverError::Invalid(errors))) =
+            f.jobs.create(&f.tenant, unsupported).await
+        else {
+            panic!("a geometry column must be refused");
+        };
+        assert_eq!(errors.errors()[0].field, "source.columns");
+        assert!(errors.errors()[0].reason.contains("geom (geometry)"));
+
+        let mut missing = omitted;
+        missing.source.object = "public.nowhere".into();
+        let Err(CreateJobError::Discovery(DiscoverError::Invalid(errors))) =
+            f.jobs.create(&f.tenant, missing).await
+        else {
+            panic!("a missing table must be a 400 naming source.object");
+        };
+        assert_eq!(errors.errors()[0].field, "source.object");
     }
 }

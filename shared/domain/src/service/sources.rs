@@ -254,8 +254,6 @@ impl SourcesService {
     }
 }
 
-/// Checks name, kind, secrets and config together so a caller sees every
-/// problem at once. Returns the kind and the config with defaults applied.
 /// The config and secret names an update leaves, checked against the
 /// source as it is. A kind change is the one thing to report then: the
 /// config was written for another kind, so its field errors would only
@@ -294,6 +292,8 @@ fn check_update(
     Ok((config, secret_names))
 }
 
+/// Checks name, kind, secrets and config together so a caller sees every
+/// problem at once. Returns the kind and the config with defaults applied.
 pub(crate) fn validate_draft(
     name: &str,
     kind: &str,
