@@ -426,7 +426,7 @@ pub(crate) fn native_column(
     column
 }
 
-/// Connects within the deadline, or says which step failed.
+/// Resolves the host, then connects within the deadline.
 async fn open(
     source: &Source,
     secrets: &Secrets,
@@ -435,17 +435,8 @@ async fn open(
     let settings = Settings::read(source, DEFAULT_PORT, "preferred")?;
     sql::resolve(&settings, deadline).await?;
     let options = connect_options(&settings, sql::password(secrets));
-    let connected = deadline.run(MySqlConnection::connect_with(&options)).await;
-    // The options hold a copy of the password: gone before anything else.
-    drop(options);
-    match connected {
-        None => Err(sql::timeout(
-            "connect",
-            &format!("connecting to {}", settings.address()),
-        )),
-        Some(Err(e)) => Err(connect_error(&e, &settings)),
-        Some(Ok(conn)) => Ok((conn, settings)),
-    }
+    let conn = sql::connect::<MySqlConnection>(options, &settings, deadline, connect_error).await?;
+    Ok((conn, settings))
 }
 
 fn connect_options(settings: &Settings, password: Option<&SecretString>) -> MySqlConnectOptions {

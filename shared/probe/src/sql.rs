@@ -251,6 +251,27 @@ pub(crate) fn page_size(limit: usize) -> i64 {
     limit.clamp(1, 1000) as i64
 }
 
+/// Connects with `options` within the deadline, or says which step failed
+/// (`classify` names a driver error's check). The options hold a copy of
+/// the password: they are dropped before anything else happens.
+pub(crate) async fn connect<C: sqlx::Connection>(
+    options: C::Options,
+    settings: &Settings,
+    deadline: &Deadline,
+    classify: fn(&sqlx::Error, &Settings) -> Check,
+) -> Result<C, Check> {
+    let connected = deadline.run(C::connect_with(&options)).await;
+    drop(options);
+    match connected {
+        None => Err(timeout(
+            "connect",
+            &format!("connecting to {}", settings.address()),
+        )),
+        Some(Err(e)) => Err(classify(&e, settings)),
+        Some(Ok(conn)) => Ok(conn),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

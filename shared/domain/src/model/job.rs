@@ -10,54 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{SourceId, TenantId};
 
-/// `job_` followed by a ULID.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct JobId(String);
-
-impl TryFrom<String> for JobId {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw).ok_or_else(|| format!("{raw:?} is not a job id"))
-    }
-}
-
-impl From<JobId> for String {
-    fn from(id: JobId) -> Self {
-        id.0
-    }
-}
-
-impl JobId {
-    const PREFIX: &'static str = "job_";
-
-    pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, ulid::Ulid::new()))
-    }
-
-    /// Accepts only ids this system could have generated.
-    pub fn parse(raw: &str) -> Option<Self> {
-        let ulid = raw.strip_prefix(Self::PREFIX)?;
-        let parsed = ulid::Ulid::from_string(ulid).ok()?;
-        (parsed.to_string() == ulid).then(|| Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "JobId({})", self.0)
-    }
-}
+ulid_id!(
+    /// `job_` followed by a ULID.
+    JobId,
+    "job_",
+    "job id"
+);
 
 /// A declared column: a Flink type string such as `BIGINT` or `DECIMAL(10,2)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,30 +10,17 @@ use crate::TenantId;
 use crate::model::job::{FlinkTarget, JobId, Window};
 use crate::model::schedule::RunPolicy;
 
-/// `run_` followed by a ULID whose time is the run's scheduled time. Runs
-/// of the schedule derive the random part from (job, scheduled time), so
-/// every delivery of one fire names the same run: that is what makes
-/// duplicate deliveries collapse into one run.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct RunId(String);
-
-impl TryFrom<String> for RunId {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw).ok_or_else(|| format!("{raw:?} is not a run id"))
-    }
-}
-
-impl From<RunId> for String {
-    fn from(id: RunId) -> Self {
-        id.0
-    }
-}
+ulid_id!(
+    /// `run_` followed by a ULID whose time is the run's scheduled time. Runs
+    /// of the schedule derive the random part from (job, scheduled time), so
+    /// every delivery of one fire names the same run: that is what makes
+    /// duplicate deliveries collapse into one run.
+    RunId,
+    "run_",
+    "run id"
+);
 
 impl RunId {
-    const PREFIX: &'static str = "run_";
-
     /// The one id of the run of `job` scheduled at `at`.
     pub fn for_fire(job: &JobId, at: DateTime<Utc>) -> Self {
         let digest = Sha256::digest(format!("{job}|{}", at.timestamp_millis()).as_bytes());
@@ -57,33 +44,6 @@ impl RunId {
             .unwrap_or_default();
         let ulid = ulid::Ulid::from_parts(parent_time, u128::from_be_bytes(random));
         Self(format!("{}{ulid}", Self::PREFIX))
-    }
-
-    /// A fresh id, for runs that are not a schedule's fire (manual runs).
-    pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, ulid::Ulid::new()))
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        let ulid = raw.strip_prefix(Self::PREFIX)?;
-        let parsed = ulid::Ulid::from_string(ulid).ok()?;
-        (parsed.to_string() == ulid).then(|| Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RunId({})", self.0)
     }
 }
 

@@ -6,56 +6,13 @@ use serde_json::{Map, Value};
 
 use crate::{SealedSecrets, TenantId};
 
-/// `src_` followed by a ULID: sortable by creation time, unguessable enough
-/// not to leak counts, and recognisable in logs.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SourceId(String);
-
-impl TryFrom<String> for SourceId {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw).ok_or_else(|| format!("{raw:?} is not a source id"))
-    }
-}
-
-impl From<SourceId> for String {
-    fn from(id: SourceId) -> Self {
-        id.0
-    }
-}
-
-impl SourceId {
-    const PREFIX: &'static str = "src_";
-
-    pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, ulid::Ulid::new()))
-    }
-
-    /// Accepts only ids this system could have generated.
-    pub fn parse(raw: &str) -> Option<Self> {
-        let ulid = raw.strip_prefix(Self::PREFIX)?;
-        let parsed = ulid::Ulid::from_string(ulid).ok()?;
-        // Canonical form only, so one source has exactly one id string.
-        (parsed.to_string() == ulid).then(|| Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SourceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for SourceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SourceId({})", self.0)
-    }
-}
+ulid_id!(
+    /// `src_` followed by a ULID: sortable by creation time, unguessable enough
+    /// not to leak counts, and recognisable in logs.
+    SourceId,
+    "src_",
+    "source id"
+);
 
 /// The kinds of data source sluice can connect to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
