@@ -186,6 +186,9 @@ pub fn function_env(flink_url: &str) -> anyhow::Result<Vec<(String, String)>> {
     env.push(("SLUICE_TENANT_CLAIM".into(), TENANT_CLAIM.into()));
     env.push(("SLUICE_FLINK_REST_URL".into(), flink_url.to_owned()));
     env.push(("SLUICE_TRIGGER_FUNCTION".into(), "trigger".into()));
+    // Where connection tests and discovery go (the sources and jobs
+    // functions; the benchmark's jobs name their columns, so none is made).
+    env.push(("SLUICE_DISCOVERY_FUNCTION".into(), "discovery".into()));
     // Where schedules would fire (the jobs function's EventBridge Scheduler
     // settings; no event of the benchmark creates a schedule).
     env.push((
