@@ -40,6 +40,36 @@ pub enum CreateJobError {
     Repository(#[source] RepositoryError),
 }
 
+/// What saving (creating or replacing) a job can fail at, before the write.
+enum SaveJobError {
+    Invalid(ValidationErrors),
+    SourceNotFound(MissingSource),
+    Discovery(DiscoverError),
+    Repository(RepositoryError),
+}
+
+impl From<SaveJobError> for CreateJobError {
+    fn from(e: SaveJobError) -> Self {
+        match e {
+            SaveJobError::Invalid(e) => Self::Invalid(e),
+            SaveJobError::SourceNotFound(m) => Self::SourceNotFound(m),
+            SaveJobError::Discovery(e) => Self::Discovery(e),
+            SaveJobError::Repository(e) => Self::Repository(e),
+        }
+    }
+}
+
+impl From<SaveJobError> for UpdateJobError {
+    fn from(e: SaveJobError) -> Self {
+        match e {
+            SaveJobError::Invalid(e) => Self::Invalid(e),
+            SaveJobError::SourceNotFound(m) => Self::SourceNotFound(m),
+            SaveJobError::Discovery(e) => Self::Discovery(e),
+            SaveJobError::Repository(e) => Self::Repository(e),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GetJobError {
     #[error("job {0} not found")]
@@ -161,6 +191,32 @@ impl JobsService {
         }
     }
 
+    /// What saving a job checks: both sources exist in the tenant, the
+    /// columns a database table omits are discovered, and the whole spec
+    /// fits its sources. The sources' ids.
+    async fn prepare(
+        &self,
+        tenant: &TenantId,
+        spec: &mut JobSpec,
+    ) -> Result<(SourceId, SourceId), SaveJobError> {
+        let Endpoints {
+            source_id,
+            source,
+            target_id,
+            target,
+        } = self
+            .resolve(tenant, spec)
+            .await
+            .map_err(SaveJobError::Repository)?
+            .map_err(SaveJobError::SourceNotFound)?;
+        self.discover_columns(tenant, &source, spec)
+            .await
+            .map_err(SaveJobError::Discovery)?;
+        self.validate(spec, &source, &target)
+            .map_err(SaveJobError::Invalid)?;
+        Ok((source_id, target_id))
+    }
+
     /// A database table's columns, when the job omits them: each with the
     /// Flink type discovery proposes (a column without one is a 400 naming
     /// it: the job must then list the columns to copy), and the table's
@@ -277,21 +333,7 @@ impl JobsService {
         tenant: &TenantId,
         mut spec: JobSpec,
     ) -> Result<Job, CreateJobError> {
-        let Endpoints {
-            source_id,
-            source,
-            target_id,
-            target,
-        } = self
-            .resolve(tenant, &spec)
-            .await
-            .map_err(CreateJobError::Repository)?
-            .map_err(CreateJobError::SourceNotFound)?;
-        self.discover_columns(tenant, &source, &mut spec)
-            .await
-            .map_err(CreateJobError::Discovery)?;
-        self.validate(&spec, &source, &target)
-            .map_err(CreateJobError::Invalid)?;
+        let (source_id, target_id) = self.prepare(tenant, &mut spec).await?;
         let now = self.clock.now();
         let job = Job {
             id: JobId::generate(),
@@ -362,21 +404,7 @@ impl JobsService {
                 current: current.version,
             });
         }
-        let Endpoints {
-            source_id,
-            source,
-            target_id,
-            target,
-        } = self
-            .resolve(tenant, &spec)
-            .await
-            .map_err(UpdateJobError::Repository)?
-            .map_err(UpdateJobError::SourceNotFound)?;
-        self.discover_columns(tenant, &source, &mut spec)
-            .await
-            .map_err(UpdateJobError::Discovery)?;
-        self.validate(&spec, &source, &target)
-            .map_err(UpdateJobError::Invalid)?;
+        let (source_id, target_id) = self.prepare(tenant, &mut spec).await?;
         let next = Job {
             spec,
             source_id,
