@@ -31,6 +31,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     ));
     // The Scheduler and Lambda clients are built by the first request
     // that needs them (`sluice_aws::config`, BENCHMARKS.md "Cold start").
+    let lambda = LazyClient::new(&aws, aws_sdk_lambda::Client::new);
     let scheduler = Arc::new(EventBridgeScheduler::new(
         LazyClient::new(&aws, aws_sdk_scheduler::Client::new),
         SchedulerTarget {
@@ -65,7 +66,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         // Columns a job omits are read from its table by the discovery
         // function (the only one that reaches the databases).
         discovery: Arc::new(LambdaDiscovery::new(
-            aws_sdk_lambda::Client::new(&aws),
+            lambda.clone(),
             config.discovery_function,
         )),
     });
@@ -76,10 +77,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         jobs,
         run_records,
         flink,
-        Arc::new(LambdaTriggerInvoker::new(
-            LazyClient::new(&aws, aws_sdk_lambda::Client::new),
-            config.trigger_function,
-        )),
+        Arc::new(LambdaTriggerInvoker::new(lambda, config.trigger_function)),
         clock.clone(),
     );
 

@@ -24,8 +24,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let service = SourcesService::new(Arc::new(repository), sealer.clone(), Arc::new(SystemClock));
     // Connection tests and discovery run in the discovery function (in the
     // VPC, with the sources' secrets); a draft's secrets go to it sealed.
-    let discovery =
-        LambdaDiscovery::new(aws_sdk_lambda::Client::new(&aws), config.discovery_function);
+    // The Lambda client is built by the first request that needs it.
+    let discovery = LambdaDiscovery::new(
+        LazyClient::new(&aws, aws_sdk_lambda::Client::new),
+        config.discovery_function,
+    );
     let drafts = LambdaDraftTester::new(discovery.clone(), sealer);
 
     lambda_http::run(sources::router(

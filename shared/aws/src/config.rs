@@ -25,7 +25,8 @@
 //!   ([`LazyClient`]). Building a client of a service parses that service's
 //!   endpoint rules (its own copy of the partitions, with their regular
 //!   expressions): 0.1-0.2 ms each. The jobs function's Scheduler and Lambda
-//!   clients, the sources function's KMS client (writes only) and the
+//!   clients (schedules, runs, discovery), the sources function's KMS client
+//!   (writes) and Lambda client (connection tests, discovery) and the
 //!   reconciler's Lambda client (retries and child runs) wait for a request
 //!   that needs them.
 //!

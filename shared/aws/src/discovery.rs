@@ -23,6 +23,8 @@ use sluice_domain::{
     EncryptionContext, FieldError, SealedSecrets, Secrets, SourceId, TenantId, ValidationErrors,
 };
 
+use crate::config::LazyClient;
+
 /// What the sources API asks the discovery function.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -264,7 +266,7 @@ async fn open_draft_secrets(
 /// API.
 #[derive(Clone)]
 pub struct LambdaDiscovery {
-    client: Client,
+    client: LazyClient<Client>,
     function_name: String,
 }
 
@@ -283,9 +285,10 @@ impl LambdaDraftTester {
 }
 
 impl LambdaDiscovery {
-    pub fn new(client: Client, function_name: impl Into<String>) -> Self {
+    /// `client`: a client, or one built on first use.
+    pub fn new(client: impl Into<LazyClient<Client>>, function_name: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             function_name: function_name.into(),
         }
     }
