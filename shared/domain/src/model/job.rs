@@ -1,7 +1,7 @@
 //! Sync jobs: which source object to read, how to filter and map it, where
 //! to write it. The shapes here are the API contract (`POST /jobs`); their
 //! deep validation (identifiers, types, expressions, connector rules) is the
-//! [`crate::ports::JobCompiler`]'s, which knows Flink SQL.
+//! job compiler's (the `JobCompiler` port), which knows Flink SQL.
 
 use std::fmt;
 

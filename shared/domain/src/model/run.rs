@@ -235,7 +235,7 @@ pub struct Run {
     pub flink_job_id: Option<String>,
     pub attempts: u32,
     /// The number of the run's current submission to Flink (0 before the
-    /// first), which names its Flink job ([`crate::ports::Submission`]).
+    /// first), which names its Flink job (a `Submission` of the Flink ports).
     pub submission: u32,
     pub error: Option<RunError>,
     pub rows_read: Option<u64>,
