@@ -550,7 +550,7 @@ fn pg_columns(schema: &str) -> Vec<(String, String, String, &'static str, Native
             "bit1",
             "bit(1)".into(),
             "bit(1)".into(),
-            "BOOLEAN",
+            "STRING",
             pg("bit").length(1),
         ),
         (
