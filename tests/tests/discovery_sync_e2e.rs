@@ -426,13 +426,10 @@ fn instants(p: u32) -> Vec<String> {
 
 // --- PostgreSQL -----------------------------------------------------------------------------
 
-/// The earliest day whose values arrive exactly, 4713-01-01 BC (the year
-/// -4712). PostgreSQL's own first day is 4714-11-24 BC, but its JDBC driver
-/// writes every java.time date, date-time or instant before 4713-01-01 BC
-/// as `-infinity`, so the thirteen months before it arrive as `-infinity`
-/// (issue #14: sluice's PostgreSQL dialect must send them as text, or fail
-/// them). Make it 4714-11-24 once it does.
-const PG_FIRST_DAY: &str = "4713-01-01";
+/// PostgreSQL's own first day, 4714-11-24 BC. Its JDBC driver writes every
+/// java.time value before 4713-01-01 BC as `-infinity`; sluice's dialect
+/// sends those as PostgreSQL's own text instead.
+const PG_FIRST_DAY: &str = "4714-11-24";
 
 /// Dates before year 1 and after 9999, which PostgreSQL holds: the first
 /// day that arrives exactly, the last day before year 1, the first after

@@ -151,7 +151,7 @@ public class ExactConverter extends AbstractDialectConverter {
             case DATE:
                 return (rs, c, t) -> {
                     LocalDate value = rs.getObject(c, LocalDate.class);
-                    return value == null ? null : (int) value.toEpochDay();
+                    return value == null ? null : epochDay(field, value);
                 };
             case TIME_WITHOUT_TIME_ZONE:
                 return (rs, c, t) -> {
@@ -161,13 +161,17 @@ public class ExactConverter extends AbstractDialectConverter {
             case TIMESTAMP_WITHOUT_TIME_ZONE:
                 return (rs, c, t) -> {
                     LocalDateTime value = rs.getObject(c, LocalDateTime.class);
-                    return value == null ? null : TimestampData.fromLocalDateTime(value);
+                    return value == null
+                            ? null
+                            : TimestampData.fromLocalDateTime(finite(field, value));
                 };
             case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
                 if (flavor == Flavor.POSTGRES) {
                     return (rs, c, t) -> {
                         OffsetDateTime value = rs.getObject(c, OffsetDateTime.class);
-                        return value == null ? null : TimestampData.fromInstant(value.toInstant());
+                        return value == null
+                                ? null
+                                : TimestampData.fromInstant(finite(field, value).toInstant());
                     };
                 }
                 // MySQL-family sessions run in UTC (the compiler's URL settings).
@@ -232,7 +236,11 @@ public class ExactConverter extends AbstractDialectConverter {
             case DATE:
                 return (row, index, statement) -> {
                     LocalDate date = LocalDate.ofEpochDay(row.getInt(index));
-                    setTemporal(statement, index, date, mysql ? date.toString() : null);
+                    setTemporal(
+                            statement,
+                            index,
+                            date,
+                            mysql ? date.toString() : postgresBcText(date, null, null));
                 };
             case TIME_WITHOUT_TIME_ZONE:
                 return (row, index, statement) -> {
@@ -244,7 +252,13 @@ public class ExactConverter extends AbstractDialectConverter {
                 return (row, index, statement) -> {
                     LocalDateTime value = row.getTimestamp(index, precision).toLocalDateTime();
                     setTemporal(
-                            statement, index, value, mysql ? MYSQL_DATETIME.format(value) : null);
+                            statement,
+                            index,
+                            value,
+                            mysql
+                                    ? MYSQL_DATETIME.format(value)
+                                    : postgresBcText(
+                                            value.toLocalDate(), value.toLocalTime(), null));
                 };
             case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
                 int ltzPrecision = ((LocalZonedTimestampType) type).getPrecision();
@@ -257,22 +271,91 @@ public class ExactConverter extends AbstractDialectConverter {
                             statement,
                             index,
                             value,
-                            mysql ? MYSQL_DATETIME.format(value.toLocalDateTime()) : null);
+                            mysql
+                                    ? MYSQL_DATETIME.format(value.toLocalDateTime())
+                                    : postgresBcText(
+                                            value.toLocalDate(), value.toLocalTime(), "+00"));
                 };
             default:
                 return super.createExternalConverter(type);
         }
     }
 
-    /** PostgreSQL takes java.time objects; MySQL-family servers get the exact text. */
+    /**
+     * PostgreSQL takes java.time objects, but those before 4713 BC as text (below); MySQL-family
+     * servers always get the exact text.
+     */
     private static void setTemporal(
-            FieldNamedPreparedStatement statement, int index, Object value, String mysqlText)
+            FieldNamedPreparedStatement statement, int index, Object value, String text)
             throws SQLException {
-        if (mysqlText != null) {
-            statement.setString(index, mysqlText);
+        if (text != null) {
+            statement.setString(index, text);
         } else {
             statement.setObject(index, value);
         }
+    }
+
+    /** ISO year -4712 is 4713 BC: the PostgreSQL driver writes anything earlier as -infinity. */
+    private static final int EARLIEST_DRIVER_YEAR = -4712;
+
+    /**
+     * PostgreSQL's own text of a date or timestamp before 4713 BC (its range starts at 4714-11-24
+     * BC), which the driver would write as {@code -infinity}; {@code null} for later values, which
+     * the driver writes exactly. Strings are bound untyped on PostgreSQL targets, so the server
+     * reads the text as the column's type. ISO year 0 is 1 BC.
+     */
+    static String postgresBcText(LocalDate date, LocalTime time, String offset) {
+        if (date.getYear() >= EARLIEST_DRIVER_YEAR) {
+            return null;
+        }
+        StringBuilder text =
+                new StringBuilder(
+                        String.format(
+                                "%04d-%02d-%02d",
+                                1 - date.getYear(),
+                                date.getMonthValue(),
+                                date.getDayOfMonth()));
+        if (time != null) {
+            text.append(' ').append(DateTimeFormatter.ISO_LOCAL_TIME.format(time));
+        }
+        if (offset != null) {
+            text.append(offset);
+        }
+        return text.append(" BC").toString();
+    }
+
+    /** A date as Flink's day number; PostgreSQL's {@code infinity} has none. */
+    static int epochDay(String field, LocalDate value) throws SQLException {
+        if (value.equals(LocalDate.MAX) || value.equals(LocalDate.MIN)) {
+            throw infinity(field);
+        }
+        long day = value.toEpochDay();
+        if (day < Integer.MIN_VALUE || day > Integer.MAX_VALUE) {
+            throw new SQLException(
+                    String.format("column %s: the date %s has no Flink DATE value", field, value));
+        }
+        return (int) day;
+    }
+
+    static LocalDateTime finite(String field, LocalDateTime value) throws SQLException {
+        if (value.equals(LocalDateTime.MAX) || value.equals(LocalDateTime.MIN)) {
+            throw infinity(field);
+        }
+        return value;
+    }
+
+    static OffsetDateTime finite(String field, OffsetDateTime value) throws SQLException {
+        if (value.equals(OffsetDateTime.MAX) || value.equals(OffsetDateTime.MIN)) {
+            throw infinity(field);
+        }
+        return value;
+    }
+
+    private static SQLException infinity(String field) {
+        return new SQLException(
+                String.format(
+                        "column %s: PostgreSQL's infinity or -infinity has no Flink value; filter it out",
+                        field));
     }
 
     private int sqlType(LogicalType type) {

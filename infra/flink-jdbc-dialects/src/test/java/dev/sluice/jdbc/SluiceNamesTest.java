@@ -101,4 +101,42 @@ class SluiceNamesTest {
         assertThrows(SQLException.class,
                 () -> ExactConverter.millisOfDay("c", LocalTime.of(0, 0, 0, 1_000)));
     }
+
+    @Test
+    void postgresInfinityFailsTheReadAndEarlyDatesAreWrittenAsText() throws Exception {
+        assertEquals(0, ExactConverter.epochDay("d", java.time.LocalDate.of(1970, 1, 1)));
+        assertThrows(
+                java.sql.SQLException.class,
+                () -> ExactConverter.epochDay("d", java.time.LocalDate.MAX));
+        assertThrows(
+                java.sql.SQLException.class,
+                () -> ExactConverter.epochDay("d", java.time.LocalDate.MIN));
+        assertThrows(
+                java.sql.SQLException.class,
+                () -> ExactConverter.finite("t", java.time.LocalDateTime.MAX));
+        assertThrows(
+                java.sql.SQLException.class,
+                () -> ExactConverter.finite("t", java.time.OffsetDateTime.MIN));
+
+        // 4713 BC (ISO -4712) and later: the driver writes them exactly.
+        assertEquals(
+                null,
+                ExactConverter.postgresBcText(java.time.LocalDate.of(-4712, 1, 1), null, null));
+        // Before it: PostgreSQL's own text, ISO year -4713 being 4714 BC.
+        assertEquals(
+                "4714-11-24 BC",
+                ExactConverter.postgresBcText(java.time.LocalDate.of(-4713, 11, 24), null, null));
+        assertEquals(
+                "4714-11-24 00:00:00.000001 BC",
+                ExactConverter.postgresBcText(
+                        java.time.LocalDate.of(-4713, 11, 24),
+                        java.time.LocalTime.of(0, 0, 0, 1_000),
+                        null));
+        assertEquals(
+                "4714-12-31 23:59:59.5+00 BC",
+                ExactConverter.postgresBcText(
+                        java.time.LocalDate.of(-4713, 12, 31),
+                        java.time.LocalTime.of(23, 59, 59, 500_000_000),
+                        "+00"));
+    }
 }
