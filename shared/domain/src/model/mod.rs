@@ -61,6 +61,7 @@ macro_rules! ulid_id {
 
 pub mod catalog;
 pub mod discovery;
+pub mod ids;
 pub mod job;
 pub mod run;
 pub mod schedule;

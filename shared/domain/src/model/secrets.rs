@@ -5,7 +5,8 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{SourceId, TenantId};
+use crate::TenantId;
+use crate::model::ids::SourceId;
 
 /// What a sealed blob is for. Part of the encryption context, so a blob sealed
 /// for one purpose cannot be opened as another.

@@ -6,13 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::{SealedSecrets, TenantId};
 
-ulid_id!(
-    /// `src_` followed by a ULID: sortable by creation time, unguessable enough
-    /// not to leak counts, and recognisable in logs.
-    SourceId,
-    "src_",
-    "source id"
-);
+pub use crate::model::ids::SourceId;
 
 /// The kinds of data source sluice can connect to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
