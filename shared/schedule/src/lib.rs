@@ -6,7 +6,7 @@
 //!
 //! * [`ScheduleExpression::parse`]: `cron(...)`, `rate(...)`, `at(...)` in EventBridge's dialect
 //!   (rules and references in [`expression`]);
-//! * [`parse_timezone`]: IANA zone names via `chrono-tz`;
+//! * [`parse_timezone`]: IANA zone names via `jiff`'s bundled tz database;
 //! * [`next_fires`]: next-fire preview with EventBridge's time-zone and DST semantics;
 //! * [`convert_quartz`]: XXL-JOB / Quartz crons converted when exact, refused with a reason
 //!   otherwise;
@@ -22,7 +22,7 @@
 //! let tz = parse_timezone("Europe/Berlin").unwrap();
 //! let after = "2026-03-28T12:00:00Z".parse().unwrap();
 //! // 02:30 does not exist in Berlin on 2026-03-29: that day is skipped.
-//! let fires = next_fires(&expr, tz, after, None, None, 1);
+//! let fires = next_fires(&expr, &tz, after, None, None, 1);
 //! assert_eq!(fires[0].to_rfc3339(), "2026-03-30T00:30:00+00:00");
 //!
 //! assert_eq!(convert_quartz("0 15 10 ? * 6#3").unwrap().to_string(), "cron(15 10 ? * 6#3 *)");
@@ -41,7 +41,7 @@
 //! anyway, plus a translation into croner's layout: a second dialect to get wrong. The `cron`
 //! crate has a seconds field and no `L`/`W`/`#`. The evaluation here is small (a calendar walk over allowed years and months, then
 //! matching days, then allowed hours and minutes), so it is written against EventBridge's rules
-//! directly; the wall clock and DST are `chrono-tz`'s.
+//! directly; the wall clock and DST are the tz database's, through `jiff`.
 
 pub mod expression;
 mod next;

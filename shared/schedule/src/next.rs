@@ -1,6 +1,6 @@
 //! Next-fire preview with EventBridge Scheduler's semantics.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::expression::{CronSchedule, DayOfMonth, DayOfWeek, RateSchedule, ScheduleExpression};
 use crate::timezone::Timezone;
@@ -28,7 +28,7 @@ const MAX_DAYS: u32 = 100_000;
 ///   in a gap).
 pub fn next_fires(
     expr: &ScheduleExpression,
-    tz: Timezone,
+    tz: &Timezone,
     after: DateTime<Utc>,
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
@@ -41,19 +41,11 @@ pub fn next_fires(
     match expr {
         ScheduleExpression::Cron(cron) => cron_fires(cron, tz, after, start, end, n),
         ScheduleExpression::Rate(rate) => rate_fires(*rate, after, start, end, n),
-        ScheduleExpression::At(local) => resolve(tz, *local)
+        ScheduleExpression::At(local) => tz
+            .resolve(*local)
             .filter(|t| *t > after && start.is_none_or(|s| *t >= s) && end.is_none_or(|e| *t <= e))
             .into_iter()
             .collect(),
-    }
-}
-
-/// Local wall-clock time to an instant: `None` in a gap, the first occurrence when repeated.
-fn resolve(tz: Timezone, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    match tz.tz().from_local_datetime(&local) {
-        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-        LocalResult::Ambiguous(first, _) => Some(first.with_timezone(&Utc)),
-        LocalResult::None => None,
     }
 }
 
@@ -161,7 +153,7 @@ fn day_matches(cron: &CronSchedule, date: NaiveDate, last: u32) -> bool {
 
 fn cron_fires(
     cron: &CronSchedule,
-    tz: Timezone,
+    tz: &Timezone,
     after: DateTime<Utc>,
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
@@ -169,8 +161,8 @@ fn cron_fires(
 ) -> Vec<DateTime<Utc>> {
     let lower = start.map_or(after, |s| s.max(after));
     // A day early, so that no local date whose fires can follow `lower` is missed.
-    let first_day = lower.with_timezone(&tz.tz()).date_naive().pred_opt();
-    let last_day_local = end.and_then(|e| e.with_timezone(&tz.tz()).date_naive().succ_opt());
+    let first_day = tz.local_date(lower).and_then(|d| d.pred_opt());
+    let last_day_local = end.and_then(|e| tz.local_date(e)?.succ_opt());
     let Some(first_day) = first_day else {
         return Vec::new();
     };
@@ -211,7 +203,7 @@ fn cron_fires(
                         let Some(local) = date.and_hms_opt(h, m, 0) else {
                             continue;
                         };
-                        let Some(t) = resolve(tz, local) else {
+                        let Some(t) = tz.resolve(local) else {
                             continue;
                         };
                         if t <= after || start.is_some_and(|s| t < s) {

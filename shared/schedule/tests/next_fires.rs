@@ -23,7 +23,7 @@ fn fires_in(
 ) -> Vec<String> {
     let expr = ScheduleExpression::parse(expr).unwrap();
     let tz: Timezone = parse_timezone(tz).unwrap();
-    next_fires(&expr, tz, utc(after), start.map(utc), end.map(utc), n)
+    next_fires(&expr, &tz, utc(after), start.map(utc), end.map(utc), n)
         .into_iter()
         .map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string())
         .collect()
@@ -133,6 +133,30 @@ fn new_york_fall_back() {
             "2026-11-01T05:00Z",
             "2026-11-01T07:00Z"
         ]
+    );
+}
+
+#[test]
+fn half_hour_dst_shift_in_the_southern_hemisphere() {
+    // Lord Howe Island: +10:30 -> +11:00 at 02:00 on 2026-10-04, so 02:15 does not exist that
+    // day; and back at 02:00 on 2026-04-05, so 01:45 happens twice (+11:00 first).
+    assert_eq!(
+        fires(
+            "cron(15 2 * * ? *)",
+            "Australia/Lord_Howe",
+            "2026-10-03T12:00:00Z",
+            2
+        ),
+        ["2026-10-04T15:15Z", "2026-10-05T15:15Z"]
+    );
+    assert_eq!(
+        fires(
+            "cron(45 1 * * ? *)",
+            "Australia/Lord_Howe",
+            "2026-04-04T12:00:00Z",
+            2
+        ),
+        ["2026-04-04T14:45Z", "2026-04-05T15:15Z"]
     );
 }
 

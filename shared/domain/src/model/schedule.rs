@@ -194,7 +194,7 @@ impl ScheduleSpec {
 
     /// An enabled one-time `at()` schedule must still fire.
     pub fn check_fires(&self, when: &When, now: DateTime<Utc>, errors: &mut ValidationErrors) {
-        if let (Some(ScheduleExpression::At(local)), Some(tz)) = (&when.expression, when.timezone)
+        if let (Some(ScheduleExpression::At(local)), Some(tz)) = (&when.expression, &when.timezone)
             && self.enabled
             && next_fires(
                 &ScheduleExpression::At(*local),
@@ -309,6 +309,6 @@ impl Schedule {
             (ScheduleExpression::Rate(_), None) => Some(self.created_at),
             (_, start) => start,
         };
-        next_fires(&expression, tz, now, start, self.end_at, PREVIEW_FIRES)
+        next_fires(&expression, &tz, now, start, self.end_at, PREVIEW_FIRES)
     }
 }
