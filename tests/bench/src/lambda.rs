@@ -24,6 +24,9 @@ use crate::stats::{median, ms, percentile};
 use crate::workload::{self, Databases};
 use crate::{env_or, env_required};
 
+/// A well-formed source id that no tenant has (discovery's measured request).
+const MISSING_SOURCE: &str = "src_01J0000000000000000000000A";
+
 pub struct Settings {
     pub bin_dir: PathBuf,
     pub work: PathBuf,
@@ -221,7 +224,7 @@ pub fn functions(
     env: &[(String, String)],
 ) -> BTreeMap<&'static str, Function> {
     let mut out = BTreeMap::new();
-    for name in ["sources", "jobs", "trigger", "reconciler"] {
+    for name in ["sources", "jobs", "trigger", "reconciler", "discovery"] {
         out.insert(name, function(settings, name, name, env));
     }
     // The floor gets no settings beyond what Lambda sets (and the compared
@@ -329,6 +332,10 @@ fn check_answer(function: &str, answer: &Value) -> anyhow::Result<()> {
             "the trigger answered {answer}"
         ),
         "reconciler" => ensure!(answer.is_object(), "the reconciler answered {answer}"),
+        "discovery" => ensure!(
+            answer["outcome"] == "error" && answer["error"]["kind"] == "not_found",
+            "the discovery function answered {answer}"
+        ),
         _ => {}
     }
     Ok(())
@@ -658,6 +665,16 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
             }),
         ),
     ];
+    // Discovery's request path without a database: a connection test of a
+    // source the tenant does not have (a DynamoDB read, then `not_found`).
+    // Its init, the figure of the budget, does not depend on the request.
+    measured.push((
+        "discovery",
+        Box::new({
+            let tenant = tenant.clone();
+            move |_, _| json!({"op": "test", "tenant": tenant, "source_id": MISSING_SOURCE})
+        }),
+    ));
     // The reconciler first, while exactly `reconciler_runs` runs are active.
     measured.insert(0, ("reconciler", Box::new(|_, _| json!({}))));
 

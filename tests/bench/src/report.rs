@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 /// The functions, in the order of the table.
-const FUNCTIONS: &[&str] = &["sources", "jobs", "trigger", "reconciler"];
+const FUNCTIONS: &[&str] = &["sources", "jobs", "trigger", "reconciler", "discovery"];
 
 /// Aims of the issue.
 const INIT_ABOVE_FLOOR_MS: f64 = 2.0;
