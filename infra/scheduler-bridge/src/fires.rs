@@ -80,7 +80,7 @@ pub fn due_fires(
     };
     Ok(next_fires(
         &expression,
-        tz,
+        &tz,
         after,
         start,
         schedule.end,
