@@ -19,11 +19,13 @@ use lambda_http::request::RequestContext;
 use serde_json::Value;
 use sluice_crypto::{EnvelopeSealer, InMemoryKeyProvider};
 use sluice_domain::fakes::{
-    FakeFlink, FakeProbe, FakeScheduler, FixedClock, MemoryStore, RecordingInvoker,
+    FakeFlink, FakeProbe, FakeScheduler, FixedClock, MemoryRunReports, MemoryStore,
+    RecordingInvoker,
 };
 use sluice_domain::model::job::FlinkTarget;
 use sluice_domain::service::discovery::DiscoveryService;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
+use sluice_domain::service::reports::ReportService;
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
 use sluice_domain::service::sources::SourcesService;
@@ -111,6 +113,11 @@ fn routers() -> BTreeMap<&'static str, Router> {
         discovery: discovery.clone(),
     });
     let schedules = ScheduleService::new(store.clone(), store.clone(), scheduler, clock.clone());
+    let reports = ReportService::new(
+        Arc::new(MemoryRunReports::default()),
+        store.clone(),
+        clock.clone(),
+    );
     let runs = RunsService::new(
         store.clone(),
         store,
@@ -123,7 +130,10 @@ fn routers() -> BTreeMap<&'static str, Router> {
             "sources",
             sources::router(sources, discovery.clone(), discovery, mode.clone()),
         ),
-        ("jobs", jobs::router(jobs, runs, schedules, clock, mode)),
+        (
+            "jobs",
+            jobs::router(jobs, runs, schedules, reports, clock, mode),
+        ),
     ])
 }
 

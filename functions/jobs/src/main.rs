@@ -9,6 +9,7 @@ use sluice_aws::{
 };
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
+use sluice_domain::service::reports::ReportService;
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
 use sluice_flinksql::FlinkSqlCompiler;
@@ -45,6 +46,14 @@ async fn main() -> Result<(), lambda_http::Error> {
         jobs.clone(),
         schedule_records.clone(),
         scheduler.clone(),
+        clock.clone(),
+    );
+    let reports = ReportService::new(
+        Arc::new(sluice_aws::DynamoRunReports::new(
+            dynamodb.clone(),
+            config.table.clone(),
+        )),
+        jobs.clone(),
         clock.clone(),
     );
     let run_records = Arc::new(DynamoRunRepository::new(
@@ -85,6 +94,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         service,
         runs,
         schedules,
+        reports,
         clock,
         config.tenant_mode,
     ))

@@ -12,10 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use sluice_domain::model::job::{JobId, JobSpec};
+use sluice_domain::model::report::ReportParams;
 use sluice_domain::model::run::RunId;
 use sluice_domain::model::schedule::ScheduleSpec;
 use sluice_domain::ports::Clock;
 use sluice_domain::service::jobs::JobsService;
+use sluice_domain::service::reports::ReportService;
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::{GetScheduleError, ScheduleService};
 use sluice_http::pagination::foreign_token;
@@ -39,14 +41,16 @@ struct AppState {
     service: JobsService,
     runs: RunsService,
     schedules: ScheduleService,
+    reports: Arc<ReportService>,
     clock: Arc<dyn Clock>,
 }
 
-/// The jobs, schedules and runs API over the given services.
+/// The jobs, schedules, runs and reports API over the given services.
 pub fn router(
     service: JobsService,
     runs: RunsService,
     schedules: ScheduleService,
+    reports: ReportService,
     clock: Arc<dyn Clock>,
     tenant_mode: TenantMode,
 ) -> Router {
@@ -76,12 +80,17 @@ pub fn router(
             "/runs/{id}/cancel",
             post(cancel_run).fallback(method_not_allowed),
         )
+        .route(
+            "/reports/runs",
+            get(run_report).fallback(method_not_allowed),
+        )
         .fallback(route_not_found)
         .layer(Extension(tenant_mode))
         .with_state(AppState {
             service,
             runs,
             schedules,
+            reports: Arc::new(reports),
             clock,
         })
 }
@@ -300,4 +309,38 @@ async fn cancel_run(
         &RunView::from(&run),
         run.version,
     ))
+}
+
+/// `GET /reports/runs?from=&to=&bucket=hour|day&job_id=`: runs per final state, rows written and
+/// duration percentiles per bucket, from counters kept as runs end.
+async fn run_report(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, Problem> {
+    const PARAMETERS: [&str; 4] = ["from", "to", "bucket", "job_id"];
+    let Query(mut params) =
+        query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
+    if let Some(unknown) = params.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
+        let shown: String = unknown
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
+        return Err(Problem::invalid_field(
+            shown,
+            format!(
+                "unknown query parameter; expected {}",
+                PARAMETERS.join(", ")
+            ),
+        ));
+    }
+    let params = ReportParams {
+        from: params.remove("from"),
+        to: params.remove("to"),
+        bucket: params.remove("bucket"),
+        job_id: params.remove("job_id"),
+    };
+    let report = app.reports.runs(tenant, params).await?;
+    Ok(Json(report).into_response())
 }

@@ -13,11 +13,13 @@ use lambda_http::request::RequestContext;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sluice_domain::fakes::{
-    FakeFlink, FakeProbe, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
+    FakeFlink, FakeProbe, FakeScheduler, FakeSealer, FixedClock, MemoryRunReports, MemoryStore,
+    RecordingInvoker,
 };
 use sluice_domain::model::job::FlinkTarget;
 use sluice_domain::service::discovery::DiscoveryService;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
+use sluice_domain::service::reports::ReportService;
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::ScheduleService;
 use sluice_domain::service::sources::{SourceDraft, SourcesService};
@@ -31,6 +33,7 @@ const CLAIM: &str = "tenant";
 struct Fixture {
     app: Router,
     invoker: Arc<RecordingInvoker>,
+    reports: Arc<MemoryRunReports>,
     source_id: String,
 }
 
@@ -79,6 +82,8 @@ async fn fixture() -> Fixture {
         discovery: discovery.clone(),
     });
     let schedules = ScheduleService::new(store.clone(), store.clone(), scheduler, clock.clone());
+    let reports = Arc::new(MemoryRunReports::default());
+    let report_service = ReportService::new(reports.clone(), store.clone(), clock.clone());
     let runs = RunsService::new(
         store.clone(),
         store,
@@ -91,10 +96,12 @@ async fn fixture() -> Fixture {
             jobs,
             runs,
             schedules,
+            report_service,
             clock,
             TenantMode::JwtClaim(CLAIM.into()),
         ),
         invoker,
+        reports,
         source_id: source.id.to_string(),
     }
 }
@@ -476,5 +483,117 @@ async fn an_id_that_is_not_utf8_is_a_problem_404_on_every_route() {
             "application/problem+json",
             "{method} {uri}"
         );
+    }
+}
+
+#[tokio::test]
+async fn the_run_report_counts_each_bucket_and_names_bad_parameters() {
+    use chrono::{Duration, TimeZone, Utc};
+    use sluice_domain::model::job::JobId;
+    use sluice_domain::model::report::RunEnd;
+    use sluice_domain::model::run::RunState;
+    use sluice_domain::ports::RunReports;
+
+    let f = fixture().await;
+    let (status, body) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let job_id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let job = JobId::parse(&job_id).unwrap();
+    let other_job = JobId::generate();
+    let day1 = Utc.with_ymd_and_hms(2025, 12, 30, 23, 59, 59).unwrap();
+    let day2 = Utc.with_ymd_and_hms(2025, 12, 31, 0, 0, 0).unwrap();
+    let end = |job: &JobId, state, rows, secs, at| RunEnd {
+        tenant: TenantId::parse("acme").unwrap(),
+        job_id: job.clone(),
+        state,
+        rows_written: rows,
+        duration: Duration::seconds(secs),
+        ended_at: at,
+    };
+    for e in [
+        end(&job, RunState::Succeeded, Some(1_000), 10, day1),
+        end(&job, RunState::Succeeded, Some(234), 20, day1),
+        end(&job, RunState::Failed, None, 300, day1),
+        end(&other_job, RunState::TimedOut, Some(7), 3_600, day1),
+        end(&job, RunState::Succeeded, Some(5), 1, day2),
+    ] {
+        f.reports.record(&e).await.unwrap();
+    }
+    // Another tenant's ends never show.
+    let mut globex = end(&job, RunState::Failed, None, 1, day1);
+    globex.tenant = TenantId::parse("globex").unwrap();
+    f.reports.record(&globex).await.unwrap();
+
+    let report = |query: String, tenant: &'static str| {
+        let app = f.app.clone();
+        async move {
+            let (status, body) = call(
+                &app,
+                request(Method::GET, &format!("/reports/runs{query}"), tenant, None),
+            )
+            .await;
+            (status, serde_json::from_str::<Value>(&body).unwrap())
+        }
+    };
+    let (status, all) = report(
+        "?from=2025-12-30T00:00:00Z&to=2026-01-01T00:00:00Z&bucket=day".into(),
+        "acme",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let buckets = all["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 2);
+    assert_eq!(buckets[0]["start"], "2025-12-30T00:00:00Z");
+    assert_eq!(
+        buckets[0]["runs"],
+        json!({"succeeded": 2, "failed": 1, "timed_out": 1, "canceled": 0, "skipped": 0, "lost": 0})
+    );
+    assert_eq!(buckets[0]["rows_written"], 1_241);
+    assert_eq!(buckets[1]["runs"]["succeeded"], 1);
+    assert_eq!(buckets[1]["rows_written"], 5);
+    // p50 of 10 s, 20 s, 300 s, 3600 s is the 2nd (20 s); p95 the 4th: bucket bounds, <= 10% above.
+    let p50 = buckets[0]["duration_ms"]["p50"].as_u64().unwrap();
+    let p95 = buckets[0]["duration_ms"]["p95"].as_u64().unwrap();
+    assert!((20_000..=22_000).contains(&p50), "{p50}");
+    assert!((3_600_000..=3_960_000).contains(&p95), "{p95}");
+
+    let (status, one) = report(
+        format!("?from=2025-12-30T23:00:00Z&to=2025-12-31T01:00:00Z&bucket=hour&job_id={job_id}"),
+        "acme",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    let buckets = one["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 2);
+    assert_eq!(buckets[0]["runs"]["succeeded"], 2);
+    assert_eq!(buckets[0]["runs"]["timed_out"], 0, "another job's run");
+    assert_eq!(buckets[1]["runs"]["succeeded"], 1);
+    assert_eq!(buckets[1]["start"], "2025-12-31T00:00:00Z");
+
+    // The job is acme's: globex gets a 404, not an empty report.
+    let (status, problem) = report(format!("?job_id={job_id}"), "globex").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+
+    for (query, field) in [
+        ("?bucket=week", "bucket"),
+        ("?from=yesterday", "from"),
+        ("?to=2026-01-01", "to"),
+        ("?job_id=nope", "job_id"),
+        (
+            "?from=2025-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&bucket=hour",
+            "from",
+        ),
+        ("?tenant=globex", "tenant"),
+    ] {
+        let (status, problem) = report(query.into(), "acme").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
     }
 }

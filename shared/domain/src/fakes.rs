@@ -684,6 +684,57 @@ impl TriggerInvoker for RecordingInvoker {
     }
 }
 
+/// The key of a report item: tenant, job (`None`: tenant-wide), width, bucket start.
+type ReportKey = (
+    TenantId,
+    Option<JobId>,
+    crate::model::report::Granularity,
+    DateTime<Utc>,
+);
+
+/// Report counters in memory, keyed as the DynamoDB adapter keys its items.
+#[derive(Default)]
+pub struct MemoryRunReports {
+    items: Mutex<BTreeMap<ReportKey, crate::model::report::Counters>>,
+}
+
+#[async_trait]
+impl crate::ports::RunReports for MemoryRunReports {
+    async fn record(&self, end: &crate::model::report::RunEnd) -> Result<(), RepositoryError> {
+        use crate::model::report::Granularity;
+        let mut items = self.items.lock().unwrap();
+        for job in [None, Some(end.job_id.clone())] {
+            for grain in [Granularity::Hour, Granularity::Day] {
+                let key = (
+                    end.tenant.clone(),
+                    job.clone(),
+                    grain,
+                    grain.floor(end.ended_at),
+                );
+                items.entry(key).or_default().add(end);
+            }
+        }
+        Ok(())
+    }
+
+    async fn counters(
+        &self,
+        query: &crate::model::report::ReportQuery,
+    ) -> Result<BTreeMap<DateTime<Utc>, crate::model::report::Counters>, RepositoryError> {
+        let items = self.items.lock().unwrap();
+        Ok(items
+            .iter()
+            .filter(|((tenant, job, grain, start), _)| {
+                *tenant == query.tenant
+                    && *job == query.job_id
+                    && *grain == query.granularity
+                    && (query.from..query.to).contains(start)
+            })
+            .map(|((_, _, _, start), counters)| (*start, counters.clone()))
+            .collect())
+    }
+}
+
 /// One tenant's page of a map ordered by (tenant, id).
 fn page<K: Ord + Clone, V: Clone>(
     map: &BTreeMap<(TenantId, K), V>,

@@ -12,6 +12,7 @@ use crate::model::discovery::{
     Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery,
 };
 use crate::model::job::{FlinkTarget, Job, JobId};
+use crate::model::report::{Counters, ReportQuery, RunEnd};
 use crate::model::run::{Run, RunId};
 use crate::model::schedule::Schedule;
 use crate::model::trigger_event::TriggerEvent;
@@ -613,6 +614,19 @@ pub trait SourceProbe: Send + Sync {
         secrets: &Secrets,
         name: &str,
     ) -> Result<Option<ObjectDescription>, DiscoveryError>;
+}
+
+/// The run report's counters: grown once per run that ends for good, read per bucket.
+#[async_trait]
+pub trait RunReports: Send + Sync {
+    /// Adds one run's end to its hour's and day's counters, tenant-wide and the job's.
+    async fn record(&self, end: &RunEnd) -> Result<(), RepositoryError>;
+
+    /// The stored counters of the query's buckets (those with any run), by bucket start.
+    async fn counters(
+        &self,
+        query: &ReportQuery,
+    ) -> Result<std::collections::BTreeMap<DateTime<Utc>, Counters>, RepositoryError>;
 }
 
 /// Hands a run to the trigger function (asynchronously).

@@ -236,6 +236,17 @@ impl From<ListRunsError> for Problem {
     }
 }
 
+impl From<sluice_domain::service::reports::ReportError> for Problem {
+    fn from(e: sluice_domain::service::reports::ReportError) -> Self {
+        use sluice_domain::service::reports::ReportError;
+        match e {
+            ReportError::Invalid(errors) => Problem::invalid(errors),
+            ReportError::JobNotFound(id) => job_not_found(&id),
+            ReportError::Repository(e) => repository(&e),
+        }
+    }
+}
+
 impl From<CancelRunError> for Problem {
     fn from(e: CancelRunError) -> Self {
         match e {

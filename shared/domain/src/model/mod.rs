@@ -63,6 +63,7 @@ pub mod catalog;
 pub mod discovery;
 pub mod ids;
 pub mod job;
+pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod secrets;

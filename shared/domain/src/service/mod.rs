@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod jobs;
+pub mod reports;
 pub mod runs;
 pub mod schedules;
 pub mod sources;
