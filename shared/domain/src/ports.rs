@@ -12,7 +12,7 @@ use crate::model::discovery::{
     Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery,
 };
 use crate::model::job::{FlinkTarget, Job, JobId};
-use crate::model::run::{Run, RunId};
+use crate::model::run::{Run, RunId, RunStateChange};
 use crate::model::schedule::Schedule;
 use crate::model::trigger_event::TriggerEvent;
 use crate::{EncryptionContext, SealedSecrets, Secrets, Source, SourceId, TenantId};
@@ -613,6 +613,16 @@ pub trait SourceProbe: Send + Sync {
         secrets: &Secrets,
         name: &str,
     ) -> Result<Option<ObjectDescription>, DiscoveryError>;
+}
+
+/// Publishes the state changes of runs to subscribers (EventBridge).
+/// Services call it after the conditional write that made a change, once
+/// per change; what it answers never changes a run.
+#[async_trait]
+pub trait RunEvents: Send + Sync {
+    /// Publishes one change. An adapter retries a failed publish a few
+    /// times within a short bound, then answers `Err` for the caller to log.
+    async fn publish(&self, change: &RunStateChange) -> Result<(), BoxError>;
 }
 
 /// Hands a run to the trigger function (asynchronously).
