@@ -14,7 +14,9 @@
 #           recorder inside the harness
 #   sync    event -> Flink job id on the real cluster, and 1,000,000 rows
 #           PostgreSQL -> MariaDB: (a) the generated job, (b) the same INSERT
-#           with Flink's JDBC sink defaults, (c) COPY | LOAD DATA LOCAL INFILE.
+#           with Flink's JDBC sink defaults, (c) COPY | LOAD DATA LOCAL INFILE,
+#           (d) the generated job with operator chaining on (no row counts:
+#           a/d is what counting costs).
 #           Needs the local stack running (make up); uses its own tenant and
 #           tables and removes them afterwards.
 #

@@ -4,6 +4,7 @@ with its alias, and the SQS dead-letter queue of the schedules' fires.
 Idempotent: on a table that exists it only adds missing indexes. Prints
 KEY=VALUE lines for the functions' environment."""
 
+import json
 import os
 import time
 
@@ -99,6 +100,31 @@ dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"]
     "Attributes"
 ]["QueueArn"]
 
+# Run events: the functions publish to the bus `sluice-runs`; a rule sends
+# every sluice event to the queue `sluice-run-events`, which the stack tests
+# (and `make demo`) read. In AWS the bus is the template's EventBusName.
+events = boto3.client("events")
+bus = "sluice-runs"
+if not any(b["Name"] == bus for b in events.list_event_buses()["EventBuses"]):
+    events.create_event_bus(Name=bus)
+events_url = sqs.create_queue(QueueName="sluice-run-events")["QueueUrl"]
+events_arn = sqs.get_queue_attributes(
+    QueueUrl=events_url, AttributeNames=["QueueArn"]
+)["Attributes"]["QueueArn"]
+events.put_rule(
+    Name="sluice-run-events",
+    EventBusName=bus,
+    EventPattern=json.dumps({"source": ["sluice"]}),
+    State="ENABLED",
+)
+events.put_targets(
+    Rule="sluice-run-events",
+    EventBusName=bus,
+    Targets=[{"Id": "queue", "Arn": events_arn}],
+)
+
 print(f"SLUICE_TABLE={table_name}")
 print(f"SLUICE_KMS_KEY_ID={key_arn}")
 print(f"SLUICE_SCHEDULER_DLQ_ARN={dlq_arn}")
+print(f"SLUICE_EVENT_BUS={bus}")
+print(f"SLUICE_RUN_EVENTS_QUEUE_URL={events_url}")

@@ -124,6 +124,26 @@ for _ in $(seq 1 120); do
     sleep 2
 done
 api GET "/runs/$run_id" | pretty
+api GET "/runs/$run_id" | "$py" -c 'import json,sys; r=json.load(sys.stdin); print(f"  rows counted by Flink: read {r[\"rows_read\"]}, written {r[\"rows_written\"]}")'
+
+log "the run's state changes, as EventBridge delivered them (moto bus sluice-runs -> queue sluice-run-events)"
+"$py" - "$run_id" "$SLUICE_STATE/function.env" <<'PY'
+import json, sys, time
+import boto3
+
+run_id, env_file = sys.argv[1], sys.argv[2]
+queue = next(l.split("=", 1)[1].strip() for l in open(env_file) if l.startswith("SLUICE_RUN_EVENTS_QUEUE_URL="))
+sqs = boto3.client("sqs")
+mine, deadline = [], time.time() + 20
+while time.time() < deadline and not any(e["state"] in ("succeeded", "failed", "canceled", "timed_out", "lost") for e in mine):
+    for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        event = json.loads(m["Body"])
+        if event["detail"]["run_id"] == run_id:
+            mine.append(event["detail"])
+for d in sorted(mine, key=lambda d: d["version"]):
+    print(f"  {d['time']}  {d['previous_state'] or '(new)':>10} -> {d['state']:<10} attempt {d['attempt']}"
+          f"  rows {d['rows_read']}/{d['rows_written']}  error {d['error'] and d['error']['code']}")
+PY
 
 log "rows: PostgreSQL public.orders beside MariaDB orders"
 printf '  PostgreSQL: %s rows, amount sum %s\n' "$(psql_q 'SELECT count(*) FROM orders')" "$(psql_q 'SELECT sum(amount) FROM orders')"

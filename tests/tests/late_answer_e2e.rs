@@ -165,6 +165,7 @@ async fn trigger(rest_url: &str) -> TriggerService {
         sealer: Arc::new(EnvelopeSealer::new(keys)),
         compiler: Arc::new(FlinkSqlCompiler),
         flink: FlinkTargets::single(FlinkTarget::DEFAULT_SESSION, Arc::new(session)),
+        events: Arc::new(sluice_domain::fakes::RecordingRunEvents::default()),
         clock: Arc::new(SystemClock),
     })
 }

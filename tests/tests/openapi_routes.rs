@@ -123,6 +123,7 @@ fn routers() -> BTreeMap<&'static str, Router> {
         store,
         Arc::new(FakeFlink::default()),
         Arc::new(RecordingInvoker::default()),
+        Arc::new(sluice_domain::fakes::RecordingRunEvents::default()),
         clock.clone(),
     );
     BTreeMap::from([

@@ -751,6 +751,47 @@ fn s3_only_run_objects(t: &Value) -> Vec<String> {
     v
 }
 
+/// Run events: the functions that change runs (jobs, trigger, reconciler)
+/// may put events on the deployment's bus, nothing else on EventBridge, and
+/// each is told which bus.
+fn run_events_only_to_the_bus(t: &Value) -> Vec<String> {
+    let bus =
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}";
+    let publishers = ["JobsRole", "TriggerRole", "ReconcilerRole"];
+    let mut v = vec![];
+    let mut granted = BTreeSet::new();
+    for s in role_statements(t).iter().filter(|s| s.allow) {
+        for a in s.actions.iter().filter(|a| service(a) == "events") {
+            for r in &s.resources {
+                if a == "events:PutEvents" && r == bus && publishers.contains(&s.owner.as_str()) {
+                    granted.insert(s.owner.clone());
+                } else {
+                    v.push(format!("{} {}: {a} on {r}", s.owner, s.sid));
+                }
+            }
+        }
+    }
+    let roles = function_roles(t);
+    for (function, role) in &roles {
+        if !publishers.contains(&role.as_str()) {
+            continue;
+        }
+        if !granted.contains(role) {
+            v.push(format!("{role}: may not publish run events to {bus}"));
+        }
+        let env = &t["Resources"][function.as_str()]["Properties"]["Environment"]["Variables"];
+        if env["SLUICE_EVENT_BUS"] != json!({ "Ref": "EventBusName" }) {
+            v.push(format!(
+                "{function}: SLUICE_EVENT_BUS must be the EventBusName parameter"
+            ));
+        }
+    }
+    if t["Parameters"]["EventBusName"]["Default"] != "default" {
+        v.push("EventBusName: the default must be the account's default bus".into());
+    }
+    v
+}
+
 fn tenant_mode_is_not_configurable(t: &Value) -> Vec<String> {
     let mut v = vec![];
     let mut envs = vec![(
@@ -972,7 +1013,7 @@ fn routes_match_the_document(t: &Value) -> Vec<String> {
     v
 }
 
-const RULES: [(&str, Rule); 12] = [
+const RULES: [(&str, Rule); 13] = [
     ("functions_build_for_lambda", functions_build_for_lambda),
     ("no_wildcard_actions", no_wildcard_actions),
     ("no_wildcard_resources", no_wildcard_resources),
@@ -986,6 +1027,7 @@ const RULES: [(&str, Rule); 12] = [
     ),
     ("pass_role_is_scoped", pass_role_is_scoped),
     ("s3_only_run_objects", s3_only_run_objects),
+    ("run_events_only_to_the_bus", run_events_only_to_the_bus),
     (
         "tenant_mode_is_not_configurable",
         tenant_mode_is_not_configurable,
@@ -1068,7 +1110,7 @@ fn push_statement(t: &mut Value, role: &str, s: Value) {
 type Breakage = (&'static str, fn(&mut Value), &'static str);
 
 /// Each breaks one rule; the message each must produce.
-const BREAKAGES: [Breakage; 23] = [
+const BREAKAGES: [Breakage; 27] = [
     (
         "the sources function may decrypt",
         |t| {
@@ -1241,6 +1283,34 @@ const BREAKAGES: [Breakage; 23] = [
             managed["Fn::If"][1]["Resource"] = json!({ "Fn::Sub": "${ArtifactBucket.Arn}/*" });
         },
         "TriggerRole ManagedRunObjects: s3:PutObject on ${ArtifactBucket.Arn}/*",
+    ),
+    (
+        "run events on any bus",
+        |t| role_statement(t, "TriggerRole", "RunEvents")["Resource"] = json!("*"),
+        "TriggerRole RunEvents: events:PutEvents on *",
+    ),
+    (
+        "the sources function publishes run events",
+        |t| {
+            let s = role_statement(t, "TriggerRole", "RunEvents").clone();
+            push_statement(t, "SourcesRole", s)
+        },
+        "SourcesRole RunEvents: events:PutEvents on arn:",
+    ),
+    (
+        "the reconciler may not publish",
+        |t| role_statement(t, "ReconcilerRole", "RunEvents")["Action"] = json!("events:PutRule"),
+        "ReconcilerRole: may not publish run events",
+    ),
+    (
+        "the trigger is not told the bus",
+        |t| {
+            t["Resources"]["TriggerFunction"]["Properties"]["Environment"]["Variables"]
+                .as_object_mut()
+                .unwrap()
+                .remove("SLUICE_EVENT_BUS");
+        },
+        "TriggerFunction: SLUICE_EVENT_BUS must be the EventBusName parameter",
     ),
     (
         "no point-in-time recovery",

@@ -13,6 +13,8 @@ pub struct Config {
     pub trigger_function: String,
     /// The discovery function: columns of jobs that omit them.
     pub discovery_function: String,
+    /// The EventBridge bus runs' state changes are published to.
+    pub event_bus: String,
     /// The deployment's Flink targets: jobs choose among their names, runs
     /// are canceled on theirs.
     pub flink_targets: TargetsConfig,
@@ -59,6 +61,7 @@ impl Config {
             tenant_mode: tenant_mode_from_lookup(&get)?,
             trigger_function: required("SLUICE_TRIGGER_FUNCTION")?,
             discovery_function: required("SLUICE_DISCOVERY_FUNCTION")?,
+            event_bus: required("SLUICE_EVENT_BUS")?,
             flink_targets: TargetsConfig::from_lookup(&get)?,
             scheduler: SchedulerSettings {
                 target_arn: required("SLUICE_SCHEDULER_TARGET_ARN")?,

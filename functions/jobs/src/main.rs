@@ -5,7 +5,8 @@ use jobs::config::Config;
 use sluice_aws::config::LazyClient;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
-    EventBridgeScheduler, LambdaDiscovery, LambdaTriggerInvoker, SchedulerTarget,
+    EventBridgeRunEvents, EventBridgeScheduler, LambdaDiscovery, LambdaTriggerInvoker,
+    SchedulerTarget,
 };
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
@@ -87,6 +88,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         run_records,
         flink,
         Arc::new(LambdaTriggerInvoker::new(lambda, config.trigger_function)),
+        // Built by the first manual run or cancel.
+        Arc::new(EventBridgeRunEvents::new(
+            LazyClient::new(&aws, aws_sdk_eventbridge::Client::new),
+            config.event_bus,
+        )),
         clock.clone(),
     );
 

@@ -89,6 +89,7 @@ async fn fixture() -> Fixture {
         store,
         Arc::new(FakeFlink::default()),
         invoker.clone(),
+        Arc::new(sluice_domain::fakes::RecordingRunEvents::default()),
         clock.clone(),
     );
     Fixture {

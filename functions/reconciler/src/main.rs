@@ -4,7 +4,9 @@ use std::time::Duration;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use sluice_aws::config::LazyClient;
-use sluice_aws::{DynamoJobRepository, DynamoRunRepository, LambdaTriggerInvoker};
+use sluice_aws::{
+    DynamoJobRepository, DynamoRunRepository, EventBridgeRunEvents, LambdaTriggerInvoker,
+};
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::runs::{Reconciler, ReconcilerPorts};
 use sluice_flink::TargetsConfig;
@@ -16,6 +18,8 @@ struct Config {
     flink_targets: TargetsConfig,
     /// The trigger function: next attempts and child runs go to it.
     trigger_function: String,
+    /// The EventBridge bus runs' state changes are published to.
+    event_bus: String,
     /// Minutes after which a run that never reached Flink is marked lost.
     stale_after_minutes: i64,
 }
@@ -36,6 +40,7 @@ impl Config {
             table: required("SLUICE_TABLE")?,
             flink_targets: TargetsConfig::from_env()?,
             trigger_function: required("SLUICE_TRIGGER_FUNCTION")?,
+            event_bus: required("SLUICE_EVENT_BUS")?,
             stale_after_minutes: match std::env::var("SLUICE_STALE_AFTER_MINUTES") {
                 Ok(v) => v
                     .parse()
@@ -68,6 +73,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             trigger: Arc::new(LambdaTriggerInvoker::new(
                 LazyClient::new(&aws, aws_sdk_lambda::Client::new),
                 config.trigger_function,
+            )),
+            // Built by the first run that changes state.
+            events: Arc::new(EventBridgeRunEvents::new(
+                LazyClient::new(&aws, aws_sdk_eventbridge::Client::new),
+                config.event_bus,
             )),
             clock: Arc::new(SystemClock),
         },

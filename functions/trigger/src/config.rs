@@ -10,6 +10,8 @@ pub struct Config {
     /// The deployment's Flink targets (`SLUICE_FLINK_TARGETS`, else the
     /// session cluster of `SLUICE_FLINK_REST_URL` with `SLUICE_RUNNER_JAR`).
     pub flink_targets: TargetsConfig,
+    /// The EventBridge bus runs' state changes are published to.
+    pub event_bus: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,7 @@ impl Config {
             table: required("SLUICE_TABLE")?,
             kms_key_id: required("SLUICE_KMS_KEY_ID")?,
             flink_targets: TargetsConfig::from_lookup(&get)?,
+            event_bus: required("SLUICE_EVENT_BUS")?,
         })
     }
 }

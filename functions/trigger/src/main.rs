@@ -3,9 +3,10 @@ use std::time::Duration;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
+use sluice_aws::config::LazyClient;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
-    KmsKeyProvider,
+    EventBridgeRunEvents, KmsKeyProvider,
 };
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
@@ -41,6 +42,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         sealer: Arc::new(EnvelopeSealer::new(keys)),
         compiler: Arc::new(FlinkSqlCompiler),
         flink,
+        // Built by the first delivery that records a change, not at init.
+        events: Arc::new(EventBridgeRunEvents::new(
+            LazyClient::new(&aws, aws_sdk_eventbridge::Client::new),
+            config.event_bus,
+        )),
         clock: Arc::new(SystemClock),
     });
 

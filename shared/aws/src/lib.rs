@@ -1,5 +1,5 @@
 //! Adapters from sluice's ports to AWS: DynamoDB for records, KMS for keys,
-//! Lambda and Scheduler for hand-overs, MSF for the `managed` Flink target;
+//! Lambda and Scheduler for hand-overs, EventBridge for run events, MSF for the `managed` Flink target;
 //! and the AWS configuration the functions build their clients from
 //! ([`config::load`]).
 
@@ -10,6 +10,7 @@ pub mod dynamo_jobs;
 pub mod dynamo_reports;
 pub mod dynamo_runs;
 pub mod dynamo_schedules;
+pub mod events;
 pub mod flink_targets;
 pub mod kms;
 pub mod lambda;
@@ -22,6 +23,7 @@ pub use dynamo_jobs::DynamoJobRepository;
 pub use dynamo_reports::DynamoRunReports;
 pub use dynamo_runs::DynamoRunRepository;
 pub use dynamo_schedules::DynamoScheduleRepository;
+pub use events::EventBridgeRunEvents;
 pub use flink_targets::{following_targets, submitting_targets};
 pub use kms::KmsKeyProvider;
 pub use lambda::LambdaTriggerInvoker;

@@ -8,11 +8,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use zeroize::Zeroizing;
 
 use crate::model::job::{Job, JobId};
-use crate::model::run::{Run, RunId};
+use crate::model::run::{Run, RunId, RunState, RunStateChange};
 use crate::model::schedule::Schedule;
 use crate::ports::{
     Clock, Created, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobs, FlinkSubmitter, JobPage,
-    JobRepository, RepositoryError, RunPage, RunRepository, ScriptTransport, SealError,
+    JobRepository, RepositoryError, RunEvents, RunPage, RunRepository, ScriptTransport, SealError,
     SecretSealer, SlotClaim, SourcePage, SourceRepository, Submission, SubmitSettings,
     TriggerInvoker,
 };
@@ -732,6 +732,46 @@ impl crate::ports::RunReports for MemoryRunReports {
             })
             .map(|((_, _, _, start), counters)| (*start, counters.clone()))
             .collect())
+    }
+}
+
+/// Run events kept in publish order; can be made to fail.
+#[derive(Default)]
+pub struct RecordingRunEvents {
+    changes: Mutex<Vec<RunStateChange>>,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl RecordingRunEvents {
+    /// What was published, in order.
+    pub fn changes(&self) -> Vec<RunStateChange> {
+        self.changes.lock().unwrap().clone()
+    }
+
+    /// `(previous, state)` of each change published for `run`, in order.
+    pub fn states_of(&self, run: &RunId) -> Vec<(Option<RunState>, RunState)> {
+        self.changes()
+            .into_iter()
+            .filter(|c| &c.run_id == run)
+            .map(|c| (c.previous_state, c.state))
+            .collect()
+    }
+
+    /// Every publish fails from now on (or succeeds again).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing
+            .store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl RunEvents for RecordingRunEvents {
+    async fn publish(&self, change: &RunStateChange) -> Result<(), crate::ports::BoxError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("the event bus is unavailable".into());
+        }
+        self.changes.lock().unwrap().push(change.clone());
+        Ok(())
     }
 }
 

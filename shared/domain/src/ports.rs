@@ -13,7 +13,7 @@ use crate::model::discovery::{
 };
 use crate::model::job::{FlinkTarget, Job, JobId};
 use crate::model::report::{Counters, ReportQuery, RunEnd};
-use crate::model::run::{Run, RunId};
+use crate::model::run::{Run, RunId, RunStateChange};
 use crate::model::schedule::Schedule;
 use crate::model::trigger_event::TriggerEvent;
 use crate::{EncryptionContext, SealedSecrets, Secrets, Source, SourceId, TenantId};
@@ -627,6 +627,16 @@ pub trait RunReports: Send + Sync {
         &self,
         query: &ReportQuery,
     ) -> Result<std::collections::BTreeMap<DateTime<Utc>, Counters>, RepositoryError>;
+}
+
+/// Publishes the state changes of runs to subscribers (EventBridge).
+/// Services call it after the conditional write that made a change, once
+/// per change; what it answers never changes a run.
+#[async_trait]
+pub trait RunEvents: Send + Sync {
+    /// Publishes one change. An adapter retries a failed publish a few
+    /// times within a short bound, then answers `Err` for the caller to log.
+    async fn publish(&self, change: &RunStateChange) -> Result<(), BoxError>;
 }
 
 /// Hands a run to the trigger function (asynchronously).

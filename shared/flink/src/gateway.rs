@@ -87,6 +87,7 @@ const ALLOWED_SETTINGS: &[&str] = &[
     "parallelism.default",
     "pipeline.name",
     "pipeline.object-reuse",
+    "pipeline.operator-chaining.enabled",
     "table.exec.resource.default-parallelism",
     "execution.checkpointing.interval",
     "execution.checkpointing.timeout",

@@ -653,6 +653,12 @@ impl Plan {
             ("execution.runtime-mode", mode.to_owned()),
             ("parallelism.default", self.parallelism.to_string()),
             ("pipeline.name", pipeline),
+            // Row counts: Flink keeps only per-vertex I/O counts after a job
+            // ends, and a chained source -> sink vertex exchanges nothing to
+            // count. Unchained, the source's vertex counts the rows it sent
+            // and the sink's the rows it took (shared/flink/src/job_metrics.rs;
+            // the cost: BENCHMARKS.md, "Row counts").
+            ("pipeline.operator-chaining.enabled", "false".to_owned()),
         ] {
             out.push_str(&format!(
                 "SET {} = {};\n",

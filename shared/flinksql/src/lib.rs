@@ -9,6 +9,7 @@
 //! SET 'execution.runtime-mode' = 'batch';
 //! SET 'parallelism.default' = '1';
 //! SET 'pipeline.name' = 'sluice/<job id>/<job name>';
+//! SET 'pipeline.operator-chaining.enabled' = 'false';
 //!
 //! CREATE TEMPORARY TABLE `src` (...) WITH (...);
 //!

@@ -942,7 +942,7 @@ fn the_corpus_is_large_and_spread_out() {
 
 #[test]
 fn every_hostile_input_is_rejected_or_inert() {
-    let expected_kinds = ["SET", "SET", "SET", "CREATE", "CREATE", "INSERT"];
+    let expected_kinds = ["SET", "SET", "SET", "SET", "CREATE", "CREATE", "INSERT"];
     let mut failures = Vec::new();
     let dump = std::env::var_os("INJECTION_DUMP_DIR").map(std::path::PathBuf::from);
     for (i, case) in corpus().into_iter().enumerate() {

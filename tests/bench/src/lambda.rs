@@ -189,6 +189,8 @@ pub fn function_env(flink_url: &str) -> anyhow::Result<Vec<(String, String)>> {
     env.push(("SLUICE_TENANT_CLAIM".into(), TENANT_CLAIM.into()));
     env.push(("SLUICE_FLINK_REST_URL".into(), flink_url.to_owned()));
     env.push(("SLUICE_TRIGGER_FUNCTION".into(), "trigger".into()));
+    // Run events go to the (private) moto's default bus, which keeps none.
+    env.push(("SLUICE_EVENT_BUS".into(), "default".into()));
     // Where connection tests and discovery go (the sources and jobs
     // functions; the benchmark's jobs name their columns, so none is made).
     env.push(("SLUICE_DISCOVERY_FUNCTION".into(), "discovery".into()));

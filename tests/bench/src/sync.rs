@@ -2,7 +2,9 @@
 //! Flink 2.2 session cluster): the trigger's latency from event to Flink
 //! job id, and the sync speed of one table PostgreSQL -> MariaDB
 //! (a) as sluice generates the job, (b) the same INSERT with the sink at
-//! Flink's JDBC defaults, (c) a native bulk copy (the physical limit).
+//! Flink's JDBC defaults, (c) a native bulk copy (the physical limit), (d)
+//! the generated job with Flink's operator chaining left on, as before row
+//! counts (what counting costs: a / d).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -36,6 +38,8 @@ pub struct Report {
     pub generated: Variant,
     pub jdbc_defaults: Option<Variant>,
     pub bulk_copy: Option<Variant>,
+    /// (d): the generated script without the SET that turns chaining off.
+    pub chained: Option<Variant>,
     /// Event to the end of the generated job's Flink job.
     pub generated_event_to_end_s: f64,
     pub generated_script_sink_options: Vec<String>,
@@ -275,7 +279,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     let e2e_fires: u32 = env_or("BENCH_E2E_FIRES", 5)?;
     let copy_runs: u32 = env_or("BENCH_COPY_RUNS", 3)?;
     // Which of the variants to run (exploring one setting: "a").
-    let variants: String = env_or("BENCH_SYNC_VARIANTS", "abc".to_owned())?;
+    let variants: String = env_or("BENCH_SYNC_VARIANTS", "abcd".to_owned())?;
     let stack = Stack {
         flink: env_required("FLINK_REST_URL")?,
         http: sluice_flink::http::client_builder().build()?,
@@ -405,7 +409,15 @@ async fn measure(
     );
     let defaults = with_jdbc_sink_defaults(&script)?;
     let jdbc_defaults = if variants.contains('b') {
-        Some(run_defaults(stack, &defaults, &job_id, tenant, table, rows).await?)
+        eprintln!("[bench] (b) the same INSERT with Flink's JDBC sink defaults");
+        Some(run_script(stack, "(b)", &defaults, &job_id, tenant, table, rows).await?)
+    } else {
+        None
+    };
+    let chained = if variants.contains('d') {
+        eprintln!("[bench] (d) the generated job with operator chaining on (no row counts)");
+        let script = without_row_counts(&script)?;
+        Some(run_script(stack, "(d)", &script, &job_id, tenant, table, rows).await?)
     } else {
         None
     };
@@ -434,26 +446,40 @@ async fn measure(
         generated,
         jdbc_defaults,
         bulk_copy,
+        chained,
         generated_event_to_end_s: generated_event_to_end,
         generated_script_sink_options: redact(sink_options(&script)),
         defaults_script_sink_options: redact(sink_options(&defaults)),
     })
 }
 
-async fn run_defaults(
+/// Variant (d): the script as it was before row counts, with Flink's
+/// operator chaining on (the source and the sink in one vertex).
+pub fn without_row_counts(script: &str) -> anyhow::Result<String> {
+    const SET: &str = "SET 'pipeline.operator-chaining.enabled' = 'false';\n";
+    ensure!(
+        script.contains(SET),
+        "the script does not turn chaining off"
+    );
+    Ok(script.replacen(SET, "", 1))
+}
+
+/// Runs `script` (masked as the preview shows it) sealed through the runner
+/// jar, as the trigger would: its rate.
+async fn run_script(
     stack: &Stack,
-    defaults: &str,
+    label: &str,
+    script: &str,
     job_id: &str,
     tenant: &str,
     table: &str,
     rows: u64,
 ) -> anyhow::Result<Variant> {
-    eprintln!("[bench] (b) the same INSERT with Flink's JDBC sink defaults");
     let password = stack.db.password.replace('\'', "''");
     let run_id = format!("run_{}", ulid::Ulid::new());
     let sealed = seal(
         stack,
-        &defaults.replace("'******'", &format!("'{password}'")),
+        &script.replace("'******'", &format!("'{password}'")),
         job_id,
         &run_id,
         tenant,
@@ -473,15 +499,15 @@ async fn run_defaults(
         .await?;
     let status = answer.status();
     let body: Value = answer.json().await?;
-    ensure!(status.is_success(), "run (b): {status}: {body}");
-    let defaults_job = body["jobid"].as_str().context("no jobid")?.to_owned();
-    let job = stack.wait_for_job(&defaults_job).await?;
+    ensure!(status.is_success(), "run {label}: {status}: {body}");
+    let flink_job = body["jobid"].as_str().context("no jobid")?.to_owned();
+    let job = stack.wait_for_job(&flink_job).await?;
     ensure!(
         stack.target_rows(table)? == rows,
-        "(b) moved the wrong rows"
+        "{label} moved the wrong rows"
     );
-    let v = variant(rows, duration_s(&job)?, Some(defaults_job));
-    eprintln!("[bench] (b) {:.0} rows/s", v.rows_per_s);
+    let v = variant(rows, duration_s(&job)?, Some(flink_job));
+    eprintln!("[bench] {label} {:.0} rows/s", v.rows_per_s);
     Ok(v)
 }
 

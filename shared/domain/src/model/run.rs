@@ -392,6 +392,66 @@ impl Run {
     }
 }
 
+/// One state change of a run, as sluice publishes it to subscribers
+/// (EventBridge `detail-type: "Sluice Run State Change"`): ids, states,
+/// times, counts and the error's code and message. Never a secret or SQL
+/// (run errors never carry either).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunStateChange {
+    pub tenant: TenantId,
+    pub job_id: JobId,
+    pub run_id: RunId,
+    /// `None` for a run just created (`pending`).
+    pub previous_state: Option<RunState>,
+    pub state: RunState,
+    pub trigger: TriggerKind,
+    pub scheduled_time: DateTime<Utc>,
+    pub flink_job_id: Option<String>,
+    pub rows_read: Option<u64>,
+    pub rows_written: Option<u64>,
+    pub error: Option<RunStateChangeError>,
+    /// The attempt this state belongs to (0 before the first claim).
+    pub attempt: u32,
+    /// The run's version after the change: orders the changes of one run
+    /// (the bus does not promise to deliver them in order).
+    pub version: u64,
+    /// When the change was recorded.
+    pub time: DateTime<Utc>,
+}
+
+/// A run error as published: code and message only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStateChangeError {
+    pub code: RunErrorCode,
+    pub message: String,
+}
+
+impl RunStateChange {
+    /// The change that made `run` what it is, from `previous` (`None` when
+    /// it was just created); `None` when the state did not change.
+    pub fn between(previous: Option<RunState>, run: &Run) -> Option<Self> {
+        (previous != Some(run.state)).then(|| Self {
+            tenant: run.tenant.clone(),
+            job_id: run.job_id.clone(),
+            run_id: run.id.clone(),
+            previous_state: previous,
+            state: run.state,
+            trigger: run.trigger,
+            scheduled_time: run.scheduled_time,
+            flink_job_id: run.flink_job_id.clone(),
+            rows_read: run.rows_read,
+            rows_written: run.rows_written,
+            error: run.error.as_ref().map(|e| RunStateChangeError {
+                code: e.code.clone(),
+                message: e.message.clone(),
+            }),
+            attempt: run.attempts,
+            version: run.version,
+            time: run.updated_at,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

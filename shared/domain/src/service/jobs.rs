@@ -893,6 +893,7 @@ mod tests {
             f.store.clone(),
             Arc::new(FakeFlink::default()),
             Arc::new(RecordingInvoker::default()),
+            Arc::new(crate::fakes::RecordingRunEvents::default()),
             clock.clone(),
         );
         // Another job's active run and this job's ended runs do not count.

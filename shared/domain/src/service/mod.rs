@@ -8,3 +8,23 @@ pub mod runs;
 pub mod schedules;
 pub mod sources;
 pub mod trigger;
+
+use crate::model::run::{Run, RunState, RunStateChange};
+use crate::ports::RunEvents;
+
+/// Publishes how `run` changed from `previous` (`None`: just created), after
+/// the write that made the change; nothing when its state did not change. A
+/// failed publish is logged and dropped: the change stands.
+pub(crate) async fn announce(events: &dyn RunEvents, previous: Option<RunState>, run: &Run) {
+    let Some(change) = RunStateChange::between(previous, run) else {
+        return;
+    };
+    if let Err(e) = events.publish(&change).await {
+        tracing::warn!(
+            error = %e,
+            run_id = %run.id,
+            state = run.state.as_str(),
+            "could not publish the run's state change"
+        );
+    }
+}

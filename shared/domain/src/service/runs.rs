@@ -11,8 +11,9 @@ use crate::model::trigger_event::TriggerEvent;
 use crate::model::validation::FieldError;
 use crate::ports::{
     Clock, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobTargets, FlinkJobs, JobRepository,
-    RepositoryError, RunPage, RunRepository, TriggerInvoker,
+    RepositoryError, RunEvents, RunPage, RunRepository, TriggerInvoker,
 };
+use crate::service::announce;
 use crate::{TenantId, ValidationErrors};
 
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -65,6 +66,7 @@ pub struct RunsService {
     runs: Arc<dyn RunRepository>,
     flink: FlinkJobTargets,
     trigger: Arc<dyn TriggerInvoker>,
+    events: Arc<dyn RunEvents>,
     clock: Arc<dyn Clock>,
 }
 
@@ -74,6 +76,7 @@ impl RunsService {
         runs: Arc<dyn RunRepository>,
         flink: impl Into<FlinkJobTargets>,
         trigger: Arc<dyn TriggerInvoker>,
+        events: Arc<dyn RunEvents>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -81,6 +84,7 @@ impl RunsService {
             runs,
             flink: flink.into(),
             trigger,
+            events,
             clock,
         }
     }
@@ -117,6 +121,7 @@ impl RunsService {
             .create(&run)
             .await
             .map_err(StartRunError::Repository)?;
+        announce(self.events.as_ref(), None, &run).await;
         self.hand_to_trigger(&run).await?;
         Ok(run)
     }
@@ -140,6 +145,7 @@ impl RunsService {
             .update(&failed, run.version)
             .await
             .map_err(StartRunError::Repository)?;
+        announce(self.events.as_ref(), Some(run.state), &failed).await;
         Err(StartRunError::TriggerUnavailable)
     }
 
@@ -209,6 +215,7 @@ impl RunsService {
         let canceled = run.transition(RunState::Canceled, self.clock.now());
         match self.runs.update(&canceled, run.version).await {
             Ok(()) => {
+                announce(self.events.as_ref(), Some(run.state), &canceled).await;
                 if let Err(e) = self.runs.release_slot(tenant, &run.job_id, &run.id).await {
                     tracing::warn!(error = %e, run_id = %run.id, "could not release the run slot");
                 }
@@ -245,6 +252,8 @@ pub struct ReconcilerPorts {
     /// The deployment's Flink targets; a run is followed on its own.
     pub flink: FlinkJobTargets,
     pub trigger: Arc<dyn TriggerInvoker>,
+    /// Where each state change of a run is published.
+    pub events: Arc<dyn RunEvents>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -344,7 +353,12 @@ impl Reconciler {
         next: Run,
         report: &mut ReconcileReport,
     ) -> Result<(), RepositoryError> {
-        match self.ports.runs.update(&next, run.version).await {
+        let updated = self.ports.runs.update(&next, run.version).await;
+        if updated.is_ok() {
+            // Nothing when the state stays (a run marked as being canceled).
+            announce(self.ports.events.as_ref(), Some(run.state), &next).await;
+        }
+        match updated {
             Ok(()) if next.state.is_active() => {
                 tracing::info!(run_id = %run.id, "the run's Flink job is being canceled at its deadline");
                 Ok(())

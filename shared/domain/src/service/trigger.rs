@@ -13,9 +13,10 @@ use crate::model::trigger_event::TriggerEvent;
 use crate::ports::ScheduleRepository;
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkTargets, JobCompiler, JobRepository,
-    RepositoryError, RunRepository, ScriptTransport, SealError, SecretExposure, SecretSealer,
-    SlotClaim, SourceRepository, Submission, SubmitSettings,
+    RepositoryError, RunEvents, RunRepository, ScriptTransport, SealError, SecretExposure,
+    SecretSealer, SlotClaim, SourceRepository, Submission, SubmitSettings,
 };
+use crate::service::announce;
 use crate::service::discovery::{OpenSecretsError, open_secrets};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
 
@@ -136,6 +137,8 @@ pub struct TriggerPorts {
     pub compiler: Arc<dyn JobCompiler>,
     /// The deployment's Flink targets; a run goes to its job's.
     pub flink: FlinkTargets,
+    /// Where each state change of a run is published.
+    pub events: Arc<dyn RunEvents>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -173,6 +176,7 @@ impl TriggerService {
         if !self.write(&claimed, stored.version).await? {
             return Ok(TriggerOutcome::AlreadyHandled(self.reload(&claimed).await?));
         }
+        self.announce(Some(stored.state), &claimed).await;
         let started = match &job {
             None => Err(RunError::new(
                 RunErrorCode::JobNotFound,
@@ -241,7 +245,11 @@ impl TriggerService {
             .await
             .map_err(TriggerError::Repository)?
         {
-            Created::New(run) | Created::Existing(run) => run,
+            Created::New(run) => {
+                self.announce(None, &run).await;
+                run
+            }
+            Created::Existing(run) => run,
         };
         if !claimable(&stored, now) {
             return Ok(Recorded::Taken(stored));
@@ -307,6 +315,7 @@ impl TriggerService {
         let running = claimed.submitted(flink_job_id.clone(), self.ports.clock.now());
         if self.write(&running, claimed.version).await? {
             tracing::info!(flink_job_id, "run submitted");
+            self.announce(Some(claimed.state), &running).await;
             return Ok(TriggerOutcome::Submitted(running));
         }
         if let Some(cluster) = self.ports.flink.get(&claimed.flink_target)
@@ -333,6 +342,7 @@ impl TriggerService {
             .update(&failed, claimed.version)
             .await
             .map_err(TriggerError::Repository)?;
+        self.announce(Some(claimed.state), &failed).await;
         self.release_slot(&failed).await;
         if failed.next_attempt_at.is_none() && retryable {
             Err(TriggerError::Retryable(Box::new(failed)))
@@ -380,6 +390,7 @@ impl TriggerService {
         match self.ports.runs.update(&skipped, run.version).await {
             Ok(()) => {
                 tracing::info!(%code, "run skipped");
+                self.announce(Some(run.state), &skipped).await;
                 Ok(TriggerOutcome::Skipped(skipped))
             }
             Err(RepositoryError::VersionMismatch { .. }) => {
@@ -446,6 +457,7 @@ impl TriggerService {
         match self.ports.runs.update(&canceled, previous.version).await {
             Ok(()) => {
                 tracing::info!(previous = %previous.id, "previous run canceled");
+                self.announce(Some(previous.state), &canceled).await;
                 Ok(())
             }
             Err(RepositoryError::VersionMismatch { .. }) => Ok(()),
@@ -464,6 +476,11 @@ impl TriggerService {
         {
             tracing::warn!(error = %e, "could not release the job's run slot");
         }
+    }
+
+    /// Publishes the change `run` just went through (see [`announce`]).
+    async fn announce(&self, previous: Option<RunState>, run: &Run) {
+        announce(self.ports.events.as_ref(), previous, run).await;
     }
 
     async fn reload(&self, run: &Run) -> Result<Run, TriggerError> {
@@ -648,7 +665,10 @@ fn claimable(run: &Run, now: DateTime<Utc>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakes::{CancelEffect, FakeFlink, FakeSealer, FixedClock, ManualClock, MemoryStore};
+    use crate::fakes::{
+        CancelEffect, FakeFlink, FakeSealer, FixedClock, ManualClock, MemoryStore,
+        RecordingRunEvents,
+    };
     use crate::model::job::{Job, JobSpec};
     use crate::model::schedule::RunPolicy;
     use crate::model::validation::ValidationErrors;
@@ -697,6 +717,7 @@ mod tests {
         tenant: TenantId,
         job: Job,
         clock: Arc<ManualClock>,
+        events: Arc<RecordingRunEvents>,
     }
 
     async fn fixture() -> Fixture {
@@ -704,6 +725,7 @@ mod tests {
         let sealer = Arc::new(FakeSealer::default());
         let clock = Arc::new(ManualClock::at(FixedClock::default().now()));
         let flink = Arc::new(FakeFlink::default());
+        let events = Arc::new(RecordingRunEvents::default());
         let tenant = TenantId::parse("acme").unwrap();
         let sources = SourcesService::new(store.clone(), sealer.clone(), clock.clone());
         let mut secrets = Secrets::new();
@@ -753,6 +775,7 @@ mod tests {
             sealer: sealer.clone(),
             compiler: Arc::new(SecretEchoCompiler),
             flink: flink.clone().into(),
+            events: events.clone(),
             clock: clock.clone(),
         });
         Fixture {
@@ -763,6 +786,7 @@ mod tests {
             tenant,
             job,
             clock,
+            events,
         }
     }
 
@@ -808,6 +832,7 @@ mod tests {
                     jobs: self.store.clone(),
                     flink: self.flink.clone().into(),
                     trigger: invoker.clone(),
+                    events: self.events.clone(),
                     clock,
                 },
                 chrono::Duration::minutes(15),
@@ -1017,6 +1042,7 @@ mod tests {
                 jobs: f.store.clone(),
                 flink: f.flink.clone().into(),
                 trigger: Arc::new(crate::fakes::RecordingInvoker::default()),
+                events: f.events.clone(),
                 clock: Arc::new(FixedClock::default()),
             },
             chrono::Duration::minutes(15),
@@ -1038,6 +1064,168 @@ mod tests {
         assert_eq!(done.rows_written, Some(42));
         assert!(done.finished_at.is_some());
         assert_eq!(reconciler.reconcile().await.unwrap().followed, 0);
+    }
+
+    #[tokio::test]
+    async fn each_state_change_is_published_once_in_order_with_its_fields() {
+        use RunState::*;
+        let f = fixture().await;
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        assert_eq!(
+            f.events.states_of(&run.id),
+            [
+                (None, Pending),
+                (Some(Pending), Submitting),
+                (Some(Submitting), Running)
+            ]
+        );
+        // A duplicate delivery changes nothing and publishes nothing.
+        let again = f.trigger.fire(f.fire()).await.unwrap();
+        assert!(matches!(again, TriggerOutcome::AlreadyHandled(_)));
+        assert_eq!(f.events.changes().len(), 3);
+
+        let (reconciler, _) = f.reconciler(f.clock.clone());
+        reconciler.reconcile().await.unwrap();
+        assert_eq!(f.events.changes().len(), 3, "still running: no change");
+        f.flink.set_status(
+            run.flink_job_id.as_ref().unwrap(),
+            FlinkJobState::Finished,
+            Some(42),
+        );
+        reconciler.reconcile().await.unwrap();
+        reconciler.reconcile().await.unwrap();
+        let changes = f.events.changes();
+        assert_eq!(changes.len(), 4, "{changes:#?}");
+        let done = &changes[3];
+        assert_eq!(
+            (done.previous_state, done.state),
+            (Some(Running), Succeeded)
+        );
+        assert_eq!(done.tenant, f.tenant);
+        assert_eq!(done.job_id, f.job.id);
+        assert_eq!(done.run_id, run.id);
+        assert_eq!(done.trigger, TriggerKind::Schedule);
+        assert_eq!(done.scheduled_time, f.fire().scheduled_time);
+        assert_eq!(done.flink_job_id, run.flink_job_id);
+        assert_eq!((done.rows_read, done.rows_written), (Some(42), Some(42)));
+        assert_eq!(done.error, None);
+        assert_eq!(done.attempt, 1);
+        let versions: Vec<u64> = changes.iter().map(|c| c.version).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        let stored = f.run(&run.id).await;
+        assert_eq!(
+            (done.version, done.time),
+            (stored.version, stored.updated_at)
+        );
+        // The wire shape: no secret anywhere.
+        let wire = serde_json::to_string(&changes).unwrap();
+        assert!(!wire.contains("canary-pw"), "{wire}");
+        assert!(wire.contains(r#""previous_state":null"#), "{wire}");
+    }
+
+    #[tokio::test]
+    async fn failures_skips_and_cancels_are_published_with_their_error() {
+        use RunState::*;
+        let f = fixture().await;
+        f.flink.set_unreachable(true);
+        let Err(TriggerError::Retryable(failed)) = f.trigger.fire(f.fire()).await else {
+            panic!("expected a retryable failure");
+        };
+        let last = f.events.changes().pop().unwrap();
+        assert_eq!(
+            (last.previous_state, last.state),
+            (Some(Submitting), Failed)
+        );
+        let error = last.error.unwrap();
+        assert_eq!(error.code, "flink_unreachable");
+        assert_eq!(error.message, failed.error.unwrap().message);
+
+        // A redelivery claims it again: failed -> submitting -> running.
+        f.flink.set_unreachable(false);
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        assert_eq!(
+            f.events.states_of(&run.id)[3..],
+            [(Some(Failed), Submitting), (Some(Submitting), Running)]
+        );
+        assert_eq!(f.events.changes().last().unwrap().attempt, 2);
+
+        // Overlap skip: the second fire's run is created, then skipped.
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Skip,
+            ..RunPolicy::default()
+        })
+        .await;
+        let mut later = f.fire();
+        later.scheduled_time += chrono::Duration::hours(1);
+        let TriggerOutcome::Skipped(skipped) = f.trigger.fire(later).await.unwrap() else {
+            panic!("expected a skip");
+        };
+        assert_eq!(
+            f.events.states_of(&skipped.id),
+            [(None, Pending), (Some(Pending), Skipped)]
+        );
+        assert_eq!(
+            f.events
+                .changes()
+                .last()
+                .unwrap()
+                .error
+                .as_ref()
+                .unwrap()
+                .code,
+            "overlap"
+        );
+
+        // The API's cancel.
+        let runs = crate::service::runs::RunsService::new(
+            f.store.clone(),
+            f.store.clone(),
+            f.flink.clone(),
+            Arc::new(crate::fakes::RecordingInvoker::default()),
+            f.events.clone(),
+            f.clock.clone(),
+        );
+        runs.cancel(&f.tenant, &run.id).await.unwrap();
+        assert_eq!(
+            f.events.states_of(&run.id).last(),
+            Some(&(Some(Running), Canceled))
+        );
+        assert!(runs.cancel(&f.tenant, &run.id).await.is_err());
+        assert_eq!(f.events.states_of(&run.id).len(), 6, "canceled once");
+
+        // A manual run is published when the API records it.
+        let manual = runs.start(&f.tenant, &f.job.id, None).await.unwrap();
+        let created = f.events.changes().last().unwrap().clone();
+        assert_eq!(
+            (
+                created.run_id,
+                created.previous_state,
+                created.state,
+                created.trigger
+            ),
+            (manual.id, None, Pending, TriggerKind::Manual)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_publisher_changes_no_run() {
+        let f = fixture().await;
+        f.events.set_failing(true);
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("a publish failure must not fail the delivery");
+        };
+        assert_eq!(f.run(&run.id).await, run);
+        assert_eq!(run.state, RunState::Running);
+        finish(&f, &run, FlinkJobState::Finished);
+        let (reconciler, _) = f.reconciler(f.clock.clone());
+        let report = reconciler.reconcile().await.unwrap();
+        assert_eq!(report.succeeded, 1);
+        assert_eq!(f.run(&run.id).await.state, RunState::Succeeded);
+        assert!(f.events.changes().is_empty());
     }
 
     fn finish(f: &Fixture, run: &Run, state: FlinkJobState) {
@@ -1512,6 +1700,7 @@ mod tests {
             sealer: f.sealer.clone(),
             compiler: Arc::new(SecretEchoCompiler),
             flink: targets,
+            events: f.events.clone(),
             clock: f.clock.clone(),
         });
         let retarget = |target: &str, version: u64| {

@@ -1,6 +1,7 @@
 SET 'execution.runtime-mode' = 'batch';
 SET 'parallelism.default' = '1';
 SET 'pipeline.name' = 'sluice/job_01J0000000000000000000000A/orders filesystem to kafka (upsert)';
+SET 'pipeline.operator-chaining.enabled' = 'false';
 
 CREATE TEMPORARY TABLE `src` (
   `id` BIGINT,

@@ -1,6 +1,7 @@
 SET 'execution.runtime-mode' = 'streaming';
 SET 'parallelism.default' = '1';
 SET 'pipeline.name' = 'sluice/job_01J0000000000000000000000A/orders kafka to kafka (upsert)';
+SET 'pipeline.operator-chaining.enabled' = 'false';
 
 CREATE TEMPORARY TABLE `src` (
   `id` BIGINT,

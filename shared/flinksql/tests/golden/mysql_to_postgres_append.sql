@@ -1,6 +1,7 @@
 SET 'execution.runtime-mode' = 'batch';
 SET 'parallelism.default' = '2';
 SET 'pipeline.name' = 'sluice/job_01J0000000000000000000000A/orders mysql to postgres (append)';
+SET 'pipeline.operator-chaining.enabled' = 'false';
 
 CREATE TEMPORARY TABLE `src` (
   `id` BIGINT,

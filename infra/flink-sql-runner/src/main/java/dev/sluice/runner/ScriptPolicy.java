@@ -65,6 +65,9 @@ final class ScriptPolicy {
         m.put("parallelism.default", POSITIVE_INT);
         m.put("pipeline.name", "[^\\p{Cntrl}]{1,200}");
         m.put("pipeline.object-reuse", BOOLEAN);
+        // Row counts: unchained, Flink counts the rows between source and sink (the compiler sets
+        // it to false; see shared/flink/src/job_metrics.rs).
+        m.put("pipeline.operator-chaining.enabled", BOOLEAN);
         m.put("table.exec.resource.default-parallelism", "-1|" + POSITIVE_INT);
         m.put("execution.checkpointing.interval", DURATION);
         m.put("execution.checkpointing.timeout", DURATION);
