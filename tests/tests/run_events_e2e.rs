@@ -166,7 +166,9 @@ async fn a_jdbc_run_counts_its_rows_and_publishes_each_state_change_once() {
             keys,
             [
                 "attempt",
+                "created_at",
                 "error",
+                "final",
                 "flink_job_id",
                 "job_id",
                 "previous_state",
@@ -187,6 +189,8 @@ async fn a_jdbc_run_counts_its_rows_and_publishes_each_state_change_once() {
         assert_eq!(d["scheduled_time"], at);
         assert_eq!(d["error"], Value::Null);
         assert_eq!(d["attempt"], if n == 0 { 0 } else { 1 });
+        // Only the end is final (the run succeeded on its first attempt).
+        assert_eq!(d["final"], n == 3);
         if n >= 2 {
             assert_eq!(d["flink_job_id"], flink_job_id);
         }
@@ -200,4 +204,55 @@ async fn a_jdbc_run_counts_its_rows_and_publishes_each_state_change_once() {
         (Some(ROWS), Some(ROWS))
     );
     assert_eq!(done["version"], run["version"]);
+
+    // The run report counts the run once, with its rows, tenant-wide and for the job.
+    for query in [
+        format!("/reports/runs?bucket=hour&job_id={job_id}"),
+        "/reports/runs".to_owned(),
+    ] {
+        let report = api.get(&query, &tenant).await;
+        assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+        let buckets = report.json()["buckets"].as_array().unwrap().clone();
+        let total = |f: &dyn Fn(&Value) -> u64| buckets.iter().map(f).sum::<u64>();
+        assert_eq!(
+            total(&|b| b["runs"]["succeeded"].as_u64().unwrap()),
+            1,
+            "{query}"
+        );
+        assert_eq!(
+            total(&|b| b["runs"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|n| n.as_u64().unwrap())
+                .sum()),
+            1,
+            "{query}"
+        );
+        assert_eq!(
+            total(&|b| b["rows_written"].as_u64().unwrap()),
+            ROWS,
+            "{query}"
+        );
+    }
+    // And its end is a metric in the function log (EMF), by state, with its rows.
+    let log = sluice_tests::function_log();
+    let emf: Vec<Value> = log
+        .lines()
+        .filter(|l| l.contains("CloudWatchMetrics") && l.contains(&run_id))
+        .map(|l| serde_json::from_str(l).expect("an EMF line is one JSON document"))
+        .collect();
+    let end = emf
+        .iter()
+        .find(|d| d["State"] == "succeeded")
+        .unwrap_or_else(|| panic!("no EMF line for the run's end: {emf:#?}"));
+    assert_eq!(
+        (end["Runs"].as_u64(), end["RowsWritten"].as_u64()),
+        (Some(1), Some(ROWS))
+    );
+    assert!(emf.iter().any(|d| d["StartLag"].is_number()), "{emf:#?}");
+    assert!(
+        !log.contains(&password),
+        "the function log shows the password"
+    );
 }

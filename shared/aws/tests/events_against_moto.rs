@@ -109,6 +109,8 @@ fn change() -> RunStateChange {
         attempt: 2,
         version: 5,
         time: at + chrono::Duration::minutes(3),
+        created_at: at + chrono::Duration::seconds(1),
+        is_final: true,
     }
 }
 
@@ -144,7 +146,9 @@ async fn a_change_reaches_the_bus_as_a_sluice_run_state_change() {
             "error": {"code": "flink_job_failed", "message": "the Flink job failed"},
             "attempt": 2,
             "version": 5,
-            "time": "2026-03-01T08:03:00Z"
+            "time": "2026-03-01T08:03:00Z",
+            "created_at": "2026-03-01T08:00:01Z",
+            "final": true
         })
     );
     let back: RunStateChange = serde_json::from_value(detail.clone()).unwrap();

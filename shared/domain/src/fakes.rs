@@ -684,6 +684,24 @@ impl TriggerInvoker for RecordingInvoker {
     }
 }
 
+/// Run metrics kept as the changes they observed.
+#[derive(Default)]
+pub struct RecordingRunMetrics {
+    observed: Mutex<Vec<RunStateChange>>,
+}
+
+impl RecordingRunMetrics {
+    pub fn observed(&self) -> Vec<RunStateChange> {
+        self.observed.lock().unwrap().clone()
+    }
+}
+
+impl crate::ports::RunMetrics for RecordingRunMetrics {
+    fn observe(&self, change: &RunStateChange) {
+        self.observed.lock().unwrap().push(change.clone());
+    }
+}
+
 /// The key of a report item: tenant, job (`None`: tenant-wide), width, bucket start.
 type ReportKey = (
     TenantId,

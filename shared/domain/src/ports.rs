@@ -616,6 +616,12 @@ pub trait SourceProbe: Send + Sync {
     ) -> Result<Option<ObjectDescription>, DiscoveryError>;
 }
 
+/// Run metrics (CloudWatch's embedded metric format in a deployment): told of every published
+/// state change, it keeps what it measures (final states, the start lag). Never fails a run.
+pub trait RunMetrics: Send + Sync {
+    fn observe(&self, change: &RunStateChange);
+}
+
 /// The run report's counters: grown once per run that ends for good, read per bucket.
 #[async_trait]
 pub trait RunReports: Send + Sync {

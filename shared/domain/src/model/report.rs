@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 
 use super::job::JobId;
-use super::run::RunState;
+use super::run::{RunState, RunStateChange};
 use super::tenant::TenantId;
 use super::validation::ValidationErrors;
 
@@ -63,6 +63,20 @@ pub struct RunEnd {
     /// From the run's creation (the fire) to its end, retries included.
     pub duration: Duration,
     pub ended_at: DateTime<Utc>,
+}
+
+impl RunEnd {
+    /// What the report counts of a change: its run's end when the change is final.
+    pub fn of(change: &RunStateChange) -> Option<Self> {
+        change.is_final.then(|| Self {
+            tenant: change.tenant.clone(),
+            job_id: change.job_id.clone(),
+            state: change.state,
+            rows_written: change.rows_written,
+            duration: (change.time - change.created_at).max(Duration::zero()),
+            ended_at: change.time,
+        })
+    }
 }
 
 /// The final states a report counts, in the order it lists them.

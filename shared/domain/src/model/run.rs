@@ -417,6 +417,12 @@ pub struct RunStateChange {
     pub version: u64,
     /// When the change was recorded.
     pub time: DateTime<Utc>,
+    /// When the run was created (its fire): with `time`, a final change's duration.
+    pub created_at: DateTime<Utc>,
+    /// The run has ended for good: an end state with no attempt left to make (a failed attempt
+    /// that will be retried is not final). Alerts and reports count final changes.
+    #[serde(rename = "final")]
+    pub is_final: bool,
 }
 
 /// A run error as published: code and message only.
@@ -448,6 +454,8 @@ impl RunStateChange {
             attempt: run.attempts,
             version: run.version,
             time: run.updated_at,
+            created_at: run.created_at,
+            is_final: !run.state.is_active() && run.next_attempt_at.is_none(),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod jobs;
+pub mod outcomes;
 pub mod reports;
 pub mod runs;
 pub mod schedules;
