@@ -536,7 +536,7 @@ fn key_policy(t: &Value) -> Vec<String> {
 }
 
 /// (role, action, resource): the DynamoDB calls of each function's code.
-const DYNAMODB: [(&str, &str, &str); 20] = [
+const DYNAMODB: [(&str, &str, &str); 21] = [
     ("SourcesRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:Query", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:PutItem", "${Table.Arn}"),
@@ -552,6 +552,8 @@ const DYNAMODB: [(&str, &str, &str); 20] = [
     ("TriggerRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("TriggerRole", "dynamodb:PutItem", "${Table.Arn}"),
     ("TriggerRole", "dynamodb:DeleteItem", "${Table.Arn}"),
+    // The run report's counters, for the runs that end in the trigger.
+    ("TriggerRole", "dynamodb:UpdateItem", "${Table.Arn}"),
     ("ReconcilerRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("ReconcilerRole", "dynamodb:PutItem", "${Table.Arn}"),
     ("ReconcilerRole", "dynamodb:UpdateItem", "${Table.Arn}"),
@@ -792,6 +794,38 @@ fn run_events_only_to_the_bus(t: &Value) -> Vec<String> {
     v
 }
 
+/// Run metrics go through the logs (embedded metric format): no role may call CloudWatch, and
+/// every alarm notifies the deployer's `AlarmTopicArn` only.
+fn metrics_without_grants(t: &Value) -> Vec<String> {
+    let mut v: Vec<String> = role_statements(t)
+        .iter()
+        .filter(|s| s.allow && s.actions.iter().any(|a| service(a) == "cloudwatch"))
+        .map(|s| {
+            format!(
+                "{}: may not call CloudWatch (metrics are EMF log lines)",
+                s.owner
+            )
+        })
+        .collect();
+    for (name, alarm) in of_type(t, "AWS::CloudWatch::Alarm") {
+        for field in ["AlarmActions", "OKActions"] {
+            let actions = &alarm["Properties"][field];
+            let expected = json!({"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]});
+            if *actions != expected {
+                v.push(format!(
+                    "{name}: {field} must be the AlarmTopicArn when set, got {actions}"
+                ));
+            }
+        }
+    }
+    if of_type(t, "AWS::CloudWatch::Alarm").len() < 3 {
+        v.push(
+            "the alarms on trigger errors, undelivered fires and failed runs are missing".into(),
+        );
+    }
+    v
+}
+
 fn tenant_mode_is_not_configurable(t: &Value) -> Vec<String> {
     let mut v = vec![];
     let mut envs = vec![(
@@ -1013,7 +1047,7 @@ fn routes_match_the_document(t: &Value) -> Vec<String> {
     v
 }
 
-const RULES: [(&str, Rule); 13] = [
+const RULES: [(&str, Rule); 14] = [
     ("functions_build_for_lambda", functions_build_for_lambda),
     ("no_wildcard_actions", no_wildcard_actions),
     ("no_wildcard_resources", no_wildcard_resources),
@@ -1028,6 +1062,7 @@ const RULES: [(&str, Rule); 13] = [
     ("pass_role_is_scoped", pass_role_is_scoped),
     ("s3_only_run_objects", s3_only_run_objects),
     ("run_events_only_to_the_bus", run_events_only_to_the_bus),
+    ("metrics_without_grants", metrics_without_grants),
     (
         "tenant_mode_is_not_configurable",
         tenant_mode_is_not_configurable,
@@ -1110,7 +1145,7 @@ fn push_statement(t: &mut Value, role: &str, s: Value) {
 type Breakage = (&'static str, fn(&mut Value), &'static str);
 
 /// Each breaks one rule; the message each must produce.
-const BREAKAGES: [Breakage; 27] = [
+const BREAKAGES: [Breakage; 29] = [
     (
         "the sources function may decrypt",
         |t| {
@@ -1283,6 +1318,25 @@ const BREAKAGES: [Breakage; 27] = [
             managed["Fn::If"][1]["Resource"] = json!({ "Fn::Sub": "${ArtifactBucket.Arn}/*" });
         },
         "TriggerRole ManagedRunObjects: s3:PutObject on ${ArtifactBucket.Arn}/*",
+    ),
+    (
+        "the reconciler puts metric data",
+        |t| {
+            push_statement(
+                t,
+                "ReconcilerRole",
+                json!({"Sid": "Metrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}),
+            )
+        },
+        "ReconcilerRole: may not call CloudWatch",
+    ),
+    (
+        "an alarm notifies a hard-coded topic",
+        |t| {
+            t["Resources"]["FailedRunsAlarm"]["Properties"]["AlarmActions"] =
+                json!(["arn:aws:sns:us-east-1:123456789012:somebody-else"])
+        },
+        "FailedRunsAlarm: AlarmActions must be the AlarmTopicArn",
     ),
     (
         "run events on any bus",

@@ -5,8 +5,7 @@ use jobs::config::Config;
 use sluice_aws::config::LazyClient;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
-    EventBridgeRunEvents, EventBridgeScheduler, LambdaDiscovery, LambdaTriggerInvoker,
-    SchedulerTarget,
+    EventBridgeScheduler, LambdaDiscovery, LambdaTriggerInvoker, SchedulerTarget,
 };
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
@@ -88,11 +87,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         run_records,
         flink,
         Arc::new(LambdaTriggerInvoker::new(lambda, config.trigger_function)),
-        // Built by the first manual run or cancel.
-        Arc::new(EventBridgeRunEvents::new(
-            LazyClient::new(&aws, aws_sdk_eventbridge::Client::new),
+        // The bus's client is built by the first manual run or cancel.
+        sluice_aws::run_outcomes(
+            &aws,
+            dynamodb.clone(),
+            config.table.clone(),
             config.event_bus,
-        )),
+        ),
         clock.clone(),
     );
 

@@ -4,9 +4,7 @@ use std::time::Duration;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use sluice_aws::config::LazyClient;
-use sluice_aws::{
-    DynamoJobRepository, DynamoRunRepository, EventBridgeRunEvents, LambdaTriggerInvoker,
-};
+use sluice_aws::{DynamoJobRepository, DynamoRunRepository, LambdaTriggerInvoker};
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::runs::{Reconciler, ReconcilerPorts};
 use sluice_flink::TargetsConfig;
@@ -67,18 +65,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 dynamodb.clone(),
                 config.table.clone(),
             )),
-            jobs: Arc::new(DynamoJobRepository::new(dynamodb, config.table)),
+            jobs: Arc::new(DynamoJobRepository::new(
+                dynamodb.clone(),
+                config.table.clone(),
+            )),
             flink,
             // Built by the first retry or child run (most passes have none).
             trigger: Arc::new(LambdaTriggerInvoker::new(
                 LazyClient::new(&aws, aws_sdk_lambda::Client::new),
                 config.trigger_function,
             )),
-            // Built by the first run that changes state.
-            events: Arc::new(EventBridgeRunEvents::new(
-                LazyClient::new(&aws, aws_sdk_eventbridge::Client::new),
-                config.event_bus,
-            )),
+            // The bus's client is built by the first run that changes state.
+            events: sluice_aws::run_outcomes(&aws, dynamodb, config.table, config.event_bus),
             clock: Arc::new(SystemClock),
         },
         chrono::Duration::minutes(config.stale_after_minutes),

@@ -3,10 +3,9 @@ use std::time::Duration;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use sluice_aws::config::LazyClient;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
-    EventBridgeRunEvents, KmsKeyProvider,
+    KmsKeyProvider,
 };
 use sluice_crypto::EnvelopeSealer;
 use sluice_domain::ports::SystemClock;
@@ -38,15 +37,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             dynamodb.clone(),
             config.table.clone(),
         )),
-        schedules: Arc::new(DynamoScheduleRepository::new(dynamodb, config.table)),
+        schedules: Arc::new(DynamoScheduleRepository::new(
+            dynamodb.clone(),
+            config.table.clone(),
+        )),
         sealer: Arc::new(EnvelopeSealer::new(keys)),
         compiler: Arc::new(FlinkSqlCompiler),
         flink,
-        // Built by the first delivery that records a change, not at init.
-        events: Arc::new(EventBridgeRunEvents::new(
-            LazyClient::new(&aws, aws_sdk_eventbridge::Client::new),
-            config.event_bus,
-        )),
+        // The bus's client is built by the first delivery that records a change, not at init.
+        events: sluice_aws::run_outcomes(&aws, dynamodb, config.table, config.event_bus),
         clock: Arc::new(SystemClock),
     });
 

@@ -14,7 +14,9 @@ pub mod events;
 pub mod flink_targets;
 pub mod kms;
 pub mod lambda;
+pub mod metrics;
 pub mod msf;
+pub mod outcomes;
 pub mod scheduler;
 
 pub use discovery::LambdaDiscovery;
@@ -27,5 +29,7 @@ pub use events::EventBridgeRunEvents;
 pub use flink_targets::{following_targets, submitting_targets};
 pub use kms::KmsKeyProvider;
 pub use lambda::LambdaTriggerInvoker;
+pub use metrics::EmfRunMetrics;
 pub use msf::MsfTarget;
+pub use outcomes::run_outcomes;
 pub use scheduler::{EventBridgeScheduler, SchedulerTarget};
