@@ -20,7 +20,7 @@ use sluice_domain::service::jobs::JobsService;
 use sluice_domain::service::reports::ReportService;
 use sluice_domain::service::runs::RunsService;
 use sluice_domain::service::schedules::{GetScheduleError, ScheduleService};
-use sluice_http::pagination::foreign_token;
+use sluice_http::pagination::{foreign_token, known_parameters};
 use sluice_http::precondition::versioned_json;
 use sluice_http::problem::{method_not_allowed, route_not_found};
 use sluice_http::{
@@ -318,23 +318,7 @@ async fn run_report(
     Tenant(tenant): Tenant,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    const PARAMETERS: [&str; 4] = ["from", "to", "bucket", "job_id"];
-    let Query(mut params) =
-        query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
-    if let Some(unknown) = params.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
-        let shown: String = unknown
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(64)
-            .collect();
-        return Err(Problem::invalid_field(
-            shown,
-            format!(
-                "unknown query parameter; expected {}",
-                PARAMETERS.join(", ")
-            ),
-        ));
-    }
+    let mut params = known_parameters(query, &["from", "to", "bucket", "job_id"])?;
     let params = ReportParams {
         from: params.remove("from"),
         to: params.remove("to"),

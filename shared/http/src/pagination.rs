@@ -35,27 +35,12 @@ impl PageRequest {
         codec: PageTokenCodec,
         filters: &[&str],
     ) -> Result<(Self, HashMap<String, String>), Problem> {
-        let Query(mut params) =
-            query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
-        if let Some(unknown) = params.keys().find(|k| {
-            !["limit", "next_token"].contains(&k.as_str()) && !filters.contains(&k.as_str())
-        }) {
-            let shown: String = unknown
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(64)
-                .collect();
-            let expected = ["limit", "next_token"]
-                .iter()
-                .chain(filters)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(Problem::invalid_field(
-                shown,
-                format!("unknown query parameter; expected {expected}"),
-            ));
-        }
+        let allowed: Vec<&str> = ["limit", "next_token"]
+            .iter()
+            .chain(filters)
+            .copied()
+            .collect();
+        let mut params = known_parameters(query, &allowed)?;
         let limit = match params.remove("limit") {
             None => DEFAULT_PAGE_SIZE,
             Some(raw) => raw
@@ -68,6 +53,28 @@ impl PageRequest {
             .transpose()?;
         Ok((Self { limit, after }, params))
     }
+}
+
+/// The query's parameters, when each is one of `allowed`; else a 400 naming the first other one
+/// (or the query, when it does not parse).
+pub fn known_parameters(
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    allowed: &[&str],
+) -> Result<HashMap<String, String>, Problem> {
+    let Query(params) =
+        query.map_err(|_| Problem::invalid_field("query", "is not a valid query string"))?;
+    if let Some(unknown) = params.keys().find(|k| !allowed.contains(&k.as_str())) {
+        let shown: String = unknown
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
+        return Err(Problem::invalid_field(
+            shown,
+            format!("unknown query parameter; expected {}", allowed.join(", ")),
+        ));
+    }
+    Ok(params)
 }
 
 /// The problem for a token whose cursor does not parse as an id.
