@@ -124,7 +124,7 @@ for _ in $(seq 1 120); do
     sleep 2
 done
 api GET "/runs/$run_id" | pretty
-api GET "/runs/$run_id" | "$py" -c 'import json,sys; r=json.load(sys.stdin); print(f"  rows counted by Flink: read {r[\"rows_read\"]}, written {r[\"rows_written\"]}")'
+api GET "/runs/$run_id" | "$py" -c 'import json,sys; r=json.load(sys.stdin); print("  rows counted by Flink: read %s, written %s" % (r["rows_read"], r["rows_written"]))'
 
 log "the run's state changes, as EventBridge delivered them (moto bus sluice-runs -> queue sluice-run-events)"
 "$py" - "$run_id" "$SLUICE_STATE/function.env" <<'PY'
