@@ -10,6 +10,9 @@ pub struct Config {
     /// The deployment's Flink targets (`SLUICE_FLINK_TARGETS`, else the
     /// session cluster of `SLUICE_FLINK_REST_URL` with `SLUICE_RUNNER_JAR`).
     pub flink_targets: TargetsConfig,
+    /// The discovery function, which prepares a run's databases (drift
+    /// check, target table) before Flink starts.
+    pub discovery_function: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +38,7 @@ impl Config {
             table: required("SLUICE_TABLE")?,
             kms_key_id: required("SLUICE_KMS_KEY_ID")?,
             flink_targets: TargetsConfig::from_lookup(&get)?,
+            discovery_function: required("SLUICE_DISCOVERY_FUNCTION")?,
         })
     }
 }
