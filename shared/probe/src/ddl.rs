@@ -1,5 +1,5 @@
 //! The DDL of target tables sluice creates or extends (README, "Target
-//! tables"): each column's Flink type mapped to the target's own type that
+//! tables and schema drift"): each column's Flink type mapped to the target's own type that
 //! sluice's JDBC dialects write exactly (infra/flink-jdbc-dialects,
 //! `ExactConverter`), every name quoted. Pure: the probes run the text.
 //!
@@ -8,7 +8,8 @@
 //! spaces), strings and bytes without a small bound the unbounded text and
 //! binary types, `TIMESTAMP_LTZ` an instant (PostgreSQL) or the UTC
 //! `DATETIME` the MySQL dialect writes, MySQL tables `utf8mb4` with a
-//! binary collation (keys that differ only in case or accents stay apart).
+//! binary collation (keys that differ only in case or accents stay apart),
+//! a string key column sized to its share of InnoDB's 3072-byte key.
 
 use sluice_domain::model::discovery::{TableColumn, TableSpec};
 use sluice_flinksql::types::FlinkType;
@@ -25,10 +26,13 @@ pub(crate) enum Dialect {
 const POSTGRES_VARCHAR_MAX: u32 = 10_485_760;
 /// MySQL's widest bounded string kept inline; longer ones are `LONGTEXT`.
 const MYSQL_VARCHAR_MAX: u32 = 255;
-/// The longest key string MySQL indexes with utf8mb4 (3072 bytes / 4).
-const MYSQL_KEY_CHARS: u32 = 768;
-/// The longest key byte string MySQL indexes.
+/// The widest key InnoDB indexes (bytes, all key columns together).
 const MYSQL_KEY_BYTES: u32 = 3072;
+/// What a key column of a fixed-width type takes of it at most (DECIMAL(38)
+/// takes 17 bytes, DATETIME(6) 8).
+const MYSQL_FIXED_KEY_BYTES: u32 = 17;
+/// Bytes a utf8mb4 character may take.
+const UTF8MB4_BYTES: u32 = 4;
 /// Digits after the point MySQL's DECIMAL holds.
 const MYSQL_MAX_SCALE: u32 = 30;
 
@@ -50,23 +54,43 @@ impl Dialect {
             .join(".")
     }
 
-    /// The target type of a column of `flink_type`; `in_key` for a column
-    /// of the primary key (MySQL indexes bounded types only).
-    pub fn column_type(self, flink_type: &str, in_key: bool) -> Result<String, String> {
+    /// The target type of a column of `flink_type`; `key_bytes` for a
+    /// column of the primary key: what its share of MySQL's index width is
+    /// (MySQL indexes bounded strings only).
+    pub fn column_type(self, flink_type: &str, key_bytes: Option<u32>) -> Result<String, String> {
         let ty = FlinkType::parse(flink_type)?;
         match self {
             Dialect::Postgres => Ok(postgres_type(ty)),
-            Dialect::Mysql => mysql_type(ty, in_key),
+            Dialect::Mysql => mysql_type(ty, key_bytes),
         }
+    }
+
+    /// Each string or binary key column's share of MySQL's index width:
+    /// what the fixed-width key columns leave, split evenly.
+    fn key_share(spec: &TableSpec) -> u32 {
+        let key_types: Vec<Option<FlinkType>> = spec
+            .primary_key
+            .iter()
+            .map(|k| {
+                spec.columns
+                    .iter()
+                    .find(|c| &c.name == k)
+                    .and_then(|c| FlinkType::parse(&c.flink_type).ok())
+            })
+            .collect();
+        let strings = key_types.iter().filter(|t| is_string(**t)).count() as u32;
+        let fixed = key_types.len() as u32 - strings;
+        MYSQL_KEY_BYTES.saturating_sub(fixed * MYSQL_FIXED_KEY_BYTES) / strings.max(1)
     }
 
     /// `CREATE TABLE IF NOT EXISTS` of `spec` on the table `parts`.
     pub fn create_table(self, parts: &[String], spec: &TableSpec) -> Result<String, String> {
         let mut defs = Vec::with_capacity(spec.columns.len() + 1);
+        let share = Self::key_share(spec);
         for column in &spec.columns {
             let in_key = spec.primary_key.contains(&column.name);
             let ty = self
-                .column_type(&column.flink_type, in_key)
+                .column_type(&column.flink_type, in_key.then_some(share))
                 .map_err(|reason| format!("column {}: {reason}", column.name))?;
             let null = if column.nullable && !in_key {
                 ""
@@ -95,7 +119,7 @@ impl Dialect {
     /// takes as the same.
     pub fn add_column(self, parts: &[String], column: &TableColumn) -> Result<String, String> {
         let ty = self
-            .column_type(&column.flink_type, false)
+            .column_type(&column.flink_type, None)
             .map_err(|reason| format!("column {}: {reason}", column.name))?;
         let if_missing = match self {
             Dialect::Postgres => "IF NOT EXISTS ",
@@ -131,7 +155,19 @@ fn postgres_type(ty: FlinkType) -> String {
     }
 }
 
-fn mysql_type(ty: FlinkType, in_key: bool) -> Result<String, String> {
+fn is_string(ty: Option<FlinkType>) -> bool {
+    matches!(
+        ty,
+        Some(
+            FlinkType::Char(_)
+                | FlinkType::Varchar(_)
+                | FlinkType::Binary(_)
+                | FlinkType::Varbinary(_)
+        )
+    )
+}
+
+fn mysql_type(ty: FlinkType, key_bytes: Option<u32>) -> Result<String, String> {
     Ok(match ty {
         FlinkType::Boolean => "BOOLEAN".into(),
         FlinkType::TinyInt => "TINYINT".into(),
@@ -146,15 +182,15 @@ fn mysql_type(ty: FlinkType, in_key: bool) -> Result<String, String> {
         FlinkType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
         FlinkType::Float => "FLOAT".into(),
         FlinkType::Double => "DOUBLE".into(),
-        FlinkType::Char(n) | FlinkType::Varchar(n) if in_key => {
-            format!("VARCHAR({})", n.min(MYSQL_KEY_CHARS))
+        FlinkType::Char(n) | FlinkType::Varchar(n) if let Some(bytes) = key_bytes => {
+            format!("VARCHAR({})", n.min(bytes / UTF8MB4_BYTES))
         }
         FlinkType::Char(n) | FlinkType::Varchar(n) if n <= MYSQL_VARCHAR_MAX => {
             format!("VARCHAR({n})")
         }
         FlinkType::Char(_) | FlinkType::Varchar(_) => "LONGTEXT".into(),
-        FlinkType::Binary(n) | FlinkType::Varbinary(n) if in_key => {
-            format!("VARBINARY({})", n.min(MYSQL_KEY_BYTES))
+        FlinkType::Binary(n) | FlinkType::Varbinary(n) if let Some(bytes) = key_bytes => {
+            format!("VARBINARY({})", n.min(bytes))
         }
         FlinkType::Binary(n) | FlinkType::Varbinary(n) if n <= MYSQL_VARCHAR_MAX => {
             format!("VARBINARY({n})")
@@ -213,24 +249,30 @@ mod tests {
             ("TIMESTAMP_LTZ(0)", "timestamptz(0)", "DATETIME(0)"),
         ] {
             assert_eq!(
-                Dialect::Postgres.column_type(flink, false).unwrap(),
+                Dialect::Postgres.column_type(flink, None).unwrap(),
                 postgres
             );
             match mysql.strip_prefix('!') {
                 Some(reason) => {
-                    let e = Dialect::Mysql.column_type(flink, false).unwrap_err();
+                    let e = Dialect::Mysql.column_type(flink, None).unwrap_err();
                     assert!(e.contains(reason), "{flink}: {e}");
                 }
-                None => assert_eq!(Dialect::Mysql.column_type(flink, false).unwrap(), mysql),
+                None => assert_eq!(Dialect::Mysql.column_type(flink, None).unwrap(), mysql),
             }
         }
         assert_eq!(
-            Dialect::Mysql.column_type("STRING", true).unwrap(),
+            Dialect::Mysql.column_type("STRING", Some(3072)).unwrap(),
             "VARCHAR(768)"
         );
         assert_eq!(
-            Dialect::Mysql.column_type("BYTES", true).unwrap(),
-            "VARBINARY(3072)"
+            Dialect::Mysql
+                .column_type("VARCHAR(10)", Some(3072))
+                .unwrap(),
+            "VARCHAR(10)"
+        );
+        assert_eq!(
+            Dialect::Mysql.column_type("BYTES", Some(1000)).unwrap(),
+            "VARBINARY(1000)"
         );
     }
 
@@ -247,7 +289,7 @@ mod tests {
             Dialect::Mysql
                 .create_table(&["order".to_owned()], &spec())
                 .unwrap(),
-            "CREATE TABLE IF NOT EXISTS `order` (`select` VARCHAR(768) NOT NULL, \
+            "CREATE TABLE IF NOT EXISTS `order` (`select` VARCHAR(763) NOT NULL, \
              `id` BIGINT NOT NULL, `名 \"``` DECIMAL(12,2), `at` DATETIME(3), \
              PRIMARY KEY (`select`, `id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 \
              COLLATE=utf8mb4_bin"

@@ -472,8 +472,8 @@ fn error_number(e: &sqlx::Error) -> Option<u16> {
     }
 }
 
-/// Creates the target table unless it exists (README, "Target tables"),
-/// `utf8mb4` with a binary collation. `true` when this call created it;
+/// Creates the target table unless it exists (README, "Target tables and
+/// schema drift"), `utf8mb4` with a binary collation. `true` when this call created it;
 /// `CREATE TABLE IF NOT EXISTS` lets concurrent runs race safely.
 pub async fn create_table(
     source: &Source,

@@ -344,10 +344,10 @@ async fn describe_on(
     }))
 }
 
-/// Creates the target table unless it exists (README, "Target tables").
+/// Creates the target table unless it exists (README, "Target tables and
+/// schema drift").
 /// `true` when this call created it; a concurrent creation of the same
-/// table (SQLSTATE 42P07, or 23505 on the catalog's type name) is a table
-/// that exists.
+/// table is a table that exists.
 pub async fn create_table(
     source: &Source,
     secrets: &Secrets,
@@ -388,7 +388,11 @@ async fn create_on(
             "creating the table",
         ))),
         Some(Ok(_)) => Ok(true),
-        Some(Err(e)) if matches!(sqlstate(&e).as_deref(), Some("42P07" | "23505")) => Ok(false),
+        // Another run created it meanwhile: the relation (42P07), its row
+        // type or key's name (42710), or the catalog's unique index (23505).
+        Some(Err(e)) if matches!(sqlstate(&e).as_deref(), Some("42P07" | "42710" | "23505")) => {
+            Ok(false)
+        }
         Some(Err(e)) => Err(query_error("create_table", &e)),
     }
 }
