@@ -56,8 +56,8 @@ pub enum DiscoveryRequest {
         source_id: SourceId,
         name: String,
     },
-    /// The trigger's one call before a run (README, "Target tables",
-    /// "Schema drift"): the drift check and the target table at once.
+    /// The trigger's one call before a run (README, "Target tables and
+    /// schema drift"): the drift check and the target table at once.
     PrepareRun {
         tenant: TenantId,
         source_id: SourceId,

@@ -193,7 +193,8 @@ pub struct TableColumn {
     pub nullable: bool,
 }
 
-/// A target table as a run needs it (README, "Target tables").
+/// A target table as a run needs it (README, "Target tables and schema
+/// drift").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableSpec {
     /// As the job's `target.object` names it.
@@ -273,7 +274,7 @@ impl SchemaDrift {
 }
 
 /// What a run asks of its databases before Flink starts, in one call of
-/// the discovery function (README, "Target tables", "Schema drift").
+/// the discovery function (README, "Target tables and schema drift").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunPreparation {
     /// Compare the source table with the job's snapshot.

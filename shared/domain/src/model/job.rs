@@ -85,7 +85,7 @@ pub enum WriteMode {
 }
 
 /// Whether a run creates its database target table when it is missing
-/// (README, "Target tables").
+/// (README, "Target tables and schema drift").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetCreate {
@@ -171,7 +171,7 @@ pub struct PartitionedRead {
 }
 
 /// What a run does when the source table's columns differ from those the
-/// job was built from (README, "Schema drift").
+/// job was built from (README, "Target tables and schema drift").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnSchemaChange {

@@ -241,7 +241,7 @@ impl DiscoveryService {
     }
 }
 
-/// A run's preparation (README, "Target tables", "Schema drift"): first
+/// A run's preparation (README, "Target tables and schema drift"): first
 /// the drift check, whose verdict decides whether the target is touched at
 /// all, then the target table, created with the columns `add_columns`
 /// adds, or extended with them.

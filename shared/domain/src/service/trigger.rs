@@ -608,7 +608,7 @@ impl TriggerService {
         ))
     }
 
-    /// Prepares the job's databases (README, "Target tables", "Schema
+    /// Prepares the job's databases (README, "Target tables and schema
     /// drift"): a missing target table or a changed source fails the run
     /// here, before Flink. The job as `add_columns` updated it, if it did.
     async fn prepare(
