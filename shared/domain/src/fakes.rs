@@ -684,6 +684,40 @@ impl TriggerInvoker for RecordingInvoker {
     }
 }
 
+/// A run preparer that records each request and answers ready (nothing
+/// created, nothing added): what a test of the trigger's calls needs.
+#[derive(Default)]
+pub struct RecordingPreparer {
+    requests: Mutex<Vec<(SourceId, SourceId, crate::model::discovery::RunPreparation)>>,
+}
+
+impl RecordingPreparer {
+    pub fn requests(&self) -> Vec<(SourceId, SourceId, crate::model::discovery::RunPreparation)> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl crate::ports::RunPreparer for RecordingPreparer {
+    async fn prepare_run(
+        &self,
+        _: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &crate::model::discovery::RunPreparation,
+    ) -> Result<crate::model::discovery::Preparation, crate::ports::PrepareError> {
+        self.requests
+            .lock()
+            .unwrap()
+            .push((source_id.clone(), target_id.clone(), request.clone()));
+        Ok(crate::model::discovery::Preparation::Ready {
+            created: false,
+            added: Vec::new(),
+            current: None,
+        })
+    }
+}
+
 /// One tenant's page of a map ordered by (tenant, id).
 fn page<K: Ord + Clone, V: Clone>(
     map: &BTreeMap<(TenantId, K), V>,

@@ -1263,6 +1263,76 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_database_job_is_prepared_in_one_call_and_a_topic_to_files_job_in_none() {
+        use crate::fakes::RecordingPreparer;
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Allow,
+            ..Default::default()
+        })
+        .await;
+        let preparer = Arc::new(RecordingPreparer::default());
+        let trigger = TriggerService::new(TriggerPorts {
+            jobs: f.store.clone(),
+            sources: f.store.clone(),
+            runs: f.store.clone(),
+            schedules: f.store.clone(),
+            sealer: f.sealer.clone(),
+            compiler: Arc::new(SecretEchoCompiler),
+            flink: f.flink.clone().into(),
+            preparer: preparer.clone(),
+            clock: f.clock.clone(),
+        });
+        f.discovered(vec![column("id", "bigint", "BIGINT")], OnSchemaChange::Fail)
+            .await;
+        f.edit(|job| job.spec.target.create = TargetCreate::IfMissing)
+            .await;
+        submitted(trigger.fire(f.manual()).await.unwrap());
+        let requests = preparer.requests();
+        assert_eq!(requests.len(), 1, "one round trip");
+        let (_, _, request) = &requests[0];
+        let drift = request.drift.as_ref().expect("the drift check");
+        assert_eq!(drift.object, "t");
+        assert!(!drift.add_columns);
+        let target = request.target.as_ref().expect("the target table");
+        assert!(target.create);
+        assert_eq!(target.table.object, "u");
+        assert_eq!(target.table.columns[0].flink_type, "BIGINT");
+
+        // A topic into files has no table to check: no call.
+        let sources = SourcesService::new(f.store.clone(), f.sealer.clone(), f.clock.clone());
+        let register = |kind: &str, config: serde_json::Value| SourceDraft {
+            name: kind.into(),
+            kind: kind.into(),
+            config: config.as_object().unwrap().clone(),
+            secrets: None,
+        };
+        let kafka = sources
+            .register(
+                &f.tenant,
+                register("kafka", json!({"bootstrap_servers": "k:9092"})),
+            )
+            .await
+            .unwrap();
+        let files = sources
+            .register(
+                &f.tenant,
+                register("filesystem", json!({"path": "/data/out"})),
+            )
+            .await
+            .unwrap();
+        f.edit(|job| {
+            job.source_id = kafka.id.clone();
+            job.target_id = files.id.clone();
+            job.spec.source.source_id = kafka.id.to_string();
+            job.spec.target.source_id = files.id.to_string();
+        })
+        .await;
+        submitted(trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(preparer.requests().len(), 1, "no call for topics and files");
+    }
+
+    #[tokio::test]
     async fn an_unreachable_database_is_a_retryable_failure_with_no_secret() {
         let f = fixture().await;
         f.probe
