@@ -29,11 +29,13 @@ use sluice_domain::TenantId;
 use sluice_domain::model::job::{FlinkTarget, JobId};
 use sluice_domain::model::run::{Run, RunId, TriggerKind};
 use sluice_domain::ports::{FlinkTargets, Submission, SystemClock};
+use sluice_domain::service::discovery::DiscoveryService;
 use sluice_domain::service::trigger::{
     Fire, TriggerError, TriggerOutcome, TriggerPorts, TriggerService,
 };
 use sluice_flink::{FlinkSessionClient, FlinkSessionConfig};
 use sluice_flinksql::FlinkSqlCompiler;
+use sluice_probe::DirectProbe;
 use sluice_tests::{
     Api, db, flink_get, fresh_tenant, schedule_for_hand_delivery, wait_for_run_end,
 };
@@ -157,15 +159,27 @@ async fn trigger(rest_url: &str) -> TriggerService {
         request_timeout: FLINK_TIMEOUT,
     })
     .unwrap();
+    let sealer = Arc::new(EnvelopeSealer::new(keys));
     TriggerService::new(TriggerPorts {
         jobs: Arc::new(DynamoJobRepository::new(dynamodb.clone(), table.clone())),
         sources: Arc::new(DynamoSourceRepository::new(dynamodb.clone(), table.clone())),
         runs: Arc::new(DynamoRunRepository::new(dynamodb.clone(), table.clone())),
-        schedules: Arc::new(DynamoScheduleRepository::new(dynamodb, table)),
-        sealer: Arc::new(EnvelopeSealer::new(keys)),
+        schedules: Arc::new(DynamoScheduleRepository::new(
+            dynamodb.clone(),
+            table.clone(),
+        )),
+        sealer: sealer.clone(),
         compiler: Arc::new(FlinkSqlCompiler),
         flink: FlinkTargets::single(FlinkTarget::DEFAULT_SESSION, Arc::new(session)),
         events: Arc::new(sluice_domain::fakes::RecordingRunEvents::default()),
+        // The discovery use cases in process, as the discovery function
+        // serves them.
+        preparer: Arc::new(DiscoveryService::new(
+            Arc::new(DynamoSourceRepository::new(dynamodb.clone(), table.clone())),
+            sealer.clone(),
+            Arc::new(DirectProbe),
+            Arc::new(SystemClock),
+        )),
         clock: Arc::new(SystemClock),
     })
 }

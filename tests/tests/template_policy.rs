@@ -13,8 +13,8 @@
 //! - DynamoDB actions per function are exactly those its code calls, on the
 //!   table and the indexes it queries;
 //! - only the trigger is invoked (by the jobs function, the reconciler and the
-//!   scheduler's role), and the discovery function by the sources and jobs
-//!   functions; Scheduler actions only on the tenants' groups; PassRole
+//!   scheduler's role), and the discovery function by the sources, jobs and
+//!   trigger functions; Scheduler actions only on the tenants' groups; PassRole
 //!   only of the scheduler's and the runner's roles, to their services; S3
 //!   only on the managed runs' objects, the runner jar read by the runner alone;
 //! - the header tenant mode cannot be switched on from the template;
@@ -599,6 +599,7 @@ fn only_the_trigger_is_invoked(t: &Value) -> Vec<String> {
         ("ReconcilerScheduleRole", "${ReconcilerFunction.Arn}"),
         ("SourcesRole", "${DiscoveryFunction.Arn}"),
         ("JobsRole", "${DiscoveryFunction.Arn}"),
+        ("TriggerRole", "${DiscoveryFunction.Arn}"),
     ];
     for s in role_statements(t).iter().filter(|s| s.allow) {
         for a in s.actions.iter().filter(|a| service(a) == "lambda") {

@@ -598,3 +598,56 @@ async fn the_run_report_counts_each_bucket_and_names_bad_parameters() {
         assert!(problem.to_string().contains(field), "{query}: {problem}");
     }
 }
+
+#[tokio::test]
+async fn target_create_and_on_schema_change_take_their_values_only() {
+    let f = fixture().await;
+    for (path, value, field) in [
+        ("target", json!({"create": "always"}), "target.create"),
+        ("target", json!({"create": true}), "target.create"),
+        ("target", json!({"create": "Never"}), "target.create"),
+        (
+            "options",
+            json!({"on_schema_change": "drop_columns"}),
+            "options.on_schema_change",
+        ),
+    ] {
+        let mut body = job(&f.source_id);
+        for (k, v) in value.as_object().unwrap() {
+            body[path][k] = v.clone();
+        }
+        let (status, problem) =
+            call(&f.app, request(Method::POST, "/jobs", "acme", Some(body))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        let problem: Value = serde_json::from_str(&problem).unwrap();
+        assert_eq!(problem["field"], field, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("must be one of"),
+            "{problem}"
+        );
+    }
+
+    let mut body = job(&f.source_id);
+    body["target"]["create"] = json!("if_missing");
+    body["options"]["on_schema_change"] = json!("add_columns");
+    let (status, created) = call(&f.app, request(Method::POST, "/jobs", "acme", Some(body))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let created: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(created["target"]["create"], "if_missing");
+    assert_eq!(created["options"]["on_schema_change"], "add_columns");
+    // The defaults (never, fail) are left out of the answer.
+    let (_, plain) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    let plain: Value = serde_json::from_str(&plain).unwrap();
+    assert!(plain["target"].get("create").is_none(), "{plain}");
+    assert!(
+        plain["options"].get("on_schema_change").is_none(),
+        "{plain}"
+    );
+}

@@ -12,6 +12,9 @@ pub struct Config {
     pub flink_targets: TargetsConfig,
     /// The EventBridge bus runs' state changes are published to.
     pub event_bus: String,
+    /// The discovery function, which prepares a run's databases (drift
+    /// check, target table) before Flink starts.
+    pub discovery_function: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,7 @@ impl Config {
             kms_key_id: required("SLUICE_KMS_KEY_ID")?,
             flink_targets: TargetsConfig::from_lookup(&get)?,
             event_bus: required("SLUICE_EVENT_BUS")?,
+            discovery_function: required("SLUICE_DISCOVERY_FUNCTION")?,
         })
     }
 }

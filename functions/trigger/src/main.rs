@@ -3,6 +3,8 @@ use std::time::Duration;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
+use sluice_aws::config::LazyClient;
+use sluice_aws::discovery::LambdaDiscovery;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
     KmsKeyProvider,
@@ -46,6 +48,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         flink,
         // The bus's client is built by the first delivery that records a change, not at init.
         events: sluice_aws::run_outcomes(&aws, dynamodb, config.table, config.event_bus),
+        // Built at the first run that needs it (a database source or target).
+        preparer: Arc::new(LambdaDiscovery::new(
+            LazyClient::new(&aws, aws_sdk_lambda::Client::new),
+            config.discovery_function,
+        )),
         clock: Arc::new(SystemClock),
     });
 

@@ -14,9 +14,10 @@ use aws_sdk_lambda::types::InvocationType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sluice_domain::model::discovery::{
-    Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, ObjectRef,
+    Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, ObjectRef, Preparation,
+    RunPreparation,
 };
-use sluice_domain::ports::{RepositoryError, SecretSealer};
+use sluice_domain::ports::{PrepareError, RepositoryError, RunPreparer, SecretSealer};
 use sluice_domain::service::discovery::{DiscoverError, DraftTester, SourceDiscovery};
 use sluice_domain::service::sources::SourceDraft;
 use sluice_domain::{
@@ -54,6 +55,14 @@ pub enum DiscoveryRequest {
         tenant: TenantId,
         source_id: SourceId,
         name: String,
+    },
+    /// The trigger's one call before a run (README, "Target tables and
+    /// schema drift"): the drift check and the target table at once.
+    PrepareRun {
+        tenant: TenantId,
+        source_id: SourceId,
+        target_id: SourceId,
+        request: RunPreparation,
     },
 }
 
@@ -107,6 +116,9 @@ pub enum DiscoveryReply {
     },
     Object {
         description: ObjectDescription,
+    },
+    Prepared {
+        preparation: Preparation,
     },
     Error {
         error: WireError,
@@ -172,13 +184,53 @@ impl From<WireError> for DiscoverError {
     }
 }
 
+impl WireError {
+    fn from_prepare(e: PrepareError) -> Self {
+        match e {
+            PrepareError::SourceNotFound(id) => WireError::NotFound { id },
+            PrepareError::Unreachable(check) => WireError::Unreachable { check },
+            PrepareError::Invalid(reason) => WireError::Invalid {
+                errors: vec![("request".to_owned(), reason)],
+            },
+            PrepareError::SecretsUnavailable => WireError::SecretsUnavailable,
+            PrepareError::SecretsUnreadable => WireError::SecretsUnreadable,
+            PrepareError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "could not prepare a run");
+                WireError::Unavailable
+            }
+        }
+    }
+
+    fn into_prepare(self) -> PrepareError {
+        match self {
+            WireError::NotFound { id } => PrepareError::SourceNotFound(id),
+            WireError::ObjectNotFound { name } => {
+                PrepareError::Invalid(format!("no object {name}"))
+            }
+            WireError::Invalid { errors } => PrepareError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|(field, reason)| format!("{field}: {reason}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            WireError::Unreachable { check } => PrepareError::Unreachable(check),
+            WireError::SecretsUnavailable => PrepareError::SecretsUnavailable,
+            WireError::SecretsUnreadable => PrepareError::SecretsUnreadable,
+            WireError::Unavailable => {
+                PrepareError::Unavailable("the discovery function could not read a source".into())
+            }
+        }
+    }
+}
+
 fn unavailable(reason: &str) -> DiscoverError {
     DiscoverError::Repository(RepositoryError::Unavailable(reason.to_owned().into()))
 }
 
 /// Serves one request with the discovery use cases (the discovery
 /// function's handler); `sealer` opens a draft's sealed secrets.
-pub async fn serve<D: SourceDiscovery + DraftTester>(
+pub async fn serve<D: SourceDiscovery + DraftTester + RunPreparer>(
     discovery: &D,
     sealer: &dyn SecretSealer,
     request: DiscoveryRequest,
@@ -241,6 +293,22 @@ pub async fn serve<D: SourceDiscovery + DraftTester>(
             .describe(&tenant, &source_id, &name)
             .await
             .map(|description| DiscoveryReply::Object { description }),
+        DiscoveryRequest::PrepareRun {
+            tenant,
+            source_id,
+            target_id,
+            request,
+        } => {
+            return match discovery
+                .prepare_run(&tenant, &source_id, &target_id, &request)
+                .await
+            {
+                Ok(preparation) => DiscoveryReply::Prepared { preparation },
+                Err(e) => DiscoveryReply::Error {
+                    error: WireError::from_prepare(e),
+                },
+            };
+        }
     };
     reply.unwrap_or_else(|e| DiscoveryReply::Error { error: e.into() })
 }
@@ -379,6 +447,32 @@ impl SourceDiscovery for LambdaDiscovery {
         match self.call(&request).await? {
             DiscoveryReply::Object { description } => Ok(description),
             other => Err(unexpected(&other)),
+        }
+    }
+}
+
+/// [`RunPreparer`] in the discovery function: the trigger's one call
+/// before a run.
+#[async_trait]
+impl RunPreparer for LambdaDiscovery {
+    async fn prepare_run(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &RunPreparation,
+    ) -> Result<Preparation, PrepareError> {
+        let request = DiscoveryRequest::PrepareRun {
+            tenant: tenant.clone(),
+            source_id: source_id.clone(),
+            target_id: target_id.clone(),
+            request: request.clone(),
+        };
+        match self.call(&request).await {
+            Ok(DiscoveryReply::Prepared { preparation }) => Ok(preparation),
+            Ok(other) => Err(PrepareError::Unavailable(Box::new(unexpected(&other)))),
+            Err(DiscoverError::Repository(e)) => Err(PrepareError::Unavailable(Box::new(e))),
+            Err(e) => Err(WireError::from(e).into_prepare()),
         }
     }
 }

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sluice_domain::model::discovery::DiscoveredColumn;
 use sluice_domain::model::job::{Job, JobId, JobSpec};
 use sluice_domain::ports::{JobPage, JobRepository, RepositoryError};
 use sluice_domain::{SourceId, TenantId};
@@ -51,6 +52,9 @@ struct JobItem {
     spec: JobSpec,
     source_id: String,
     target_id: String,
+    /// Absent on jobs saved before snapshots were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_snapshot: Option<Vec<DiscoveredColumn>>,
     version: u64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -66,6 +70,7 @@ fn to_item(job: &Job) -> Result<HashMap<String, AttributeValue>, RepositoryError
         spec: job.spec.clone(),
         source_id: job.source_id.to_string(),
         target_id: job.target_id.to_string(),
+        source_snapshot: job.source_snapshot.clone(),
         version: job.version,
         created_at: job.created_at,
         updated_at: job.updated_at,
@@ -84,6 +89,7 @@ fn from_item(item: HashMap<String, AttributeValue>) -> Result<Job, RepositoryErr
         source_id: SourceId::parse(&i.source_id).ok_or_else(|| corrupt("source_id"))?,
         target_id: SourceId::parse(&i.target_id).ok_or_else(|| corrupt("target_id"))?,
         spec: i.spec,
+        source_snapshot: i.source_snapshot,
         version: i.version,
         created_at: i.created_at,
         updated_at: i.updated_at,

@@ -261,6 +261,7 @@ mod jobs {
             spec,
             source_id: source.clone(),
             target_id: target.clone(),
+            source_snapshot: None,
             version: 1,
             created_at: at,
             updated_at: at,

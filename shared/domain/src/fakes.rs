@@ -793,6 +793,40 @@ impl RunEvents for RecordingRunEvents {
     }
 }
 
+/// A run preparer that records each request and answers ready (nothing
+/// created, nothing added): what a test of the trigger's calls needs.
+#[derive(Default)]
+pub struct RecordingPreparer {
+    requests: Mutex<Vec<(SourceId, SourceId, crate::model::discovery::RunPreparation)>>,
+}
+
+impl RecordingPreparer {
+    pub fn requests(&self) -> Vec<(SourceId, SourceId, crate::model::discovery::RunPreparation)> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl crate::ports::RunPreparer for RecordingPreparer {
+    async fn prepare_run(
+        &self,
+        _: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &crate::model::discovery::RunPreparation,
+    ) -> Result<crate::model::discovery::Preparation, crate::ports::PrepareError> {
+        self.requests
+            .lock()
+            .unwrap()
+            .push((source_id.clone(), target_id.clone(), request.clone()));
+        Ok(crate::model::discovery::Preparation::Ready {
+            created: false,
+            added: Vec::new(),
+            current: None,
+        })
+    }
+}
+
 /// One tenant's page of a map ordered by (tenant, id).
 fn page<K: Ord + Clone, V: Clone>(
     map: &BTreeMap<(TenantId, K), V>,
@@ -908,6 +942,7 @@ struct ProbeState {
     descriptions: BTreeMap<String, crate::model::discovery::ObjectDescription>,
     unreachable: Option<crate::model::discovery::Check>,
     seen: Vec<(String, Vec<(String, String)>)>,
+    ddl: Vec<String>,
 }
 
 impl FakeProbe {
@@ -924,6 +959,30 @@ impl FakeProbe {
                 .insert(description.name.clone(), description);
         }
         self
+    }
+
+    /// Adds or replaces an object (a table whose columns changed).
+    pub fn put_object(&self, description: crate::model::discovery::ObjectDescription) {
+        let mut state = self.state.lock().unwrap();
+        state.objects.retain(|o| o.name != description.name);
+        state.objects.push(crate::model::discovery::ObjectRef {
+            name: description.name.clone(),
+            kind: description.kind,
+        });
+        state.objects.sort_by(|a, b| a.name.cmp(&b.name));
+        state
+            .descriptions
+            .insert(description.name.clone(), description);
+    }
+
+    /// The object, as `describe` would answer.
+    pub fn object(&self, name: &str) -> Option<crate::model::discovery::ObjectDescription> {
+        self.state.lock().unwrap().descriptions.get(name).cloned()
+    }
+
+    /// The DDL statements made, as `create <table>` and `add <table>.<column>`.
+    pub fn ddl(&self) -> Vec<String> {
+        self.state.lock().unwrap().ddl.clone()
     }
 
     /// Every later call fails this check.
@@ -1006,5 +1065,94 @@ impl crate::ports::SourceProbe for FakeProbe {
             return Err(crate::ports::DiscoveryError::Unreachable(failed));
         }
         Ok(self.state.lock().unwrap().descriptions.get(name).cloned())
+    }
+
+    async fn create_table(
+        &self,
+        source: &Source,
+        secrets: &crate::Secrets,
+        table: &crate::model::discovery::TableSpec,
+    ) -> Result<bool, crate::ports::DiscoveryError> {
+        use crate::model::discovery::{ObjectDescription, ObjectKind};
+        if let Some(failed) = self.record(source, secrets) {
+            return Err(crate::ports::DiscoveryError::Unreachable(failed));
+        }
+        if self.object(&table.object).is_some() {
+            return Ok(false);
+        }
+        let columns = table.columns.iter().map(fake_column).collect();
+        self.put_object(ObjectDescription {
+            name: table.object.clone(),
+            kind: ObjectKind::Table,
+            columns,
+            primary_key: table.primary_key.clone(),
+        });
+        let mut state = self.state.lock().unwrap();
+        state.ddl.push(format!("create {}", table.object));
+        Ok(true)
+    }
+
+    async fn add_columns(
+        &self,
+        source: &Source,
+        secrets: &crate::Secrets,
+        object: &str,
+        columns: &[crate::model::discovery::TableColumn],
+    ) -> Result<Vec<String>, crate::ports::DiscoveryError> {
+        if let Some(failed) = self.record(source, secrets) {
+            return Err(crate::ports::DiscoveryError::Unreachable(failed));
+        }
+        let mut state = self.state.lock().unwrap();
+        let Some(table) = state.descriptions.get_mut(object) else {
+            return Err(crate::ports::DiscoveryError::Invalid {
+                field: "object",
+                reason: format!("no table {object}"),
+            });
+        };
+        let mut added = Vec::new();
+        for column in columns {
+            if table.columns.iter().all(|c| c.name != column.name) {
+                table.columns.push(fake_column(column));
+                added.push(column.name.clone());
+            }
+        }
+        let ddl: Vec<String> = added.iter().map(|n| format!("add {object}.{n}")).collect();
+        state.ddl.extend(ddl);
+        Ok(added)
+    }
+}
+
+/// A created column as the fake describes it: its Flink type as native.
+fn fake_column(
+    column: &crate::model::discovery::TableColumn,
+) -> crate::model::discovery::DiscoveredColumn {
+    crate::model::discovery::DiscoveredColumn {
+        name: column.name.clone(),
+        native_type: column.flink_type.clone(),
+        nullable: column.nullable,
+        primary_key_position: None,
+        proposal: crate::model::discovery::TypeProposal::Supported {
+            flink_type: column.flink_type.clone(),
+        },
+    }
+}
+
+/// The target table of a job without a mapping, as a compiler would plan
+/// it: the source's columns, nullable but the key's (for test compilers).
+pub fn plain_target_table(spec: &crate::model::job::JobSpec) -> crate::model::discovery::TableSpec {
+    let primary_key = spec.target.primary_key.clone().unwrap_or_default();
+    crate::model::discovery::TableSpec {
+        object: spec.target.object.clone(),
+        columns: spec
+            .source
+            .columns
+            .iter()
+            .map(|c| crate::model::discovery::TableColumn {
+                name: c.name.clone(),
+                flink_type: c.type_name.clone(),
+                nullable: !primary_key.contains(&c.name),
+            })
+            .collect(),
+        primary_key,
     }
 }

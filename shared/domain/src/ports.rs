@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::model::discovery::{
-    Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery,
+    Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, Preparation,
+    RunPreparation, TableColumn, TableSpec,
 };
 use crate::model::job::{FlinkTarget, Job, JobId};
 use crate::model::report::{Counters, ReportQuery, RunEnd};
@@ -234,6 +235,15 @@ pub trait JobCompiler: Send + Sync {
         window: Option<crate::model::job::Window>,
         secrets: SecretExposure<'_>,
     ) -> Result<String, RenderError>;
+
+    /// The target table `spec` writes: its columns with their Flink types
+    /// (nullable, but the key's) and its key, for a run that creates it.
+    fn target_table(
+        &self,
+        spec: &crate::model::job::JobSpec,
+        source: &Source,
+        target: &Source,
+    ) -> Result<TableSpec, RenderError>;
 }
 
 /// Whether a create found the record new or already there.
@@ -614,6 +624,62 @@ pub trait SourceProbe: Send + Sync {
         secrets: &Secrets,
         name: &str,
     ) -> Result<Option<ObjectDescription>, DiscoveryError>;
+
+    /// Creates `table` unless a table of its name exists (then it is left
+    /// as it is); `true` when this call created it. Idempotent, and safe
+    /// when two runs create the same table at once.
+    async fn create_table(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        table: &TableSpec,
+    ) -> Result<bool, DiscoveryError>;
+
+    /// Adds `columns` (nullable) to the table `object`; a column that is
+    /// there already is left alone. The names it added.
+    async fn add_columns(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        object: &str,
+        columns: &[TableColumn],
+    ) -> Result<Vec<String>, DiscoveryError>;
+}
+
+/// Why a run's preparation could not be made (not a verdict on the job:
+/// see [`Preparation`] for those).
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("source {0} not found")]
+    SourceNotFound(String),
+    /// A database did not answer, or refused a statement; never a secret.
+    #[error("the database could not be reached: {}", .0.message)]
+    Unreachable(Check),
+    #[error("{0}")]
+    Invalid(String),
+    /// KMS could not open the secrets: retrying may help.
+    #[error("the source's secrets could not be opened")]
+    SecretsUnavailable,
+    #[error("the source's secrets do not open; set them again")]
+    SecretsUnreadable,
+    /// The discovery function or the store failed: retrying may help.
+    #[error("discovery is unavailable")]
+    Unavailable(#[source] BoxError),
+}
+
+/// Prepares a run's databases before Flink starts, in one round trip: the
+/// source's drift from the job's snapshot, the target table's existence
+/// (or creation), the columns `add_columns` adds. Served by the discovery
+/// function, the only one that opens connections to databases.
+#[async_trait]
+pub trait RunPreparer: Send + Sync {
+    async fn prepare_run(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &RunPreparation,
+    ) -> Result<Preparation, PrepareError>;
 }
 
 /// Run metrics (CloudWatch's embedded metric format in a deployment): told of every published

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 use secrecy::ExposeSecret;
+use sluice_domain::model::discovery::{TableColumn, TableSpec};
 use sluice_domain::model::job::{JobId, JobSpec, Mapping, RuntimeMode, Window, WriteMode};
 use sluice_domain::ports::{JobCompiler, RenderError, SecretExposure};
 use sluice_domain::{Secrets, Source, SourceKind, ValidationErrors};
@@ -829,5 +830,31 @@ impl JobCompiler for FlinkSqlCompiler {
         self.plan(spec, source, target)
             .map_err(RenderError::Invalid)?
             .render(job_id, window, secrets)
+    }
+
+    fn target_table(
+        &self,
+        spec: &JobSpec,
+        source: &Source,
+        target: &Source,
+    ) -> Result<TableSpec, RenderError> {
+        let plan = self
+            .plan(spec, source, target)
+            .map_err(RenderError::Invalid)?;
+        let primary_key = plan.primary_key.unwrap_or_default();
+        let columns = plan
+            .target_columns
+            .iter()
+            .map(|(name, ty)| TableColumn {
+                name: name.clone(),
+                flink_type: ty.sql(),
+                nullable: !primary_key.contains(name),
+            })
+            .collect();
+        Ok(TableSpec {
+            object: spec.target.object.clone(),
+            columns,
+            primary_key,
+        })
     }
 }

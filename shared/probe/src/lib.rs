@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sluice_domain::model::discovery::{
-    ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery,
+    ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, TableColumn, TableSpec,
 };
 use sluice_domain::ports::{DiscoveryError, SourceProbe};
 use sluice_domain::{Secrets, Source, SourceKind};
 
+/// The DDL of target tables (PostgreSQL, MySQL/MariaDB).
+mod ddl;
 pub mod filesystem;
 pub mod kafka;
 mod listing;
@@ -64,5 +66,40 @@ impl SourceProbe for DirectProbe {
             SourceKind::Kafka => kafka::describe(source, secrets, name).await,
             SourceKind::Filesystem => filesystem::describe(source, secrets, name).await,
         }
+    }
+
+    async fn create_table(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        table: &TableSpec,
+    ) -> Result<bool, DiscoveryError> {
+        match source.kind {
+            SourceKind::Postgres => postgres::create_table(source, secrets, table).await,
+            SourceKind::Mysql => mysql::create_table(source, secrets, table).await,
+            SourceKind::Kafka | SourceKind::Filesystem => Err(no_tables(source.kind)),
+        }
+    }
+
+    async fn add_columns(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        object: &str,
+        columns: &[TableColumn],
+    ) -> Result<Vec<String>, DiscoveryError> {
+        match source.kind {
+            SourceKind::Postgres => postgres::add_columns(source, secrets, object, columns).await,
+            SourceKind::Mysql => mysql::add_columns(source, secrets, object, columns).await,
+            SourceKind::Kafka | SourceKind::Filesystem => Err(no_tables(source.kind)),
+        }
+    }
+}
+
+/// Topics and files have no tables to create or extend.
+fn no_tables(kind: SourceKind) -> DiscoveryError {
+    DiscoveryError::Invalid {
+        field: "kind",
+        reason: format!("a {} source has no tables", kind.as_str()),
     }
 }

@@ -11,7 +11,7 @@
 use secrecy::SecretString;
 use sluice_domain::model::discovery::{
     Check, CheckCode, ConnectionReport, DiscoveredColumn, ObjectDescription, ObjectKind,
-    ObjectPage, ObjectQuery, ObjectRef,
+    ObjectPage, ObjectQuery, ObjectRef, TableColumn, TableSpec,
 };
 use sluice_domain::ports::DiscoveryError;
 use sluice_domain::{Secrets, Source};
@@ -19,6 +19,7 @@ use sluice_flinksql::native_types::{self, NativeColumn, NativeKind};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlSslMode};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
+use crate::ddl::Dialect;
 use crate::sql::{self, Deadline, Settings};
 
 const DEFAULT_PORT: u16 = 3306;
@@ -49,6 +50,8 @@ const PRIVILEGE_PROBES: i64 = 10;
 
 /// MySQL's error numbers the probe tells apart.
 mod er {
+    pub const TABLE_EXISTS: u16 = 1050;
+    pub const DUP_FIELDNAME: u16 = 1060;
     pub const DBACCESS_DENIED: u16 = 1044;
     pub const ACCESS_DENIED: u16 = 1045;
     pub const BAD_DB: u16 = 1049;
@@ -467,6 +470,112 @@ fn error_number(e: &sqlx::Error) -> Option<u16> {
             .map(MySqlDatabaseError::number),
         _ => None,
     }
+}
+
+/// Creates the target table unless it exists (README, "Target tables and
+/// schema drift"), `utf8mb4` with a binary collation. `true` when this call created it;
+/// `CREATE TABLE IF NOT EXISTS` lets concurrent runs race safely.
+pub async fn create_table(
+    source: &Source,
+    secrets: &Secrets,
+    table: &TableSpec,
+) -> Result<bool, DiscoveryError> {
+    let parts = sql::object_parts("object", &table.object, 1)?;
+    let statement = Dialect::Mysql
+        .create_table(&parts, table)
+        .map_err(|reason| DiscoveryError::Invalid {
+            field: "columns",
+            reason,
+        })?;
+    let deadline = Deadline::start();
+    let (mut conn, _) = open(source, secrets, &deadline)
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    let created = create_on(&mut conn, &deadline, &parts[0], statement).await;
+    close(conn, &deadline).await;
+    created
+}
+
+async fn create_on(
+    conn: &mut MySqlConnection,
+    deadline: &Deadline,
+    table: &str,
+    statement: String,
+) -> Result<bool, DiscoveryError> {
+    if describe_on(conn, deadline, table).await?.is_some() {
+        return Ok(false);
+    }
+    // Audited: every name is quoted by `Dialect::quote`, every type is one
+    // of the mapping's; DDL takes no bound parameters.
+    let run = sqlx::query(AssertSqlSafe(statement)).execute(&mut *conn);
+    match deadline.run(run).await {
+        None => Err(DiscoveryError::Unreachable(sql::timeout(
+            "create_table",
+            "creating the table",
+        ))),
+        Some(Ok(_)) => Ok(true),
+        Some(Err(e)) if error_number(&e) == Some(er::TABLE_EXISTS) => Ok(false),
+        Some(Err(e)) => Err(query_error("create_table", &e)),
+    }
+}
+
+/// Adds the columns the table lacks; one another run added meanwhile
+/// (1060, a duplicate column) counts as there.
+pub async fn add_columns(
+    source: &Source,
+    secrets: &Secrets,
+    object: &str,
+    columns: &[TableColumn],
+) -> Result<Vec<String>, DiscoveryError> {
+    let parts = sql::object_parts("object", object, 1)?;
+    let deadline = Deadline::start();
+    let (mut conn, _) = open(source, secrets, &deadline)
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    let added = add_on(&mut conn, &deadline, &parts, columns).await;
+    close(conn, &deadline).await;
+    added
+}
+
+async fn add_on(
+    conn: &mut MySqlConnection,
+    deadline: &Deadline,
+    parts: &[String],
+    columns: &[TableColumn],
+) -> Result<Vec<String>, DiscoveryError> {
+    let Some(before) = describe_on(conn, deadline, &parts[0]).await? else {
+        return Err(DiscoveryError::Invalid {
+            field: "object",
+            reason: format!("the target table {} does not exist", parts[0]),
+        });
+    };
+    let mut added = Vec::new();
+    for column in columns {
+        if before.columns.iter().any(|c| c.name == column.name) {
+            continue;
+        }
+        let statement =
+            Dialect::Mysql
+                .add_column(parts, column)
+                .map_err(|reason| DiscoveryError::Invalid {
+                    field: "columns",
+                    reason,
+                })?;
+        // Audited as in `create_on`.
+        let run = sqlx::query(AssertSqlSafe(statement)).execute(&mut *conn);
+        match deadline.run(run).await {
+            None => {
+                return Err(DiscoveryError::Unreachable(sql::timeout(
+                    "add_columns",
+                    "adding a column",
+                )));
+            }
+            Some(Ok(_)) => added.push(column.name.clone()),
+            Some(Err(e)) if error_number(&e) == Some(er::DUP_FIELDNAME) => {}
+            Some(Err(e)) => return Err(query_error("add_columns", &e)),
+        }
+    }
+    Ok(added)
 }
 
 /// A failed connect as a check, from the error's kind and number.

@@ -10,14 +10,15 @@
 use secrecy::SecretString;
 use sluice_domain::model::discovery::{
     Check, CheckCode, ConnectionReport, DiscoveredColumn, ObjectDescription, ObjectKind,
-    ObjectPage, ObjectQuery, ObjectRef,
+    ObjectPage, ObjectQuery, ObjectRef, TableColumn, TableSpec,
 };
 use sluice_domain::ports::DiscoveryError;
 use sluice_domain::{Secrets, Source};
 use sluice_flinksql::native_types::{self, NativeColumn, NativeKind};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
+use crate::ddl::Dialect;
 use crate::sql::{self, Deadline, Settings};
 
 const DEFAULT_PORT: u16 = 5432;
@@ -341,6 +342,134 @@ async fn describe_on(
         columns,
         primary_key: keyed.into_iter().map(|(_, n)| n).collect(),
     }))
+}
+
+/// Creates the target table unless it exists (README, "Target tables and
+/// schema drift").
+/// `true` when this call created it; a concurrent creation of the same
+/// table is a table that exists.
+pub async fn create_table(
+    source: &Source,
+    secrets: &Secrets,
+    table: &TableSpec,
+) -> Result<bool, DiscoveryError> {
+    let parts = sql::object_parts("object", &table.object, 2)?;
+    let statement = Dialect::Postgres
+        .create_table(&parts, table)
+        .map_err(|reason| DiscoveryError::Invalid {
+            field: "columns",
+            reason,
+        })?;
+    let deadline = Deadline::start();
+    let (mut conn, _) = open(source, secrets, &deadline)
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    let created = create_on(&mut conn, &deadline, &parts, statement).await;
+    close(conn, &deadline).await;
+    created
+}
+
+async fn create_on(
+    conn: &mut PgConnection,
+    deadline: &Deadline,
+    parts: &[String],
+    statement: String,
+) -> Result<bool, DiscoveryError> {
+    let (schema, name) = split(parts);
+    if describe_on(conn, deadline, schema, name).await?.is_some() {
+        return Ok(false);
+    }
+    // Audited: every name is quoted by `Dialect::quote`, every type is one
+    // of the mapping's; DDL takes no bound parameters.
+    let run = sqlx::query(AssertSqlSafe(statement)).execute(&mut *conn);
+    match deadline.run(run).await {
+        None => Err(DiscoveryError::Unreachable(sql::timeout(
+            "create_table",
+            "creating the table",
+        ))),
+        Some(Ok(_)) => Ok(true),
+        // Another run created it meanwhile: the relation (42P07), its row
+        // type or key's name (42710), or the catalog's unique index (23505).
+        Some(Err(e)) if matches!(sqlstate(&e).as_deref(), Some("42P07" | "42710" | "23505")) => {
+            Ok(false)
+        }
+        Some(Err(e)) => Err(query_error("create_table", &e)),
+    }
+}
+
+/// Adds the columns the table lacks (`ADD COLUMN IF NOT EXISTS`).
+pub async fn add_columns(
+    source: &Source,
+    secrets: &Secrets,
+    object: &str,
+    columns: &[TableColumn],
+) -> Result<Vec<String>, DiscoveryError> {
+    let parts = sql::object_parts("object", object, 2)?;
+    let deadline = Deadline::start();
+    let (mut conn, _) = open(source, secrets, &deadline)
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    let added = add_on(&mut conn, &deadline, &parts, columns).await;
+    close(conn, &deadline).await;
+    added
+}
+
+async fn add_on(
+    conn: &mut PgConnection,
+    deadline: &Deadline,
+    parts: &[String],
+    columns: &[TableColumn],
+) -> Result<Vec<String>, DiscoveryError> {
+    let (schema, name) = split(parts);
+    let Some(before) = describe_on(conn, deadline, schema, name).await? else {
+        return Err(DiscoveryError::Invalid {
+            field: "object",
+            reason: format!(
+                "the target table {} does not exist",
+                sql::object_name(&parts.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
+        });
+    };
+    let mut added = Vec::new();
+    for column in columns {
+        if before.columns.iter().any(|c| c.name == column.name) {
+            continue;
+        }
+        let statement = Dialect::Postgres
+            .add_column(parts, column)
+            .map_err(|reason| DiscoveryError::Invalid {
+                field: "columns",
+                reason,
+            })?;
+        // Audited as in `create_on`.
+        let run = sqlx::query(AssertSqlSafe(statement)).execute(&mut *conn);
+        match deadline.run(run).await {
+            None => {
+                return Err(DiscoveryError::Unreachable(sql::timeout(
+                    "add_columns",
+                    "adding a column",
+                )));
+            }
+            Some(Ok(_)) => added.push(column.name.clone()),
+            Some(Err(e)) => return Err(query_error("add_columns", &e)),
+        }
+    }
+    Ok(added)
+}
+
+fn split(parts: &[String]) -> (Option<&str>, &str) {
+    match parts {
+        [table] => (None, table),
+        [schema, table] => (Some(schema), table),
+        _ => unreachable!("object_parts takes one or two parts"),
+    }
+}
+
+fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
 }
 
 /// A column's type as the mapping takes it, from `pg_type` and the type

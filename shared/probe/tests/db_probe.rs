@@ -17,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sluice_domain::model::discovery::{
-    CheckCode, ConnectionReport, ObjectDescription, ObjectKind, ObjectQuery, TypeProposal,
+    CheckCode, ConnectionReport, ObjectDescription, ObjectKind, ObjectQuery, TableColumn,
+    TableSpec, TypeProposal,
 };
 use sluice_domain::ports::{DiscoveryError, SourceProbe};
 use sluice_domain::{Secrets, Source, SourceId, SourceKind, TenantId};
@@ -1669,4 +1670,251 @@ async fn mariadb_connection_tests_name_what_failed_within_the_bound() {
         "{described:?}"
     );
     assert!(!logged().contains(&canary));
+}
+
+// --- target tables (README, "Target tables and schema drift") ------------------------------
+
+/// Every Flink type the mapping proposes, as a created column, and the type
+/// discovery proposes for the column created (PostgreSQL, MariaDB): each
+/// carries every value of the type it was made for.
+fn created_types() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        ("BOOLEAN", "BOOLEAN", "TINYINT"),
+        ("TINYINT", "SMALLINT", "TINYINT"),
+        ("SMALLINT", "SMALLINT", "SMALLINT"),
+        ("INT", "INT", "INT"),
+        ("BIGINT", "BIGINT", "BIGINT"),
+        ("DECIMAL(20, 0)", "DECIMAL(20, 0)", "DECIMAL(20, 0)"),
+        ("DECIMAL(38, 30)", "DECIMAL(38, 30)", "DECIMAL(38, 30)"),
+        ("FLOAT", "FLOAT", "FLOAT"),
+        ("DOUBLE", "DOUBLE", "DOUBLE"),
+        ("CHAR(10)", "VARCHAR(10)", "VARCHAR(10)"),
+        ("VARCHAR(255)", "VARCHAR(255)", "VARCHAR(255)"),
+        ("VARCHAR(300)", "VARCHAR(300)", "STRING"),
+        ("STRING", "STRING", "STRING"),
+        ("BYTES", "BYTES", "BYTES"),
+        ("VARBINARY(16)", "BYTES", "BYTES"),
+        ("DATE", "DATE", "DATE"),
+        ("TIME(0)", "TIME(0)", "TIME(0)"),
+        ("TIME(3)", "TIME(3)", "TIME(3)"),
+        ("TIMESTAMP(0)", "TIMESTAMP(0)", "TIMESTAMP(0)"),
+        ("TIMESTAMP(6)", "TIMESTAMP(6)", "TIMESTAMP(6)"),
+        ("TIMESTAMP_LTZ(3)", "TIMESTAMP_LTZ(3)", "TIMESTAMP(3)"),
+        ("TIMESTAMP_LTZ(6)", "TIMESTAMP_LTZ(6)", "TIMESTAMP(6)"),
+    ]
+}
+
+/// A table named with a reserved word, a space, a quote and unicode; a
+/// column of every created type (named after it, with unicode); a key of a
+/// string and a number.
+fn target_spec(object: &str) -> TableSpec {
+    let mut columns = vec![
+        TableColumn {
+            name: "select".into(),
+            flink_type: "STRING".into(),
+            nullable: false,
+        },
+        TableColumn {
+            name: "id".into(),
+            flink_type: "BIGINT".into(),
+            nullable: false,
+        },
+    ];
+    for (i, (flink, _, _)) in created_types().into_iter().enumerate() {
+        columns.push(TableColumn {
+            name: format!("{i} {flink} é名\"`"),
+            flink_type: flink.into(),
+            nullable: true,
+        });
+    }
+    TableSpec {
+        object: object.into(),
+        columns,
+        primary_key: vec!["select".into(), "id".into()],
+    }
+}
+
+/// The described table has the spec's columns, key and the proposals of
+/// `created_types` (`mysql` picks MariaDB's column).
+fn check_created(described: &ObjectDescription, spec: &TableSpec, mysql: bool) {
+    let names: Vec<&str> = described.columns.iter().map(|c| c.name.as_str()).collect();
+    let expected: Vec<&str> = spec.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, expected);
+    assert_eq!(described.primary_key, ["select", "id"]);
+    let key = if mysql { "VARCHAR(763)" } else { "STRING" };
+    assert_eq!(described.columns[0].proposal, supported(key));
+    assert!(!described.columns[0].nullable && !described.columns[1].nullable);
+    for (column, (flink, postgres, mariadb)) in described.columns[2..].iter().zip(created_types()) {
+        let back = if mysql { mariadb } else { postgres };
+        assert_eq!(
+            column.proposal,
+            supported(back),
+            "{flink} created as {}",
+            column.native_type
+        );
+        assert!(column.nullable, "{}", column.name);
+    }
+}
+
+/// Creates the table, then again (nothing changes, a row stays), twice at
+/// once, and adds a column twice.
+async fn target_table_lifecycle(source: &Source, object: &str, other: &str, mysql: bool) {
+    let password = db_password();
+    let spec = target_spec(object);
+    let created = DirectProbe
+        .create_table(source, &secrets(&password), &spec)
+        .await
+        .expect("created");
+    assert!(created, "a new table");
+    let described = DirectProbe
+        .describe(source, &secrets(&password), object)
+        .await
+        .unwrap()
+        .expect("the table exists");
+    check_created(&described, &spec, mysql);
+
+    // Idempotent: a table that exists is left alone (here: narrower spec).
+    let mut narrower = spec.clone();
+    narrower.columns.truncate(3);
+    let again = DirectProbe
+        .create_table(source, &secrets(&password), &narrower)
+        .await
+        .expect("no error the second time");
+    assert!(!again, "not created again");
+    let still = DirectProbe
+        .describe(source, &secrets(&password), object)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.columns.len(), spec.columns.len(), "left as it was");
+
+    // Two runs at once: neither fails.
+    let other_spec = target_spec(other);
+    let (one, two) = (secrets(&password), secrets(&password));
+    let (a, b) = tokio::join!(
+        DirectProbe.create_table(source, &one, &other_spec),
+        DirectProbe.create_table(source, &two, &other_spec),
+    );
+    let (a, b) = (a.expect("first"), b.expect("second"));
+    assert!(a || b, "one of them created it");
+
+    // New columns, nullable; one that exists is skipped, and a second call
+    // adds nothing.
+    let new = vec![
+        TableColumn {
+            name: "from 新".into(),
+            flink_type: "DECIMAL(12, 2)".into(),
+            nullable: true,
+        },
+        TableColumn {
+            name: "id".into(),
+            flink_type: "BIGINT".into(),
+            nullable: true,
+        },
+    ];
+    let added = DirectProbe
+        .add_columns(source, &secrets(&password), object, &new)
+        .await
+        .expect("added");
+    assert_eq!(added, ["from 新"]);
+    let added = DirectProbe
+        .add_columns(source, &secrets(&password), object, &new)
+        .await
+        .expect("idempotent");
+    assert!(added.is_empty(), "{added:?}");
+    let extended = DirectProbe
+        .describe(source, &secrets(&password), object)
+        .await
+        .unwrap()
+        .unwrap();
+    let last = extended.columns.last().unwrap();
+    assert_eq!(last.name, "from 新");
+    assert!(last.nullable);
+    assert_eq!(last.proposal, supported("DECIMAL(12, 2)"));
+
+    // A table that is not there cannot be extended.
+    assert!(matches!(
+        DirectProbe
+            .add_columns(source, &secrets(&password), "nope_nope", &new)
+            .await,
+        Err(DiscoveryError::Invalid { .. })
+    ));
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack's PostgreSQL (infra/db)"]
+async fn postgres_creates_and_extends_target_tables_idempotently() {
+    let mut admin = pg_admin().await;
+    let schema = format!("target {} ü", unique());
+    pg_schema(&mut admin, &schema).await;
+    let object = |table: &str| format!("{}.{}", pg_ident(&schema), pg_ident(table));
+    target_table_lifecycle(
+        &pg_source(),
+        &object("order by 名 \"q"),
+        &object("group"),
+        false,
+    )
+    .await;
+    // Every created type takes the limits of the Flink type it was made
+    // for.
+    let table = object("order by 名 \"q");
+    pg_exec(
+        &mut admin,
+        &format!(
+            "INSERT INTO {table} VALUES ('ü', 9223372036854775807, true, 32767, -32768, \
+             2147483647, -9223372036854775808, 99999999999999999999, \
+             99999999.999999999999999999999999999999, '3.4028235e38', '1.7976931348623157e308', \
+             'ab        ', repeat('名', 255), repeat('x', 300), 'any', '\\x00ff', '\\x01', \
+             '0001-01-01', '23:59:59', '23:59:59.999', '9999-12-31 23:59:59', \
+             '1970-01-01 00:00:00.000001', '2000-01-01 00:00:00.123+00', \
+             '2000-01-01 00:00:00.123456+00', 1.5)"
+        ),
+    )
+    .await;
+    pg_exec(
+        &mut admin,
+        &format!("DROP SCHEMA {} CASCADE", pg_ident(&schema)),
+    )
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack's MariaDB (infra/db)"]
+async fn mariadb_creates_and_extends_target_tables_idempotently() {
+    let mut admin = mariadb_admin().await;
+    let database = mariadb_database(&mut admin).await;
+    let source = my_source(&database);
+    // As a job's target.object names it: a quote inside double quotes.
+    target_table_lifecycle(&source, "\"order by 名 \"\"q\"", "group", true).await;
+    let table = format!("{}.{}", my_ident(&database), my_ident("order by 名 \"q"));
+    // utf8mb4 with a binary collation: characters beyond the BMP, and keys
+    // that differ only in case or accents are two rows.
+    my_exec(
+        &mut admin,
+        &format!(
+            "INSERT INTO {table} (`select`, `id`) VALUES ('😀', 1), ('a', 1), ('A', 1), ('á', 1)"
+        ),
+    )
+    .await;
+    let (charset, collation): (String, String) = sqlx::query_as(
+        "SELECT CAST(CCSA.CHARACTER_SET_NAME AS CHAR), CAST(T.TABLE_COLLATION AS CHAR) \
+         FROM information_schema.TABLES T JOIN \
+         information_schema.COLLATION_CHARACTER_SET_APPLICABILITY CCSA \
+         ON CCSA.COLLATION_NAME = T.TABLE_COLLATION \
+         WHERE T.TABLE_SCHEMA = ? AND T.TABLE_NAME = ?",
+    )
+    .bind(&database)
+    .bind("order by 名 \"q")
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        (charset.as_str(), collation.as_str()),
+        ("utf8mb4", "utf8mb4_bin")
+    );
+    my_exec(
+        &mut admin,
+        &format!("DROP DATABASE {}", my_ident(&database)),
+    )
+    .await;
 }

@@ -182,3 +182,146 @@ pub struct ObjectDescription {
     /// The primary key's columns in key order (empty without one).
     pub primary_key: Vec<String>,
 }
+
+/// One column of a table sluice creates or extends in a database target:
+/// its Flink type (as `source.columns[].type` spells it), which the probe
+/// maps to the target's own type that the JDBC write carries exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableColumn {
+    pub name: String,
+    pub flink_type: String,
+    pub nullable: bool,
+}
+
+/// A target table as a run needs it (README, "Target tables and schema
+/// drift").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableSpec {
+    /// As the job's `target.object` names it.
+    pub object: String,
+    pub columns: Vec<TableColumn>,
+    /// Key columns in key order (empty without a key).
+    pub primary_key: Vec<String>,
+}
+
+/// How a source table's columns differ from a job's snapshot of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaDrift {
+    pub added: Vec<DiscoveredColumn>,
+    pub removed: Vec<DiscoveredColumn>,
+    /// (as in the snapshot, as now) of columns whose native type changed.
+    pub changed: Vec<(DiscoveredColumn, DiscoveredColumn)>,
+}
+
+impl SchemaDrift {
+    /// The differences by column name; a type is compared as the source
+    /// spells it (`integer` to `bigint`, `varchar(10)` to `varchar(20)`).
+    pub fn between(snapshot: &[DiscoveredColumn], current: &[DiscoveredColumn]) -> Self {
+        let find = |columns: &[DiscoveredColumn], name: &str| {
+            columns.iter().find(|c| c.name == name).cloned()
+        };
+        let mut drift = SchemaDrift::default();
+        for now in current {
+            match find(snapshot, &now.name) {
+                None => drift.added.push(now.clone()),
+                Some(then) if then.native_type != now.native_type => {
+                    drift.changed.push((then, now.clone()))
+                }
+                Some(_) => {}
+            }
+        }
+        drift.removed = snapshot
+            .iter()
+            .filter(|then| find(current, &then.name).is_none())
+            .cloned()
+            .collect();
+        drift
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    /// Only columns were added: what `on_schema_change: add_columns` takes.
+    pub fn only_added(&self) -> bool {
+        self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    /// `added a (integer); removed b (text); changed c (integer -> bigint)`.
+    pub fn describe(&self) -> String {
+        let typed = |c: &DiscoveredColumn| format!("{} ({})", c.name, c.native_type);
+        let mut parts = Vec::new();
+        if !self.added.is_empty() {
+            let names: Vec<_> = self.added.iter().map(typed).collect();
+            parts.push(format!("added {}", names.join(", ")));
+        }
+        if !self.removed.is_empty() {
+            let names: Vec<_> = self.removed.iter().map(typed).collect();
+            parts.push(format!("removed {}", names.join(", ")));
+        }
+        if !self.changed.is_empty() {
+            let names: Vec<_> = self
+                .changed
+                .iter()
+                .map(|(then, now)| {
+                    format!("{} ({} -> {})", now.name, then.native_type, now.native_type)
+                })
+                .collect();
+            parts.push(format!("changed {}", names.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
+/// What a run asks of its databases before Flink starts, in one call of
+/// the discovery function (README, "Target tables and schema drift").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPreparation {
+    /// Compare the source table with the job's snapshot.
+    pub drift: Option<DriftCheck>,
+    /// Check (or create) the target table.
+    pub target: Option<TargetCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftCheck {
+    /// The job's `source.object`.
+    pub object: String,
+    pub snapshot: Vec<DiscoveredColumn>,
+    /// Add new columns to the target (`add_columns`), else fail.
+    pub add_columns: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetCheck {
+    /// The table as the job's columns describe it (before any column the
+    /// drift check adds).
+    pub table: TableSpec,
+    /// Create it when missing (`if_missing`), else a missing table fails.
+    pub create: bool,
+}
+
+/// How a run's preparation went: ready (with what changed), or why the
+/// run must not start. Failures of the databases themselves are errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Preparation {
+    Ready {
+        /// The target table was created by this call.
+        #[serde(default)]
+        created: bool,
+        /// Source columns added to the target (`add_columns`), with their
+        /// Flink types proposed.
+        #[serde(default)]
+        added: Vec<DiscoveredColumn>,
+        /// The source's columns now, when the drift check described them.
+        #[serde(default)]
+        current: Option<Vec<DiscoveredColumn>>,
+    },
+    TargetMissing {
+        table: String,
+    },
+    SchemaDrift {
+        message: String,
+    },
+}

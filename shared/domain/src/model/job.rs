@@ -8,6 +8,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::discovery::DiscoveredColumn;
 use crate::{SourceId, TenantId};
 
 ulid_id!(
@@ -83,6 +84,48 @@ pub enum WriteMode {
     Upsert,
 }
 
+/// Whether a run creates its database target table when it is missing
+/// (README, "Target tables and schema drift").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetCreate {
+    /// Created before the run, from the job's columns, when it is missing.
+    IfMissing,
+    /// Never created: a missing table fails the run (`target_missing`).
+    #[default]
+    Never,
+}
+
+impl TargetCreate {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Read from a string, so that any other JSON value (`true`, a number) is
+/// refused naming the field too (serde_json calls those syntax errors).
+impl<'de> Deserialize<'de> for TargetCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match one_of(deserializer, &["if_missing", "never"])? {
+            0 => Ok(Self::IfMissing),
+            _ => Ok(Self::Never),
+        }
+    }
+}
+
+/// The index of the string `deserializer` holds among `allowed`.
+fn one_of<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    allowed: &'static [&'static str],
+) -> Result<usize, D::Error> {
+    let must = || format!("must be one of: {}", allowed.join(", "));
+    let value = serde_json::Value::deserialize(deserializer)?;
+    value
+        .as_str()
+        .and_then(|s| allowed.iter().position(|a| *a == s))
+        .ok_or_else(|| serde::de::Error::custom(must()))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSide {
@@ -93,6 +136,9 @@ pub struct TargetSide {
     pub primary_key: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<FormatSpec>,
+    /// Database targets only.
+    #[serde(default, skip_serializing_if = "TargetCreate::is_default")]
+    pub create: TargetCreate,
 }
 
 /// One target column computed from the source columns.
@@ -124,6 +170,34 @@ pub struct PartitionedRead {
     pub upper_bound: i64,
 }
 
+/// What a run does when the source table's columns differ from those the
+/// job was built from (README, "Target tables and schema drift").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnSchemaChange {
+    /// The run fails (`schema_drift`) before Flink starts.
+    #[default]
+    Fail,
+    /// New columns are added to the target table and the job; removed or
+    /// retyped columns still fail the run.
+    AddColumns,
+}
+
+impl OnSchemaChange {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl<'de> Deserialize<'de> for OnSchemaChange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match one_of(deserializer, &["fail", "add_columns"])? {
+            0 => Ok(Self::Fail),
+            _ => Ok(Self::AddColumns),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobOptions {
@@ -144,6 +218,9 @@ pub struct JobOptions {
     /// JDBC writes: retries of a failed batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retries: Option<u32>,
+    /// Database sources whose columns were discovered.
+    #[serde(default, skip_serializing_if = "OnSchemaChange::is_default")]
+    pub on_schema_change: OnSchemaChange,
 }
 
 fn default_parallelism() -> u32 {
@@ -292,6 +369,10 @@ pub struct Job {
     /// The parsed ids of `spec.source.source_id` and `spec.target.source_id`.
     pub source_id: SourceId,
     pub target_id: SourceId,
+    /// The source table's columns as discovery described them when the
+    /// job's columns were discovered (`None` when the job lists its own):
+    /// what each run compares the table with (schema drift).
+    pub source_snapshot: Option<Vec<DiscoveredColumn>>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -121,6 +121,16 @@ pub enum RunErrorCode {
     Superseded,
     Overlap,
     EmptyWindow,
+    /// The target table does not exist and the job does not create it
+    /// (`target.create: never`).
+    TargetMissing,
+    /// The source table's columns differ from the job's snapshot of them.
+    SchemaDrift,
+    /// A database the run prepares (drift check, target table) could not
+    /// be reached or refused a statement.
+    SourceUnreachable,
+    /// The discovery function could not be invoked or failed.
+    DiscoveryUnavailable,
     /// A code this version does not know (written by another version):
     /// kept as stored so such runs still load and answer as they were.
     #[serde(untagged)]
@@ -138,7 +148,9 @@ impl RunErrorCode {
             | Self::StoreUnavailable
             | Self::FlinkUnreachable
             | Self::FlinkSubmissionLost
-            | Self::TriggerUnavailable => true,
+            | Self::TriggerUnavailable
+            | Self::SourceUnreachable
+            | Self::DiscoveryUnavailable => true,
             Self::JobNotFound
             | Self::SourceNotFound
             | Self::TargetUnknown
@@ -153,6 +165,8 @@ impl RunErrorCode {
             | Self::Superseded
             | Self::Overlap
             | Self::EmptyWindow
+            | Self::TargetMissing
+            | Self::SchemaDrift
             | Self::Other(_) => false,
         }
     }
@@ -179,6 +193,10 @@ impl RunErrorCode {
             Self::Superseded => "superseded",
             Self::Overlap => "overlap",
             Self::EmptyWindow => "empty_window",
+            Self::TargetMissing => "target_missing",
+            Self::SchemaDrift => "schema_drift",
+            Self::SourceUnreachable => "source_unreachable",
+            Self::DiscoveryUnavailable => "discovery_unavailable",
             Self::Other(code) => code,
         }
     }
@@ -504,7 +522,7 @@ mod tests {
 
     /// Every code this version writes: its wire name (the API's promise)
     /// and whether another attempt may help.
-    const CODES: [(RunErrorCode, &str, bool); 19] = [
+    const CODES: [(RunErrorCode, &str, bool); 23] = [
         (RunErrorCode::JobNotFound, "job_not_found", false),
         (RunErrorCode::SourceNotFound, "source_not_found", false),
         (RunErrorCode::TargetUnknown, "target_unknown", false),
@@ -532,6 +550,14 @@ mod tests {
         (RunErrorCode::Superseded, "superseded", false),
         (RunErrorCode::Overlap, "overlap", false),
         (RunErrorCode::EmptyWindow, "empty_window", false),
+        (RunErrorCode::TargetMissing, "target_missing", false),
+        (RunErrorCode::SchemaDrift, "schema_drift", false),
+        (RunErrorCode::SourceUnreachable, "source_unreachable", true),
+        (
+            RunErrorCode::DiscoveryUnavailable,
+            "discovery_unavailable",
+            true,
+        ),
     ];
 
     /// Its row in [`CODES`]. Matched in full, so a new code does not
@@ -557,6 +583,10 @@ mod tests {
             RunErrorCode::Superseded => 16,
             RunErrorCode::Overlap => 17,
             RunErrorCode::EmptyWindow => 18,
+            RunErrorCode::TargetMissing => 19,
+            RunErrorCode::SchemaDrift => 20,
+            RunErrorCode::SourceUnreachable => 21,
+            RunErrorCode::DiscoveryUnavailable => 22,
             RunErrorCode::Other(code) => panic!("{code} is not one of this version's codes"),
         }
     }

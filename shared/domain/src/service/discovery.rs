@@ -6,10 +6,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::discovery::{ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery};
+use crate::model::discovery::{
+    ConnectionReport, DiscoveredColumn, DriftCheck, ObjectDescription, ObjectPage, ObjectQuery,
+    Preparation, RunPreparation, SchemaDrift, TableColumn, TargetCheck, TypeProposal,
+};
 use crate::model::validation::{FieldError, ValidationErrors};
 use crate::ports::{
-    Clock, DiscoveryError, RepositoryError, SealError, SecretSealer, SourceProbe, SourceRepository,
+    Clock, DiscoveryError, PrepareError, RepositoryError, RunPreparer, SealError, SecretSealer,
+    SourceProbe, SourceRepository,
 };
 use crate::service::sources::{SourceDraft, validate_draft};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
@@ -234,6 +238,180 @@ impl DiscoveryService {
                 OpenSecretsError::Unreadable => DiscoverError::SecretsUnreadable,
             })?;
         Ok((source, secrets))
+    }
+}
+
+/// A run's preparation (README, "Target tables and schema drift"): first
+/// the drift check, whose verdict decides whether the target is touched at
+/// all, then the target table, created with the columns `add_columns`
+/// adds, or extended with them.
+#[async_trait]
+impl RunPreparer for DiscoveryService {
+    #[tracing::instrument(skip_all, fields(%tenant, %source_id, %target_id))]
+    async fn prepare_run(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &RunPreparation,
+    ) -> Result<Preparation, PrepareError> {
+        let (added, current) = match &request.drift {
+            None => (Vec::new(), None),
+            Some(check) => match self.check_drift(tenant, source_id, check).await? {
+                Ok(found) => found,
+                Err(verdict) => return Ok(verdict),
+            },
+        };
+        let mut created = false;
+        if let Some(target) = &request.target {
+            match self
+                .prepare_target(tenant, target_id, target, &added)
+                .await?
+            {
+                Ok(new) => created = new,
+                Err(verdict) => return Ok(verdict),
+            }
+        }
+        Ok(Preparation::Ready {
+            created,
+            added,
+            current,
+        })
+    }
+}
+
+/// What a drift check found: the columns to add and the source's columns
+/// now, or the verdict that ends the run.
+type DriftFound = Result<(Vec<DiscoveredColumn>, Option<Vec<DiscoveredColumn>>), Preparation>;
+
+impl DiscoveryService {
+    async fn check_drift(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        check: &DriftCheck,
+    ) -> Result<DriftFound, PrepareError> {
+        let (source, secrets) = self.open(tenant, source_id).await.map_err(prepare_error)?;
+        let described = self
+            .probe
+            .describe(&source, &secrets, &check.object)
+            .await
+            .map_err(probe_error)?;
+        drop(secrets);
+        let Some(described) = described else {
+            return Ok(Err(Preparation::SchemaDrift {
+                message: format!("the source table {} no longer exists", check.object),
+            }));
+        };
+        let drift = SchemaDrift::between(&check.snapshot, &described.columns);
+        if drift.is_empty() {
+            return Ok(Ok((Vec::new(), Some(described.columns))));
+        }
+        tracing::info!(drift = %drift.describe(), "the source table changed");
+        let mut message = format!(
+            "the columns of the source table {} changed since the job was saved: {}",
+            check.object,
+            drift.describe()
+        );
+        if !check.add_columns || !drift.only_added() {
+            if check.add_columns {
+                message.push_str(" (add_columns adds columns only)");
+            }
+            return Ok(Err(Preparation::SchemaDrift { message }));
+        }
+        let unsupported: Vec<String> = drift
+            .added
+            .iter()
+            .filter_map(|c| match &c.proposal {
+                TypeProposal::Unsupported { reason } => Some(format!("{}: {reason}", c.name)),
+                TypeProposal::Supported { .. } => None,
+            })
+            .collect();
+        if !unsupported.is_empty() {
+            message.push_str(&format!(
+                " (no Flink type carries {})",
+                unsupported.join("; ")
+            ));
+            return Ok(Err(Preparation::SchemaDrift { message }));
+        }
+        Ok(Ok((drift.added, Some(described.columns))))
+    }
+
+    /// Creates the target table when asked and missing, else checks that
+    /// it exists; then adds `added`. `Ok(created)`, or `target_missing`.
+    async fn prepare_target(
+        &self,
+        tenant: &TenantId,
+        target_id: &SourceId,
+        check: &TargetCheck,
+        added: &[DiscoveredColumn],
+    ) -> Result<Result<bool, Preparation>, PrepareError> {
+        let (target, secrets) = self.open(tenant, target_id).await.map_err(prepare_error)?;
+        let new_columns: Vec<TableColumn> = added
+            .iter()
+            .filter_map(|c| match &c.proposal {
+                TypeProposal::Supported { flink_type } => Some(TableColumn {
+                    name: c.name.clone(),
+                    flink_type: flink_type.clone(),
+                    nullable: true,
+                }),
+                TypeProposal::Unsupported { .. } => None,
+            })
+            .collect();
+        let mut table = check.table.clone();
+        let object = table.object.clone();
+        table.columns.extend(new_columns.iter().cloned());
+        let created = if check.create {
+            let created = self
+                .probe
+                .create_table(&target, &secrets, &table)
+                .await
+                .map_err(probe_error)?;
+            if created {
+                tracing::info!(table = %object, "target table created");
+            }
+            created
+        } else {
+            let found = self
+                .probe
+                .describe(&target, &secrets, &object)
+                .await
+                .map_err(probe_error)?;
+            if found.is_none() {
+                return Ok(Err(Preparation::TargetMissing { table: object }));
+            }
+            false
+        };
+        if !created && !new_columns.is_empty() {
+            let names = self
+                .probe
+                .add_columns(&target, &secrets, &object, &new_columns)
+                .await
+                .map_err(probe_error)?;
+            tracing::info!(table = %object, added = ?names, "columns added to the target table");
+        }
+        Ok(Ok(created))
+    }
+}
+
+fn prepare_error(e: DiscoverError) -> PrepareError {
+    match e {
+        DiscoverError::NotFound(id) => PrepareError::SourceNotFound(id),
+        DiscoverError::ObjectNotFound(name) => PrepareError::Invalid(format!("no object {name}")),
+        DiscoverError::Invalid(errors) => PrepareError::Invalid(errors.to_string()),
+        DiscoverError::Unreachable(check) => PrepareError::Unreachable(check),
+        DiscoverError::SecretsUnavailable => PrepareError::SecretsUnavailable,
+        DiscoverError::SecretsUnreadable => PrepareError::SecretsUnreadable,
+        DiscoverError::Repository(e) => PrepareError::Unavailable(Box::new(e)),
+    }
+}
+
+fn probe_error(e: DiscoveryError) -> PrepareError {
+    match e {
+        DiscoveryError::Unreachable(check) => PrepareError::Unreachable(check),
+        DiscoveryError::Invalid { field, reason } => {
+            PrepareError::Invalid(format!("{field}: {reason}"))
+        }
     }
 }
 

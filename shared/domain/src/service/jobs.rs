@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::model::discovery::TypeProposal;
+use crate::model::discovery::{DiscoveredColumn, TypeProposal};
 use crate::model::job::Column;
 use crate::model::job::{FlinkTarget, Job, JobId, JobSpec, Window};
 use crate::model::run::RunId;
@@ -168,6 +168,14 @@ pub struct JobsService {
     discovery: Arc<dyn SourceDiscovery>,
 }
 
+/// What [`JobsService::prepare`] found.
+struct Saved {
+    source_id: SourceId,
+    target_id: SourceId,
+    /// The source table's columns, when the job's were discovered.
+    snapshot: Option<Vec<DiscoveredColumn>>,
+}
+
 /// The two sources a job names, loaded.
 struct Endpoints {
     source_id: SourceId,
@@ -193,12 +201,9 @@ impl JobsService {
 
     /// What saving a job checks: both sources exist in the tenant, the
     /// columns a database table omits are discovered, and the whole spec
-    /// fits its sources. The sources' ids.
-    async fn prepare(
-        &self,
-        tenant: &TenantId,
-        spec: &mut JobSpec,
-    ) -> Result<(SourceId, SourceId), SaveJobError> {
+    /// fits its sources. The sources' ids, and the table's columns when they
+    /// were discovered (the job's snapshot).
+    async fn prepare(&self, tenant: &TenantId, spec: &mut JobSpec) -> Result<Saved, SaveJobError> {
         let Endpoints {
             source_id,
             source,
@@ -209,12 +214,17 @@ impl JobsService {
             .await
             .map_err(SaveJobError::Repository)?
             .map_err(SaveJobError::SourceNotFound)?;
-        self.discover_columns(tenant, &source, spec)
+        let snapshot = self
+            .discover_columns(tenant, &source, spec)
             .await
             .map_err(SaveJobError::Discovery)?;
         self.validate(spec, &source, &target)
             .map_err(SaveJobError::Invalid)?;
-        Ok((source_id, target_id))
+        Ok(Saved {
+            source_id,
+            target_id,
+            snapshot,
+        })
     }
 
     /// A database table's columns, when the job omits them: each with the
@@ -226,9 +236,9 @@ impl JobsService {
         tenant: &TenantId,
         source: &Source,
         spec: &mut JobSpec,
-    ) -> Result<(), DiscoverError> {
+    ) -> Result<Option<Vec<DiscoveredColumn>>, DiscoverError> {
         if !spec.source.columns.is_empty() || !source.kind.has_schema() {
-            return Ok(());
+            return Ok(None);
         }
         let described = self
             .discovery
@@ -242,11 +252,11 @@ impl JobsService {
                 other => other,
             })?;
         let mut errors = ValidationErrors::new();
-        for column in described.columns {
-            match column.proposal {
+        for column in &described.columns {
+            match &column.proposal {
                 TypeProposal::Supported { flink_type } => spec.source.columns.push(Column {
-                    name: column.name,
-                    type_name: flink_type,
+                    name: column.name.clone(),
+                    type_name: flink_type.clone(),
                 }),
                 TypeProposal::Unsupported { reason } => errors.push(
                     "source.columns",
@@ -264,7 +274,7 @@ impl JobsService {
         {
             spec.target.primary_key = Some(described.primary_key);
         }
-        Ok(())
+        Ok(Some(described.columns))
     }
 
     async fn resolve(
@@ -333,14 +343,15 @@ impl JobsService {
         tenant: &TenantId,
         mut spec: JobSpec,
     ) -> Result<Job, CreateJobError> {
-        let (source_id, target_id) = self.prepare(tenant, &mut spec).await?;
+        let saved = self.prepare(tenant, &mut spec).await?;
         let now = self.clock.now();
         let job = Job {
             id: JobId::generate(),
             tenant: tenant.clone(),
             spec,
-            source_id,
-            target_id,
+            source_id: saved.source_id,
+            target_id: saved.target_id,
+            source_snapshot: saved.snapshot,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -404,11 +415,21 @@ impl JobsService {
                 current: current.version,
             });
         }
-        let (source_id, target_id) = self.prepare(tenant, &mut spec).await?;
+        let same_table = spec.source.source_id == current.spec.source.source_id
+            && spec.source.object == current.spec.source.object;
+        let saved = self.prepare(tenant, &mut spec).await?;
+        // Columns listed again (a GET's body sent back) keep the snapshot
+        // of the same table: what the drift check compares with.
+        let snapshot = match saved.snapshot {
+            Some(discovered) => Some(discovered),
+            None if same_table => current.source_snapshot.clone(),
+            None => None,
+        };
         let next = Job {
             spec,
-            source_id,
-            target_id,
+            source_id: saved.source_id,
+            target_id: saved.target_id,
+            source_snapshot: snapshot,
             version: current.version + 1,
             updated_at: self.clock.now(),
             ..current.clone()
@@ -618,6 +639,15 @@ mod tests {
             _: SecretExposure<'_>,
         ) -> Result<String, RenderError> {
             Ok(format!("{job_id} {} {} {window:?}", source.id, target.id))
+        }
+
+        fn target_table(
+            &self,
+            spec: &JobSpec,
+            _: &Source,
+            _: &Source,
+        ) -> Result<crate::model::discovery::TableSpec, RenderError> {
+            Ok(crate::fakes::plain_target_table(spec))
         }
     }
 
@@ -978,17 +1008,28 @@ mod tests {
         assert_eq!(job.spec.target.primary_key, Some(vec!["id".to_owned()]));
         let stored = f.jobs.get(&f.tenant, &job.id).await.unwrap();
         assert_eq!(stored.spec.source.columns, job.spec.source.columns);
+        // The table as discovered: what runs compare it with (drift).
+        let snapshot = stored.source_snapshot.clone().expect("a snapshot");
+        let names: Vec<&str> = snapshot.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "amount", "prénom"]);
+        assert_eq!(snapshot[1].native_type, "numeric(12,2)");
 
-        // A PUT that lists columns narrows them; one that omits them
-        // discovers them again.
+        // A PUT that lists columns narrows them and keeps the snapshot of
+        // the same table; one that omits them discovers them again.
         let mut narrowed = stored.spec.clone();
         narrowed.source.columns.truncate(1);
         let job = f
             .jobs
-            .update(&f.tenant, &job.id, narrowed, Some(1))
+            .update(&f.tenant, &job.id, narrowed.clone(), Some(1))
             .await
             .unwrap();
         assert_eq!(job.spec.source.columns.len(), 1);
+        assert_eq!(job.source_snapshot, Some(snapshot));
+        let mut elsewhere = narrowed;
+        elsewhere.source.object = "public.other".into();
+        let moved = f.jobs.update(&f.tenant, &job.id, elsewhere, Some(2)).await;
+        assert_eq!(moved.unwrap().source_snapshot, None, "another table");
+        let _ = &job;
 
         let mut unsupported = omitted.clone();
         unsupported.source.object = "public.shapes".into();

@@ -410,6 +410,7 @@ mod tests {
                 spec,
                 source_id: source.id.clone(),
                 target_id: source.id,
+                source_snapshot: None,
                 version: 1,
                 created_at: now,
                 updated_at: now,

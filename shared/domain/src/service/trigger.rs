@@ -6,15 +6,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::model::job::{Job, JobId, RuntimeMode, Window};
+use crate::model::discovery::{
+    DiscoveredColumn, DriftCheck, Preparation, RunPreparation, TargetCheck, TypeProposal,
+};
+use crate::model::job::{Column, Job, JobId, OnSchemaChange, RuntimeMode, TargetCreate, Window};
 use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
 use crate::model::schedule::{Overlap, RunPolicy, Schedule};
 use crate::model::trigger_event::TriggerEvent;
 use crate::ports::ScheduleRepository;
 use crate::ports::{
     Clock, Created, FlinkCluster, FlinkError, FlinkTargets, JobCompiler, JobRepository,
-    RepositoryError, RunEvents, RunRepository, ScriptTransport, SealError, SecretExposure,
-    SecretSealer, SlotClaim, SourceRepository, Submission, SubmitSettings,
+    PrepareError, RepositoryError, RunEvents, RunPreparer, RunRepository, ScriptTransport,
+    SealError, SecretExposure, SecretSealer, SlotClaim, SourceRepository, Submission,
+    SubmitSettings,
 };
 use crate::service::announce;
 use crate::service::discovery::{OpenSecretsError, open_secrets};
@@ -139,6 +143,8 @@ pub struct TriggerPorts {
     pub flink: FlinkTargets,
     /// Where each state change of a run is published.
     pub events: Arc<dyn RunEvents>,
+    /// Prepares a job's databases before its run (drift, target table).
+    pub preparer: Arc<dyn RunPreparer>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -531,7 +537,16 @@ impl TriggerService {
         cluster: &dyn FlinkCluster,
         submission: &Submission,
     ) -> Result<String, RunError> {
-        let ((source, source_secrets), (target, target_secrets)) = self.endpoints(job).await?;
+        let (source, target) = self.load_endpoints(job).await?;
+        // The secrets are opened (KMS) while the databases are prepared
+        // (the discovery function): one round trip's time, not two.
+        let (secrets, prepared) = futures_util::future::try_join(
+            self.open_endpoints(job, &source, &target),
+            self.prepare(job, &source, &target),
+        )
+        .await?;
+        let ((source, source_secrets), (target, target_secrets)) = secrets;
+        let job = prepared.as_ref().unwrap_or(job);
         let script = self
             .ports
             .compiler
@@ -576,23 +591,161 @@ impl TriggerService {
             .map_err(submit_failure)
     }
 
-    /// The job's source and target with their secrets opened. Both are
-    /// read and decrypted at the same time (two round trips on the critical
-    /// path, not four); a job within one source reads and decrypts it once.
-    async fn endpoints(
-        &self,
-        job: &Job,
-    ) -> Result<((Source, Secrets), (Source, Secrets)), RunError> {
-        let open = |id| async move {
-            let source = self.load_source(&job.tenant, id).await?;
-            let secrets = self.open_secrets(&source).await?;
-            Ok::<_, RunError>((source, secrets))
-        };
+    /// The job's source and target, read at the same time; a job within
+    /// one source reads it once.
+    async fn load_endpoints(&self, job: &Job) -> Result<(Source, Source), RunError> {
         if job.target_id == job.source_id {
-            let source = open(&job.source_id).await?;
+            let source = self.load_source(&job.tenant, &job.source_id).await?;
             return Ok((source.clone(), source));
         }
-        futures_util::future::try_join(open(&job.source_id), open(&job.target_id)).await
+        futures_util::future::try_join(
+            self.load_source(&job.tenant, &job.source_id),
+            self.load_source(&job.tenant, &job.target_id),
+        )
+        .await
+    }
+
+    /// Both endpoints with their secrets opened, at the same time; one
+    /// source is decrypted once.
+    async fn open_endpoints(
+        &self,
+        job: &Job,
+        source: &Source,
+        target: &Source,
+    ) -> Result<((Source, Secrets), (Source, Secrets)), RunError> {
+        if job.target_id == job.source_id {
+            let secrets = self.open_secrets(source).await?;
+            return Ok(((source.clone(), secrets.clone()), (target.clone(), secrets)));
+        }
+        let (source_secrets, target_secrets) =
+            futures_util::future::try_join(self.open_secrets(source), self.open_secrets(target))
+                .await?;
+        Ok((
+            (source.clone(), source_secrets),
+            (target.clone(), target_secrets),
+        ))
+    }
+
+    /// Prepares the job's databases (README, "Target tables and schema
+    /// drift"): a missing target table or a changed source fails the run
+    /// here, before Flink. The job as `add_columns` updated it, if it did.
+    async fn prepare(
+        &self,
+        job: &Job,
+        source: &Source,
+        target: &Source,
+    ) -> Result<Option<Job>, RunError> {
+        let Some(request) = self.preparation(job, source, target)? else {
+            return Ok(None);
+        };
+        let prepared = self
+            .ports
+            .preparer
+            .prepare_run(&job.tenant, &job.source_id, &job.target_id, &request)
+            .await
+            .map_err(prepare_failure)?;
+        match prepared {
+            Preparation::TargetMissing { table } => Err(RunError::new(
+                RunErrorCode::TargetMissing,
+                format!(
+                    "the target table {table} does not exist: create it, or set target.create \
+                     to if_missing"
+                ),
+            )),
+            Preparation::SchemaDrift { message } => {
+                Err(RunError::new(RunErrorCode::SchemaDrift, message))
+            }
+            Preparation::Ready {
+                created,
+                added,
+                current,
+            } => {
+                if created {
+                    tracing::info!(table = %job.spec.target.object, "target table created");
+                }
+                if added.is_empty() {
+                    return Ok(None);
+                }
+                self.add_to_job(job, &added, current).await.map(Some)
+            }
+        }
+    }
+
+    /// What the job's databases are asked before its run, if anything: the
+    /// drift check of a database source whose columns were discovered, the
+    /// check (or creation) of a database target.
+    fn preparation(
+        &self,
+        job: &Job,
+        source: &Source,
+        target: &Source,
+    ) -> Result<Option<RunPreparation>, RunError> {
+        let drift = match &job.source_snapshot {
+            Some(snapshot) if source.kind.has_schema() => Some(DriftCheck {
+                object: job.spec.source.object.clone(),
+                snapshot: snapshot.clone(),
+                // A mapping names its target columns: a new source column
+                // has no place in it.
+                add_columns: job.spec.options.on_schema_change == OnSchemaChange::AddColumns
+                    && job.spec.mapping.is_none(),
+            }),
+            _ => None,
+        };
+        let target_check = if target.kind.has_schema() {
+            let table = self
+                .ports
+                .compiler
+                .target_table(&job.spec, source, target)
+                .map_err(|e| RunError::new(RunErrorCode::RenderFailed, e.to_string()))?;
+            Some(TargetCheck {
+                table,
+                create: job.spec.target.create == TargetCreate::IfMissing,
+            })
+        } else {
+            None
+        };
+        if drift.is_none() && target_check.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(RunPreparation {
+            drift,
+            target: target_check,
+        }))
+    }
+
+    /// Stores the job with the columns `add_columns` added to the source
+    /// and target tables, and the source's columns as its new snapshot. A
+    /// job changed meanwhile (another run added them) fails this attempt
+    /// retryably: the next one reads the job again.
+    async fn add_to_job(
+        &self,
+        job: &Job,
+        added: &[DiscoveredColumn],
+        current: Option<Vec<DiscoveredColumn>>,
+    ) -> Result<Job, RunError> {
+        let mut next = job.clone();
+        for column in added {
+            if let TypeProposal::Supported { flink_type } = &column.proposal {
+                next.spec.source.columns.push(Column {
+                    name: column.name.clone(),
+                    type_name: flink_type.clone(),
+                });
+            }
+        }
+        next.source_snapshot = current.or(next.source_snapshot);
+        next.version += 1;
+        next.updated_at = self.ports.clock.now();
+        match self.ports.jobs.update(&next, job).await {
+            Ok(()) => {
+                let names: Vec<&str> = added.iter().map(|c| c.name.as_str()).collect();
+                tracing::info!(columns = ?names, "columns added to the job");
+                Ok(next)
+            }
+            Err(_) => Err(RunError::new(
+                RunErrorCode::StoreUnavailable,
+                "the job could not be stored with its new columns",
+            )),
+        }
     }
 
     async fn load_source(&self, tenant: &TenantId, id: &SourceId) -> Result<Source, RunError> {
@@ -625,6 +778,34 @@ impl TriggerService {
                     ),
                 ),
             })
+    }
+}
+
+fn prepare_failure(e: PrepareError) -> RunError {
+    match e {
+        PrepareError::SourceNotFound(id) => RunError::new(
+            RunErrorCode::SourceNotFound,
+            format!("source {id} no longer exists"),
+        ),
+        PrepareError::Unreachable(check) => {
+            RunError::new(RunErrorCode::SourceUnreachable, check.message)
+        }
+        PrepareError::Invalid(reason) => RunError::new(RunErrorCode::RenderFailed, reason),
+        PrepareError::SecretsUnavailable => RunError::new(
+            RunErrorCode::KmsUnavailable,
+            "KMS could not decrypt a data key",
+        ),
+        PrepareError::SecretsUnreadable => RunError::new(
+            RunErrorCode::SecretsUnreadable,
+            "the secrets of a source do not open; set them again",
+        ),
+        PrepareError::Unavailable(cause) => {
+            tracing::warn!(error = %cause, "discovery is unavailable");
+            RunError::new(
+                RunErrorCode::DiscoveryUnavailable,
+                "the discovery function could not prepare the run",
+            )
+        }
     }
 }
 
@@ -666,13 +847,15 @@ fn claimable(run: &Run, now: DateTime<Utc>) -> bool {
 mod tests {
     use super::*;
     use crate::fakes::{
-        CancelEffect, FakeFlink, FakeSealer, FixedClock, ManualClock, MemoryStore,
+        CancelEffect, FakeFlink, FakeProbe, FakeSealer, FixedClock, ManualClock, MemoryStore,
         RecordingRunEvents,
     };
+    use crate::model::discovery::{ObjectDescription, ObjectKind};
     use crate::model::job::{Job, JobSpec};
     use crate::model::schedule::RunPolicy;
     use crate::model::validation::ValidationErrors;
     use crate::ports::{FlinkJobState, RenderError};
+    use crate::service::discovery::DiscoveryService;
     use crate::service::runs::Reconciler;
     use crate::service::sources::{SourceDraft, SourcesService};
     use chrono::TimeZone;
@@ -707,12 +890,23 @@ mod tests {
                     .unwrap_or_default()
             ))
         }
+
+        fn target_table(
+            &self,
+            spec: &JobSpec,
+            _: &Source,
+            _: &Source,
+        ) -> Result<crate::model::discovery::TableSpec, RenderError> {
+            Ok(crate::fakes::plain_target_table(spec))
+        }
     }
 
     struct Fixture {
         store: Arc<MemoryStore>,
         flink: Arc<FakeFlink>,
         sealer: Arc<FakeSealer>,
+        /// The job's database: tables `t` (the source) and `u` (the target).
+        probe: Arc<FakeProbe>,
         trigger: TriggerService,
         tenant: TenantId,
         job: Job,
@@ -759,6 +953,7 @@ mod tests {
             spec,
             source_id: source.id.clone(),
             target_id: source.id,
+            source_snapshot: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -767,6 +962,13 @@ mod tests {
         ScheduleRepository::put(store.as_ref(), &every_hour(&job), None)
             .await
             .unwrap();
+        let probe = Arc::new(
+            FakeProbe::default()
+                .with_object(table("t", vec![column("id", "bigint", "BIGINT")]))
+                .with_object(table("u", vec![column("id", "bigint", "BIGINT")])),
+        );
+        let preparer =
+            DiscoveryService::new(store.clone(), sealer.clone(), probe.clone(), clock.clone());
         let trigger = TriggerService::new(TriggerPorts {
             jobs: store.clone(),
             sources: store.clone(),
@@ -776,12 +978,14 @@ mod tests {
             compiler: Arc::new(SecretEchoCompiler),
             flink: flink.clone().into(),
             events: events.clone(),
+            preparer: Arc::new(preparer),
             clock: clock.clone(),
         });
         Fixture {
             store,
             flink,
             sealer,
+            probe,
             trigger,
             tenant,
             job,
@@ -842,6 +1046,335 @@ mod tests {
     }
 
     /// An enabled hourly schedule of `job` with default policies.
+    fn column(name: &str, native: &str, flink: &str) -> DiscoveredColumn {
+        DiscoveredColumn {
+            name: name.into(),
+            native_type: native.into(),
+            nullable: true,
+            primary_key_position: None,
+            proposal: TypeProposal::Supported {
+                flink_type: flink.into(),
+            },
+        }
+    }
+
+    fn table(name: &str, columns: Vec<DiscoveredColumn>) -> ObjectDescription {
+        ObjectDescription {
+            name: name.into(),
+            kind: ObjectKind::Table,
+            columns,
+            primary_key: Vec::new(),
+        }
+    }
+
+    impl Fixture {
+        /// Stores the job as `change` leaves it, at the next version.
+        async fn edit(&self, change: impl FnOnce(&mut Job)) -> Job {
+            let stored = JobRepository::get(self.store.as_ref(), &self.tenant, &self.job.id)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut next = stored.clone();
+            change(&mut next);
+            next.version += 1;
+            JobRepository::update(self.store.as_ref(), &next, &stored)
+                .await
+                .unwrap();
+            next
+        }
+
+        async fn job(&self) -> Job {
+            JobRepository::get(self.store.as_ref(), &self.tenant, &self.job.id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+
+        /// A manual run of its own (a new run id each time); runs overlap.
+        fn manual(&self) -> Fire {
+            let mut fire = self.fire();
+            fire.trigger = TriggerKind::Manual;
+            fire.run_id = Some(RunId::generate());
+            fire
+        }
+
+        /// A job built from discovery: `t`'s columns as its snapshot.
+        async fn discovered(&self, snapshot: Vec<DiscoveredColumn>, on_change: OnSchemaChange) {
+            self.edit(|job| {
+                job.spec.source.columns = snapshot
+                    .iter()
+                    .map(|c| Column {
+                        name: c.name.clone(),
+                        type_name: match &c.proposal {
+                            TypeProposal::Supported { flink_type } => flink_type.clone(),
+                            TypeProposal::Unsupported { .. } => unreachable!(),
+                        },
+                    })
+                    .collect();
+                job.source_snapshot = Some(snapshot);
+                job.spec.options.on_schema_change = on_change;
+            })
+            .await;
+        }
+    }
+
+    fn submitted(outcome: TriggerOutcome) -> Run {
+        let TriggerOutcome::Submitted(run) = outcome else {
+            panic!("expected a submission, got {outcome:?}");
+        };
+        run
+    }
+
+    fn failed(outcome: TriggerOutcome) -> RunError {
+        let TriggerOutcome::Failed(run) = outcome else {
+            panic!("expected a final failure, got {outcome:?}");
+        };
+        assert_eq!(run.state, RunState::Failed);
+        run.error.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_missing_target_table_fails_the_run_before_flink() {
+        let f = fixture().await;
+        f.edit(|job| job.spec.target.object = "public.missing_tbl".into())
+            .await;
+        let error = failed(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(error.code, "target_missing");
+        assert!(!error.retryable);
+        assert!(
+            error.message.contains("public.missing_tbl"),
+            "{}",
+            error.message
+        );
+        assert!(f.flink.submissions().is_empty(), "no Flink job");
+        assert!(f.probe.ddl().is_empty(), "never creates nothing");
+        assert!(f.probe.object("public.missing_tbl").is_none());
+    }
+
+    #[tokio::test]
+    async fn if_missing_creates_the_target_table_once_from_the_job_columns() {
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Allow,
+            ..Default::default()
+        })
+        .await;
+        f.edit(|job| {
+            job.spec.target.object = "fresh".into();
+            job.spec.target.create = TargetCreate::IfMissing;
+            job.spec.target.primary_key = Some(vec!["id".into()]);
+        })
+        .await;
+        submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["create fresh"]);
+        let created = f.probe.object("fresh").unwrap();
+        assert_eq!(created.primary_key, ["id"]);
+        assert_eq!(created.columns[0].name, "id");
+        assert!(!created.columns[0].nullable, "a key column");
+        // Idempotent: the next run finds it and changes nothing.
+        submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["create fresh"]);
+        assert_eq!(f.flink.submissions().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_changed_source_fails_the_run_naming_added_removed_and_changed_columns() {
+        let f = fixture().await;
+        f.discovered(
+            vec![
+                column("id", "bigint", "BIGINT"),
+                column("name", "text", "STRING"),
+                column("gone", "integer", "INT"),
+            ],
+            OnSchemaChange::Fail,
+        )
+        .await;
+        f.probe.put_object(table(
+            "t",
+            vec![
+                column("id", "integer", "INT"),
+                column("name", "text", "STRING"),
+                column("extra", "date", "DATE"),
+            ],
+        ));
+        let error = failed(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(error.code, "schema_drift");
+        assert!(!error.retryable);
+        for part in [
+            "added extra (date)",
+            "removed gone (integer)",
+            "changed id (bigint -> integer)",
+        ] {
+            assert!(error.message.contains(part), "{part}: {}", error.message);
+        }
+        assert!(f.flink.submissions().is_empty(), "no Flink job");
+        assert!(f.probe.ddl().is_empty());
+        assert_eq!(f.job().await.spec.source.columns.len(), 3, "the job stays");
+    }
+
+    #[tokio::test]
+    async fn add_columns_adds_a_new_column_to_the_target_and_the_job_once() {
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Allow,
+            ..Default::default()
+        })
+        .await;
+        f.discovered(
+            vec![column("id", "bigint", "BIGINT")],
+            OnSchemaChange::AddColumns,
+        )
+        .await;
+        let now = vec![
+            column("id", "bigint", "BIGINT"),
+            column("extra", "date", "DATE"),
+        ];
+        f.probe.put_object(table("t", now.clone()));
+        submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["add u.extra"]);
+        let target = f.probe.object("u").unwrap();
+        let extra = target.columns.iter().find(|c| c.name == "extra").unwrap();
+        assert!(extra.nullable);
+        let job = f.job().await;
+        let columns: Vec<(&str, &str)> = job
+            .spec
+            .source
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.type_name.as_str()))
+            .collect();
+        assert_eq!(columns, [("id", "BIGINT"), ("extra", "DATE")]);
+        assert_eq!(job.source_snapshot, Some(now));
+        assert_eq!(job.version, f.job.version + 2);
+        // The next run finds nothing new.
+        submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["add u.extra"]);
+        assert_eq!(f.job().await.version, job.version);
+    }
+
+    #[tokio::test]
+    async fn add_columns_still_fails_on_removed_or_retyped_columns() {
+        let f = fixture().await;
+        f.discovered(
+            vec![
+                column("id", "bigint", "BIGINT"),
+                column("old", "text", "STRING"),
+            ],
+            OnSchemaChange::AddColumns,
+        )
+        .await;
+        f.probe.put_object(table(
+            "t",
+            vec![
+                column("id", "numeric(20,0)", "DECIMAL(20, 0)"),
+                column("new", "date", "DATE"),
+            ],
+        ));
+        let error = failed(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(error.code, "schema_drift");
+        assert!(
+            error.message.contains("removed old (text)"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error
+                .message
+                .contains("changed id (bigint -> numeric(20,0))")
+        );
+        assert!(f.probe.ddl().is_empty(), "nothing added");
+        assert!(f.flink.submissions().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_database_job_is_prepared_in_one_call_and_a_topic_to_files_job_in_none() {
+        use crate::fakes::RecordingPreparer;
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Allow,
+            ..Default::default()
+        })
+        .await;
+        let preparer = Arc::new(RecordingPreparer::default());
+        let trigger = TriggerService::new(TriggerPorts {
+            jobs: f.store.clone(),
+            sources: f.store.clone(),
+            runs: f.store.clone(),
+            schedules: f.store.clone(),
+            sealer: f.sealer.clone(),
+            compiler: Arc::new(SecretEchoCompiler),
+            flink: f.flink.clone().into(),
+            preparer: preparer.clone(),
+            events: f.events.clone(),
+            clock: f.clock.clone(),
+        });
+        f.discovered(vec![column("id", "bigint", "BIGINT")], OnSchemaChange::Fail)
+            .await;
+        f.edit(|job| job.spec.target.create = TargetCreate::IfMissing)
+            .await;
+        submitted(trigger.fire(f.manual()).await.unwrap());
+        let requests = preparer.requests();
+        assert_eq!(requests.len(), 1, "one round trip");
+        let (_, _, request) = &requests[0];
+        let drift = request.drift.as_ref().expect("the drift check");
+        assert_eq!(drift.object, "t");
+        assert!(!drift.add_columns);
+        let target = request.target.as_ref().expect("the target table");
+        assert!(target.create);
+        assert_eq!(target.table.object, "u");
+        assert_eq!(target.table.columns[0].flink_type, "BIGINT");
+
+        // A topic into files has no table to check: no call.
+        let sources = SourcesService::new(f.store.clone(), f.sealer.clone(), f.clock.clone());
+        let register = |kind: &str, config: serde_json::Value| SourceDraft {
+            name: kind.into(),
+            kind: kind.into(),
+            config: config.as_object().unwrap().clone(),
+            secrets: None,
+        };
+        let kafka = sources
+            .register(
+                &f.tenant,
+                register("kafka", json!({"bootstrap_servers": "k:9092"})),
+            )
+            .await
+            .unwrap();
+        let files = sources
+            .register(
+                &f.tenant,
+                register("filesystem", json!({"path": "/data/out"})),
+            )
+            .await
+            .unwrap();
+        f.edit(|job| {
+            job.source_id = kafka.id.clone();
+            job.target_id = files.id.clone();
+            job.spec.source.source_id = kafka.id.to_string();
+            job.spec.target.source_id = files.id.to_string();
+        })
+        .await;
+        submitted(trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(preparer.requests().len(), 1, "no call for topics and files");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_a_retryable_failure_with_no_secret() {
+        let f = fixture().await;
+        f.probe
+            .set_unreachable(Some(crate::model::discovery::Check::failed(
+                "connect",
+                crate::model::discovery::CheckCode::Refused,
+                "nothing accepts connections on h:5432",
+            )));
+        let Err(TriggerError::Retryable(run)) = f.trigger.fire(f.manual()).await else {
+            panic!("expected a retryable failure");
+        };
+        let error = run.error.unwrap();
+        assert_eq!(error.code, "source_unreachable");
+        assert!(!error.message.contains("canary"), "{}", error.message);
+        assert!(f.flink.submissions().is_empty());
+    }
+
     fn every_hour(job: &Job) -> crate::model::schedule::Schedule {
         crate::model::schedule::Schedule {
             tenant: job.tenant.clone(),
@@ -1701,6 +2234,12 @@ mod tests {
             compiler: Arc::new(SecretEchoCompiler),
             flink: targets,
             events: f.events.clone(),
+            preparer: Arc::new(DiscoveryService::new(
+                f.store.clone(),
+                f.sealer.clone(),
+                f.probe.clone(),
+                f.clock.clone(),
+            )),
             clock: f.clock.clone(),
         });
         let retarget = |target: &str, version: u64| {
