@@ -167,8 +167,9 @@ fn function(settings: &Settings, name: &str, bin: &str, env: &[(String, String)]
 }
 
 /// The functions' settings as a deployment gives them, with AWS pointing
-/// at `AWS_ENDPOINT_URL` (moto) and Flink at `flink_url`.
-pub fn function_env(flink_url: &str) -> anyhow::Result<Vec<(String, String)>> {
+/// at `AWS_ENDPOINT_URL` (moto), Flink at `flink_url` and Lambda's Invoke
+/// API (the discovery function) at `lambda_url`.
+pub fn function_env(flink_url: &str, lambda_url: &str) -> anyhow::Result<Vec<(String, String)>> {
     let mut env = Vec::new();
     for name in [
         "AWS_ENDPOINT_URL",
@@ -188,6 +189,9 @@ pub fn function_env(flink_url: &str) -> anyhow::Result<Vec<(String, String)>> {
     env.push(("SLUICE_TENANT_MODE".into(), "jwt".into()));
     env.push(("SLUICE_TENANT_CLAIM".into(), TENANT_CLAIM.into()));
     env.push(("SLUICE_FLINK_REST_URL".into(), flink_url.to_owned()));
+    // Where the trigger calls the discovery function: the recorder's
+    // stand-in (recorder.rs), or the local stack's functions.
+    env.push(("AWS_ENDPOINT_URL_LAMBDA".into(), lambda_url.to_owned()));
     env.push(("SLUICE_TRIGGER_FUNCTION".into(), "trigger".into()));
     // Run events go to the (private) moto's default bus, which keeps none.
     env.push(("SLUICE_EVENT_BUS".into(), "default".into()));
@@ -586,7 +590,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     std::fs::create_dir_all(&settings.work)?;
     let recorder = Recorder::start().await?;
-    let env = function_env(&recorder.url())?;
+    let env = function_env(&recorder.url(), &recorder.url())?;
     let bench = Bench {
         functions: functions(&settings, &env),
         settings,

@@ -12,6 +12,13 @@
 //! - `GET /jobs/{id}`: a `RUNNING` job with an empty plan, so a reconciler
 //!   pass finds every run still active and does the same work each time.
 //!
+//! It also stands in for the discovery function behind the Lambda Invoke API
+//! (`AWS_ENDPOINT_URL_LAMBDA`): the trigger prepares a database job's run
+//! with one `prepare_run` call (README, "Target tables and schema drift"),
+//! answered here at once as ready (nothing created, nothing added), so the
+//! figures exclude the databases' time as they exclude Flink's. Any other
+//! function is a 404, as Lambda answers for a function that does not exist.
+//!
 //! Every call is also logged with its interval ([`Recorder::calls`]).
 
 use std::collections::HashMap;
@@ -90,6 +97,14 @@ impl Recorder {
                 (calls.clone(), "Flink"),
                 CallLog::layer,
             ))
+            .merge(
+                Router::new()
+                    .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+                    .route_layer(axum::middleware::from_fn_with_state(
+                        (calls.clone(), "Lambda"),
+                        CallLog::layer,
+                    )),
+            )
             .with_state(records.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -119,6 +134,21 @@ impl Recorder {
             runs: self.records.runs.lock().unwrap().clone(),
         }
     }
+}
+
+/// The discovery function's answer to `prepare_run` (`sluice_aws::discovery::DiscoveryReply`):
+/// ready. A wrong shape fails the bench, which insists the trigger submitted.
+async fn invoke(Path(name): Path<String>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if name != "discovery" {
+        return (
+            StatusCode::NOT_FOUND,
+            [("x-amzn-errortype", "ResourceNotFoundException")],
+            Json(json!({"Type": "User", "Message": format!("Function not found: {name}")})),
+        )
+            .into_response();
+    }
+    Json(json!({"outcome": "prepared", "preparation": {"status": "ready"}})).into_response()
 }
 
 fn flink_error(status: StatusCode, message: &str) -> (StatusCode, Json<Value>) {

@@ -297,7 +297,10 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     )?;
     let table = env_or("BENCH_TABLE", "bench_orders".to_owned())?;
     let small = format!("{table}_small");
-    let functions = lambda::functions(&settings, &function_env(&stack.flink)?);
+    // The stack's functions serve the Invoke API: the trigger prepares each
+    // run with the real discovery function and databases.
+    let api = env_or("SLUICE_API_URL", "http://127.0.0.1:9000".to_owned())?;
+    let functions = lambda::functions(&settings, &function_env(&stack.flink, &api)?);
 
     eprintln!("[bench] PostgreSQL: {table} with {rows} rows; MariaDB: empty targets");
     stack.psql(&workload::postgres_source_sql(&table, rows))?;
