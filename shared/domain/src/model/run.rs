@@ -318,6 +318,22 @@ impl Run {
         }
     }
 
+    /// Ended for good: no next attempt scheduled, and not a retryable failure
+    /// that another delivery of its fire may still take up (the trigger
+    /// claims those again). What alerts and the run report count.
+    pub fn is_final(&self) -> bool {
+        if self.state.is_active() || self.next_attempt_at.is_some() {
+            return false;
+        }
+        let redeliverable = self.state == RunState::Failed
+            && self.error.as_ref().is_some_and(|e| e.retryable)
+            && self
+                .policy
+                .retry
+                .is_none_or(|retry| self.attempts < retry.max_attempts);
+        !redeliverable
+    }
+
     /// Whether the reconciler still has work on this run: following it on
     /// Flink, starting its next attempt, or finishing its follow-ups.
     pub fn needs_reconciler(&self) -> bool {
@@ -437,8 +453,9 @@ pub struct RunStateChange {
     pub time: DateTime<Utc>,
     /// When the run was created (its fire): with `time`, a final change's duration.
     pub created_at: DateTime<Utc>,
-    /// The run has ended for good: an end state with no attempt left to make (a failed attempt
-    /// that will be retried is not final). Alerts and reports count final changes.
+    /// The run has ended for good ([`Run::is_final`]): an end state with no attempt left (a
+    /// failed attempt that will be retried, or that a redelivery of its fire may take up, is
+    /// not final). Alerts and reports count final changes.
     #[serde(rename = "final")]
     pub is_final: bool,
 }
@@ -473,7 +490,7 @@ impl RunStateChange {
             version: run.version,
             time: run.updated_at,
             created_at: run.created_at,
-            is_final: !run.state.is_active() && run.next_attempt_at.is_none(),
+            is_final: run.is_final(),
         })
     }
 }
@@ -482,6 +499,47 @@ impl RunStateChange {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_run_is_final_when_no_attempt_or_delivery_can_take_it_up_again() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+        let job = JobId::generate();
+        let pending = Run::pending(
+            NewRun {
+                id: RunId::for_fire(&job, at),
+                tenant: TenantId::parse("acme").unwrap(),
+                job_id: job,
+                trigger: TriggerKind::Schedule,
+                scheduled_time: at,
+                window: None,
+                flink_target: FlinkTarget::DEFAULT_SESSION,
+            },
+            at,
+        );
+        let failed = |code: RunErrorCode, attempts: u32, max: Option<u32>| {
+            let mut run = pending.clone();
+            run.state = RunState::Failed;
+            run.error = Some(RunError::new(code, "x"));
+            run.attempts = attempts;
+            run.policy.retry = max.map(|max_attempts| crate::model::schedule::RetryPolicy {
+                max_attempts,
+                backoff_seconds: 60,
+            });
+            run
+        };
+        assert!(!pending.is_final());
+        // Flink unreachable is retryable: a redelivery may take the run up again.
+        assert!(!failed(RunErrorCode::FlinkUnreachable, 1, None).is_final());
+        assert!(!failed(RunErrorCode::FlinkUnreachable, 1, Some(3)).is_final());
+        assert!(failed(RunErrorCode::FlinkUnreachable, 3, Some(3)).is_final());
+        assert!(failed(RunErrorCode::JobNotFound, 1, None).is_final());
+        let mut scheduled = failed(RunErrorCode::JobNotFound, 1, None);
+        scheduled.next_attempt_at = Some(at);
+        assert!(!scheduled.is_final());
+        let mut succeeded = pending.clone();
+        succeeded.state = RunState::Succeeded;
+        assert!(succeeded.is_final());
+    }
 
     #[test]
     fn one_fire_one_id() {

@@ -837,13 +837,8 @@ fn claimable(run: &Run, now: DateTime<Utc>) -> bool {
         RunState::Pending => true,
         RunState::Failed => match run.next_attempt_at {
             Some(at) => at <= now,
-            None => {
-                run.error.as_ref().is_some_and(|e| e.retryable)
-                    && run
-                        .policy
-                        .retry
-                        .is_none_or(|retry| run.attempts < retry.max_attempts)
-            }
+            // A retryable failure another delivery may take up.
+            None => !run.is_final(),
         },
         _ => false,
     }
