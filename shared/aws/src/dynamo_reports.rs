@@ -77,9 +77,9 @@ impl DynamoRunReports {
         tenant: &TenantId,
         job: Option<&JobId>,
         granularity: Granularity,
+        start: DateTime<Utc>,
         end: &RunEnd,
     ) -> Result<(), RepositoryError> {
-        let start = granularity.floor(end.ended_at);
         self.client
             .update_item()
             .table_name(&self.table)
@@ -103,13 +103,11 @@ impl DynamoRunReports {
 #[async_trait]
 impl RunReports for DynamoRunReports {
     async fn record(&self, end: &RunEnd) -> Result<(), RepositoryError> {
-        let scopes = [None, Some(&end.job_id)];
-        let grains = [Granularity::Hour, Granularity::Day];
-        try_join_all(scopes.iter().flat_map(|job| {
-            grains
-                .iter()
-                .map(move |g| self.add(&end.tenant, *job, *g, end))
-        }))
+        try_join_all(
+            end.buckets()
+                .into_iter()
+                .map(|(job, g, start)| self.add(&end.tenant, job, g, start, end)),
+        )
         .await?;
         Ok(())
     }

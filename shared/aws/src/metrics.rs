@@ -13,6 +13,7 @@
 use std::io::Write;
 
 use serde_json::{Value, json};
+use sluice_domain::model::report::RunEnd;
 use sluice_domain::model::run::{RunState, RunStateChange};
 use sluice_domain::ports::RunMetrics;
 
@@ -50,8 +51,7 @@ impl EmfRunMetrics {
             "job_id": change.job_id.as_str(),
             "run_id": change.run_id.as_str(),
         });
-        let (directive, values) = if change.is_final {
-            let duration = (change.time - change.created_at).num_milliseconds().max(0);
+        let (directive, values) = if let Some(end) = RunEnd::of(change) {
             (
                 json!({"Namespace": self.namespace, "Dimensions": [["State"]], "Metrics": [
                     {"Name": "Runs", "Unit": "Count"},
@@ -59,10 +59,10 @@ impl EmfRunMetrics {
                     {"Name": "Duration", "Unit": "Milliseconds"},
                 ]}),
                 json!({
-                    "State": change.state.as_str(),
+                    "State": end.state.as_str(),
                     "Runs": 1,
-                    "RowsWritten": change.rows_written.unwrap_or(0),
-                    "Duration": duration,
+                    "RowsWritten": end.rows_written.unwrap_or(0),
+                    "Duration": end.duration.num_milliseconds(),
                 }),
             )
         } else if change.state == RunState::Running {

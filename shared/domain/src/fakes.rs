@@ -719,18 +719,10 @@ pub struct MemoryRunReports {
 #[async_trait]
 impl crate::ports::RunReports for MemoryRunReports {
     async fn record(&self, end: &crate::model::report::RunEnd) -> Result<(), RepositoryError> {
-        use crate::model::report::Granularity;
         let mut items = self.items.lock().unwrap();
-        for job in [None, Some(end.job_id.clone())] {
-            for grain in [Granularity::Hour, Granularity::Day] {
-                let key = (
-                    end.tenant.clone(),
-                    job.clone(),
-                    grain,
-                    grain.floor(end.ended_at),
-                );
-                items.entry(key).or_default().add(end);
-            }
+        for (job, grain, start) in end.buckets() {
+            let key = (end.tenant.clone(), job.cloned(), grain, start);
+            items.entry(key).or_default().add(end);
         }
         Ok(())
     }

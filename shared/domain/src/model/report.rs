@@ -66,6 +66,18 @@ pub struct RunEnd {
 }
 
 impl RunEnd {
+    /// The four buckets one end is counted in: tenant-wide and the job's (`None`, `Some`), per
+    /// hour and per day, each with its start.
+    pub fn buckets(&self) -> [(Option<&JobId>, Granularity, DateTime<Utc>); 4] {
+        let at = |job, g: Granularity| (job, g, g.floor(self.ended_at));
+        [
+            at(None, Granularity::Hour),
+            at(None, Granularity::Day),
+            at(Some(&self.job_id), Granularity::Hour),
+            at(Some(&self.job_id), Granularity::Day),
+        ]
+    }
+
     /// What the report counts of a change: its run's end when the change is final.
     pub fn of(change: &RunStateChange) -> Option<Self> {
         change.is_final.then(|| Self {
