@@ -278,6 +278,18 @@ async fn bad_jobs_get_problems_naming_the_field_and_store_nothing() {
             400,
             "target.primary_key[0]",
         ),
+        // The job filters its rows: counting them natively would be a
+        // second translation of the filter.
+        (
+            with("/options/validate", json!("count")),
+            400,
+            "options.validate",
+        ),
+        (
+            with("/options/validate", json!("checksum")),
+            400,
+            "options.validate",
+        ),
         (
             with(
                 "/source/object",

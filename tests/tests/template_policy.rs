@@ -600,6 +600,7 @@ fn only_the_trigger_is_invoked(t: &Value) -> Vec<String> {
         ("SourcesRole", "${DiscoveryFunction.Arn}"),
         ("JobsRole", "${DiscoveryFunction.Arn}"),
         ("TriggerRole", "${DiscoveryFunction.Arn}"),
+        ("ReconcilerRole", "${DiscoveryFunction.Arn}"),
     ];
     for s in role_statements(t).iter().filter(|s| s.allow) {
         for a in s.actions.iter().filter(|a| service(a) == "lambda") {

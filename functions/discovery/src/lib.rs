@@ -7,7 +7,7 @@ pub mod config;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use sluice_aws::discovery::{DiscoveryRequest, serve};
-use sluice_domain::ports::{RunPreparer, SecretSealer};
+use sluice_domain::ports::{RowCounter, RunPreparer, SecretSealer};
 use sluice_domain::service::discovery::{DraftTester, SourceDiscovery};
 
 /// A request that is not one: a caller's bug, never retried.
@@ -26,7 +26,7 @@ impl From<InvalidRequest> for Diagnostic {
 
 /// Answers one invocation. A failed use case is a reply (`outcome:
 /// error`), not a function error: the caller maps it to its answer.
-pub async fn handle<D: SourceDiscovery + DraftTester + RunPreparer>(
+pub async fn handle<D: SourceDiscovery + DraftTester + RunPreparer + RowCounter>(
     discovery: &D,
     sealer: &dyn SecretSealer,
     event: LambdaEvent<Value>,

@@ -111,7 +111,7 @@ pub struct JobList<'a> {
 }
 
 use sluice_domain::model::job::{FlinkTarget, Window};
-use sluice_domain::model::run::{Run, RunError, TriggerKind};
+use sluice_domain::model::run::{Run, RunError, TriggerKind, Validation};
 
 /// The body of `POST /jobs/{id}/runs`: empty for a run now, or a window
 /// to backfill.
@@ -136,6 +136,9 @@ pub struct RunView<'a> {
     pub error: Option<&'a RunError>,
     pub rows_read: Option<u64>,
     pub rows_written: Option<u64>,
+    /// `validate: count`: the rows counted on each side after the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validation>,
     pub created_at: String,
     pub updated_at: String,
     pub finished_at: Option<String>,
@@ -163,6 +166,7 @@ impl<'a> From<&'a Run> for RunView<'a> {
             error: run.error.as_ref(),
             rows_read: run.rows_read,
             rows_written: run.rows_written,
+            validation: run.validation,
             created_at: timestamp(run.created_at),
             updated_at: timestamp(run.updated_at),
             finished_at: run.finished_at.map(timestamp),

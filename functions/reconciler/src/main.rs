@@ -4,7 +4,7 @@ use std::time::Duration;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use sluice_aws::config::LazyClient;
-use sluice_aws::{DynamoJobRepository, DynamoRunRepository, LambdaTriggerInvoker};
+use sluice_aws::{DynamoJobRepository, DynamoRunRepository, LambdaDiscovery, LambdaTriggerInvoker};
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::runs::{Reconciler, ReconcilerPorts};
 use sluice_flink::TargetsConfig;
@@ -16,6 +16,8 @@ struct Config {
     flink_targets: TargetsConfig,
     /// The trigger function: next attempts and child runs go to it.
     trigger_function: String,
+    /// The discovery function: it counts rows for `validate: count`.
+    discovery_function: String,
     /// The EventBridge bus runs' state changes are published to.
     event_bus: String,
     /// Minutes after which a run that never reached Flink is marked lost.
@@ -38,6 +40,7 @@ impl Config {
             table: required("SLUICE_TABLE")?,
             flink_targets: TargetsConfig::from_env()?,
             trigger_function: required("SLUICE_TRIGGER_FUNCTION")?,
+            discovery_function: required("SLUICE_DISCOVERY_FUNCTION")?,
             event_bus: required("SLUICE_EVENT_BUS")?,
             stale_after_minutes: match std::env::var("SLUICE_STALE_AFTER_MINUTES") {
                 Ok(v) => v
@@ -59,6 +62,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let flink =
         sluice_aws::following_targets(&config.flink_targets, &aws, Duration::from_secs(30))?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    // Built by the first retry, child run or validation (most passes have none).
+    let lambda = LazyClient::new(&aws, aws_sdk_lambda::Client::new);
     let reconciler = Reconciler::new(
         ReconcilerPorts {
             runs: Arc::new(DynamoRunRepository::new(
@@ -70,11 +75,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 config.table.clone(),
             )),
             flink,
-            // Built by the first retry or child run (most passes have none).
             trigger: Arc::new(LambdaTriggerInvoker::new(
-                LazyClient::new(&aws, aws_sdk_lambda::Client::new),
+                lambda.clone(),
                 config.trigger_function,
             )),
+            counter: Arc::new(LambdaDiscovery::new(lambda, config.discovery_function)),
             // The bus's client is built by the first run that changes state.
             events: sluice_aws::run_outcomes(&aws, dynamodb, config.table, config.event_bus),
             clock: Arc::new(SystemClock),

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sluice_domain::model::discovery::{
     Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, ObjectRef, Preparation,
-    RunPreparation,
+    RowCountRequest, RowCounts, RunPreparation,
 };
-use sluice_domain::ports::{PrepareError, RepositoryError, RunPreparer, SecretSealer};
+use sluice_domain::ports::{PrepareError, RepositoryError, RowCounter, RunPreparer, SecretSealer};
 use sluice_domain::service::discovery::{DiscoverError, DraftTester, SourceDiscovery};
 use sluice_domain::service::sources::SourceDraft;
 use sluice_domain::{
@@ -63,6 +63,14 @@ pub enum DiscoveryRequest {
         source_id: SourceId,
         target_id: SourceId,
         request: RunPreparation,
+    },
+    /// The reconciler's count of a run's rows on both sides (`validate:
+    /// count`, README "Validation").
+    CountRows {
+        tenant: TenantId,
+        source_id: SourceId,
+        target_id: SourceId,
+        request: RowCountRequest,
     },
 }
 
@@ -119,6 +127,9 @@ pub enum DiscoveryReply {
     },
     Prepared {
         preparation: Preparation,
+    },
+    Counted {
+        counts: RowCounts,
     },
     Error {
         error: WireError,
@@ -230,7 +241,7 @@ fn unavailable(reason: &str) -> DiscoverError {
 
 /// Serves one request with the discovery use cases (the discovery
 /// function's handler); `sealer` opens a draft's sealed secrets.
-pub async fn serve<D: SourceDiscovery + DraftTester + RunPreparer>(
+pub async fn serve<D: SourceDiscovery + DraftTester + RunPreparer + RowCounter>(
     discovery: &D,
     sealer: &dyn SecretSealer,
     request: DiscoveryRequest,
@@ -304,6 +315,22 @@ pub async fn serve<D: SourceDiscovery + DraftTester + RunPreparer>(
                 .await
             {
                 Ok(preparation) => DiscoveryReply::Prepared { preparation },
+                Err(e) => DiscoveryReply::Error {
+                    error: WireError::from_prepare(e),
+                },
+            };
+        }
+        DiscoveryRequest::CountRows {
+            tenant,
+            source_id,
+            target_id,
+            request,
+        } => {
+            return match discovery
+                .count_rows(&tenant, &source_id, &target_id, &request)
+                .await
+            {
+                Ok(counts) => DiscoveryReply::Counted { counts },
                 Err(e) => DiscoveryReply::Error {
                     error: WireError::from_prepare(e),
                 },
@@ -470,6 +497,30 @@ impl RunPreparer for LambdaDiscovery {
         };
         match self.call(&request).await {
             Ok(DiscoveryReply::Prepared { preparation }) => Ok(preparation),
+            Ok(other) => Err(PrepareError::Unavailable(Box::new(unexpected(&other)))),
+            Err(DiscoverError::Repository(e)) => Err(PrepareError::Unavailable(Box::new(e))),
+            Err(e) => Err(WireError::from(e).into_prepare()),
+        }
+    }
+}
+
+#[async_trait]
+impl RowCounter for LambdaDiscovery {
+    async fn count_rows(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &RowCountRequest,
+    ) -> Result<RowCounts, PrepareError> {
+        let request = DiscoveryRequest::CountRows {
+            tenant: tenant.clone(),
+            source_id: source_id.clone(),
+            target_id: target_id.clone(),
+            request: request.clone(),
+        };
+        match self.call(&request).await {
+            Ok(DiscoveryReply::Counted { counts }) => Ok(counts),
             Ok(other) => Err(PrepareError::Unavailable(Box::new(unexpected(&other)))),
             Err(DiscoverError::Repository(e)) => Err(PrepareError::Unavailable(Box::new(e))),
             Err(e) => Err(WireError::from(e).into_prepare()),

@@ -935,9 +935,26 @@ struct ProbeState {
     unreachable: Option<crate::model::discovery::Check>,
     seen: Vec<(String, Vec<(String, String)>)>,
     ddl: Vec<String>,
+    /// Rows per object for `count_rows`, and the counts asked for.
+    row_counts: BTreeMap<String, u64>,
+    counted: Vec<crate::model::discovery::RowCount>,
 }
 
 impl FakeProbe {
+    /// What `count_rows` answers for `object` (whatever its window).
+    pub fn set_rows(&self, object: &str, rows: u64) {
+        self.state
+            .lock()
+            .unwrap()
+            .row_counts
+            .insert(object.to_owned(), rows);
+    }
+
+    /// The counts asked for, in order.
+    pub fn counted(&self) -> Vec<crate::model::discovery::RowCount> {
+        self.state.lock().unwrap().counted.clone()
+    }
+
     pub fn with_object(self, description: crate::model::discovery::ObjectDescription) -> Self {
         {
             let mut state = self.state.lock().unwrap();
@@ -1111,6 +1128,25 @@ impl crate::ports::SourceProbe for FakeProbe {
         let ddl: Vec<String> = added.iter().map(|n| format!("add {object}.{n}")).collect();
         state.ddl.extend(ddl);
         Ok(added)
+    }
+
+    async fn count_rows(
+        &self,
+        source: &Source,
+        secrets: &crate::Secrets,
+        count: &crate::model::discovery::RowCount,
+    ) -> Result<u64, crate::ports::DiscoveryError> {
+        if let Some(failed) = self.record(source, secrets) {
+            return Err(crate::ports::DiscoveryError::Unreachable(failed));
+        }
+        let mut state = self.state.lock().unwrap();
+        state.counted.push(count.clone());
+        state.row_counts.get(&count.object).copied().ok_or_else(|| {
+            crate::ports::DiscoveryError::Invalid {
+                field: "object",
+                reason: format!("no table {}", count.object),
+            }
+        })
     }
 }
 

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::model::discovery::{
-    Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, Preparation,
-    RunPreparation, TableColumn, TableSpec,
+    Check, ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, Preparation, RowCount,
+    RowCountRequest, RowCounts, RunPreparation, TableColumn, TableSpec,
 };
 use crate::model::job::{FlinkTarget, Job, JobId};
 use crate::model::report::{Counters, ReportQuery, RunEnd};
@@ -644,6 +644,14 @@ pub trait SourceProbe: Send + Sync {
         object: &str,
         columns: &[TableColumn],
     ) -> Result<Vec<String>, DiscoveryError>;
+
+    /// The rows of `count.object` (those of its window when it has one).
+    async fn count_rows(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        count: &RowCount,
+    ) -> Result<u64, DiscoveryError>;
 }
 
 /// Why a run's preparation could not be made (not a verdict on the job:
@@ -680,6 +688,19 @@ pub trait RunPreparer: Send + Sync {
         target_id: &SourceId,
         request: &RunPreparation,
     ) -> Result<Preparation, PrepareError>;
+}
+
+/// Counts a run's rows on both sides after Flink finished it (`validate:
+/// count`). Served by the discovery function, like [`RunPreparer`].
+#[async_trait]
+pub trait RowCounter: Send + Sync {
+    async fn count_rows(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &RowCountRequest,
+    ) -> Result<RowCounts, PrepareError>;
 }
 
 /// Run metrics (CloudWatch's embedded metric format in a deployment): told of every published

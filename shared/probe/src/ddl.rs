@@ -11,7 +11,8 @@
 //! binary collation (keys that differ only in case or accents stay apart),
 //! a string key column sized to its share of InnoDB's 3072-byte key.
 
-use sluice_domain::model::discovery::{TableColumn, TableSpec};
+use chrono::{DateTime, NaiveTime, Utc};
+use sluice_domain::model::discovery::{CountWindow, TableColumn, TableSpec, WindowBound};
 use sluice_flinksql::types::FlinkType;
 
 /// Which SQL a statement is written in.
@@ -203,6 +204,57 @@ fn mysql_type(ty: FlinkType, key_bytes: Option<u32>) -> Result<String, String> {
     })
 }
 
+/// `validate: count` (README, "Validation"): the rows of a table, or those
+/// of a run's window compared as Flink compares it (the bounds come from
+/// instants, never from a user's text).
+impl Dialect {
+    pub fn count(self, parts: &[String], window: Option<&CountWindow>) -> String {
+        let table = self.table(parts);
+        let Some(w) = window else {
+            return format!("SELECT COUNT(*) FROM {table}");
+        };
+        let column = self.quote(&w.column);
+        let (from, to) = (self.bound(w.bound, w.from), self.bound(w.bound, w.to));
+        format!("SELECT COUNT(*) FROM {table} WHERE {column} >= {from} AND {column} < {to}")
+    }
+
+    /// A window's end as a literal of the column's kind: a date moves to
+    /// the next midnight, a timestamp keeps its wall-clock time in UTC (up
+    /// to the microseconds both databases store, rounded up so that `<` and
+    /// `>=` keep their meaning), an instant Flink's milliseconds.
+    fn bound(self, bound: WindowBound, at: DateTime<Utc>) -> String {
+        let naive = at.naive_utc();
+        match bound {
+            WindowBound::Date => {
+                let mut day = naive.date();
+                if naive.time() != NaiveTime::MIN {
+                    day = day.succ_opt().unwrap_or(day);
+                }
+                format!("DATE '{}'", day.format("%Y-%m-%d"))
+            }
+            WindowBound::Timestamp => {
+                let nanos = naive.and_utc().timestamp_subsec_nanos();
+                let rounded = match nanos % 1000 {
+                    0 => naive,
+                    rest => naive + chrono::Duration::nanoseconds(i64::from(1000 - rest)),
+                };
+                format!("TIMESTAMP '{}'", rounded.format("%Y-%m-%d %H:%M:%S%.6f"))
+            }
+            WindowBound::Instant => {
+                let millis = DateTime::<Utc>::from_timestamp_millis(at.timestamp_millis())
+                    .unwrap_or(at)
+                    .naive_utc();
+                let text = millis.format("%Y-%m-%d %H:%M:%S%.3f");
+                match self {
+                    Dialect::Postgres => format!("TIMESTAMPTZ '{text}+00'"),
+                    // The MySQL dialect writes instants as UTC DATETIMEs.
+                    Dialect::Mysql => format!("TIMESTAMP '{text}'"),
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +362,42 @@ mod tests {
                 .add_column(&["t".to_owned()], &column)
                 .unwrap(),
             "ALTER TABLE \"t\" ADD COLUMN IF NOT EXISTS \"new`\" integer NULL"
+        );
+    }
+
+    #[test]
+    fn counts_read_the_window_as_flink_does() {
+        use chrono::TimeZone;
+        let parts = vec!["public".to_owned(), "Order \"x\"".to_owned()];
+        assert_eq!(
+            Dialect::Postgres.count(&parts, None),
+            "SELECT COUNT(*) FROM \"public\".\"Order \"\"x\"\"\""
+        );
+        let window = |bound| CountWindow {
+            column: "up`d".into(),
+            bound,
+            from: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
+            to: Utc.timestamp_opt(1_706_742_000, 123_456_789).unwrap() + chrono::Duration::days(1),
+        };
+        let mysql = |bound| Dialect::Mysql.count(&["t".to_owned()], Some(&window(bound)));
+        assert_eq!(
+            mysql(WindowBound::Date),
+            "SELECT COUNT(*) FROM `t` WHERE `up``d` >= DATE '2024-02-01' AND `up``d` < DATE '2024-02-02'"
+        );
+        assert_eq!(
+            mysql(WindowBound::Timestamp),
+            "SELECT COUNT(*) FROM `t` WHERE `up``d` >= TIMESTAMP '2024-01-31 23:00:00.000000' \
+             AND `up``d` < TIMESTAMP '2024-02-01 23:00:00.123457'"
+        );
+        assert_eq!(
+            mysql(WindowBound::Instant),
+            "SELECT COUNT(*) FROM `t` WHERE `up``d` >= TIMESTAMP '2024-01-31 23:00:00.000' \
+             AND `up``d` < TIMESTAMP '2024-02-01 23:00:00.123'"
+        );
+        assert_eq!(
+            Dialect::Postgres.count(&["t".to_owned()], Some(&window(WindowBound::Instant))),
+            "SELECT COUNT(*) FROM \"t\" WHERE \"up`d\" >= TIMESTAMPTZ '2024-01-31 23:00:00.000+00' \
+             AND \"up`d\" < TIMESTAMPTZ '2024-02-01 23:00:00.123+00'"
         );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sluice_domain::model::discovery::{
-    ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, TableColumn, TableSpec,
+    ConnectionReport, ObjectDescription, ObjectPage, ObjectQuery, RowCount, TableColumn, TableSpec,
 };
 use sluice_domain::ports::{DiscoveryError, SourceProbe};
 use sluice_domain::{Secrets, Source, SourceKind};
@@ -24,6 +24,9 @@ mod sql;
 
 /// How long one probe call may take in all: a form waits for it.
 pub const TIME_BOUND: Duration = Duration::from_secs(5);
+/// How long counting a table's rows may take (`validate: count`): the
+/// reconciler waits for it, within the discovery function's 20 s.
+pub const COUNT_TIME_BOUND: Duration = Duration::from_secs(15);
 
 /// Probes every source kind.
 #[derive(Debug, Clone, Default)]
@@ -91,6 +94,19 @@ impl SourceProbe for DirectProbe {
         match source.kind {
             SourceKind::Postgres => postgres::add_columns(source, secrets, object, columns).await,
             SourceKind::Mysql => mysql::add_columns(source, secrets, object, columns).await,
+            SourceKind::Kafka | SourceKind::Filesystem => Err(no_tables(source.kind)),
+        }
+    }
+
+    async fn count_rows(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        count: &RowCount,
+    ) -> Result<u64, DiscoveryError> {
+        match source.kind {
+            SourceKind::Postgres => postgres::count_rows(source, secrets, count).await,
+            SourceKind::Mysql => mysql::count_rows(source, secrets, count).await,
             SourceKind::Kafka | SourceKind::Filesystem => Err(no_tables(source.kind)),
         }
     }

@@ -10,7 +10,7 @@
 use secrecy::SecretString;
 use sluice_domain::model::discovery::{
     Check, CheckCode, ConnectionReport, DiscoveredColumn, ObjectDescription, ObjectKind,
-    ObjectPage, ObjectQuery, ObjectRef, TableColumn, TableSpec,
+    ObjectPage, ObjectQuery, ObjectRef, RowCount, TableColumn, TableSpec,
 };
 use sluice_domain::ports::DiscoveryError;
 use sluice_domain::{Secrets, Source};
@@ -394,6 +394,32 @@ async fn create_on(
             Ok(false)
         }
         Some(Err(e)) => Err(query_error("create_table", &e)),
+    }
+}
+
+/// `validate: count`: the rows of a table, or of a run's window.
+pub async fn count_rows(
+    source: &Source,
+    secrets: &Secrets,
+    count: &RowCount,
+) -> Result<u64, DiscoveryError> {
+    let parts = sql::object_parts("object", &count.object, 2)?;
+    let statement = Dialect::Postgres.count(&parts, count.window.as_ref());
+    let deadline = Deadline::within(crate::COUNT_TIME_BOUND);
+    let (mut conn, _) = open(source, secrets, &deadline)
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    // Every name is quoted and the bounds are rendered from instants.
+    let counted = sqlx::query_scalar::<_, i64>(AssertSqlSafe(statement)).fetch_one(&mut conn);
+    let counted = deadline.run(counted).await;
+    close(conn, &deadline).await;
+    match counted {
+        None => Err(DiscoveryError::Unreachable(sql::timeout(
+            "count_rows",
+            "counting rows",
+        ))),
+        Some(Ok(rows)) => Ok(u64::try_from(rows).unwrap_or_default()),
+        Some(Err(e)) => Err(query_error("count_rows", &e)),
     }
 }
 

@@ -89,10 +89,15 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     pub fn start() -> Self {
+        Self::within(TIME_BOUND)
+    }
+
+    /// A call given `bound` instead of [`TIME_BOUND`].
+    pub fn within(bound: Duration) -> Self {
         let start = Instant::now();
         Self {
             start,
-            end: start + TIME_BOUND,
+            end: start + bound,
         }
     }
 

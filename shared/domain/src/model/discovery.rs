@@ -273,6 +273,68 @@ impl SchemaDrift {
     }
 }
 
+/// `validate: count` (README, "Validation"): the rows to count in one
+/// table after a run, all of them or those of the run's window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCount {
+    /// `schema.table` or `table`, as the job names it.
+    pub object: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<CountWindow>,
+}
+
+/// The rows whose `column` lies in `[from, to)`, compared as Flink compares
+/// the run's window (`bound`, from the column's Flink type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountWindow {
+    pub column: String,
+    pub bound: WindowBound,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+}
+
+/// How a window's instants compare with a column, per its Flink type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowBound {
+    /// `DATE`: a bound that is not a midnight (UTC) moves to the next day.
+    Date,
+    /// `TIMESTAMP(p)`: the wall-clock time in UTC.
+    Timestamp,
+    /// `TIMESTAMP_LTZ(p)`: the instant.
+    Instant,
+}
+
+impl WindowBound {
+    /// The bound of a column of this Flink type, if the type has one.
+    pub fn of_flink_type(type_name: &str) -> Option<Self> {
+        let upper = type_name.trim().to_ascii_uppercase();
+        if upper == "DATE" {
+            Some(Self::Date)
+        } else if upper.starts_with("TIMESTAMP_LTZ") || upper.ends_with("WITH LOCAL TIME ZONE") {
+            Some(Self::Instant)
+        } else if upper.starts_with("TIMESTAMP") {
+            Some(Self::Timestamp)
+        } else {
+            None
+        }
+    }
+}
+
+/// A run's two counts, asked in one call of the discovery function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCountRequest {
+    pub source: RowCount,
+    pub target: RowCount,
+}
+
+/// The rows counted in the source and the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub source_rows: u64,
+    pub target_rows: u64,
+}
+
 /// What a run asks of its databases before Flink starts, in one call of
 /// the discovery function (README, "Target tables and schema drift").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

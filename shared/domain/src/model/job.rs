@@ -221,6 +221,24 @@ pub struct JobOptions {
     /// Database sources whose columns were discovered.
     #[serde(default, skip_serializing_if = "OnSchemaChange::is_default")]
     pub on_schema_change: OnSchemaChange,
+    /// Checks the copy after each successful run (README, "Validation").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<Validate>,
+}
+
+/// How a run's copy is checked once Flink finished it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validate {
+    /// The rows of the run's window are counted in the source and the
+    /// target; different numbers fail the run (`validation_mismatch`).
+    Count,
+}
+
+impl<'de> Deserialize<'de> for Validate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        one_of(deserializer, &["count"]).map(|_| Self::Count)
+    }
 }
 
 fn default_parallelism() -> u32 {

@@ -131,6 +131,12 @@ pub enum RunErrorCode {
     SourceUnreachable,
     /// The discovery function could not be invoked or failed.
     DiscoveryUnavailable,
+    /// `validate: count`: the target's rows for the run's window differ in
+    /// number from the source's. The watermark stays where it was.
+    ValidationMismatch,
+    /// `validate: count`: the rows could not be counted before the run's
+    /// deadline, so the copy is unverified.
+    ValidationUnavailable,
     /// A code this version does not know (written by another version):
     /// kept as stored so such runs still load and answer as they were.
     #[serde(untagged)]
@@ -167,6 +173,8 @@ impl RunErrorCode {
             | Self::EmptyWindow
             | Self::TargetMissing
             | Self::SchemaDrift
+            | Self::ValidationMismatch
+            | Self::ValidationUnavailable
             | Self::Other(_) => false,
         }
     }
@@ -197,6 +205,8 @@ impl RunErrorCode {
             Self::SchemaDrift => "schema_drift",
             Self::SourceUnreachable => "source_unreachable",
             Self::DiscoveryUnavailable => "discovery_unavailable",
+            Self::ValidationMismatch => "validation_mismatch",
+            Self::ValidationUnavailable => "validation_unavailable",
             Self::Other(code) => code,
         }
     }
@@ -212,6 +222,26 @@ impl fmt::Display for RunErrorCode {
 impl PartialEq<&str> for RunErrorCode {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
+    }
+}
+
+/// What `validate: count` found after a run's Flink job finished: the
+/// rows of the run's window (the whole table for a job that is not
+/// incremental) on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    pub source_rows: u64,
+    pub target_rows: u64,
+    pub ok: bool,
+}
+
+impl Validation {
+    pub fn of(source_rows: u64, target_rows: u64) -> Self {
+        Self {
+            source_rows,
+            target_rows,
+            ok: source_rows == target_rows,
+        }
     }
 }
 
@@ -258,6 +288,9 @@ pub struct Run {
     pub error: Option<RunError>,
     pub rows_read: Option<u64>,
     pub rows_written: Option<u64>,
+    /// `validate: count`: the rows counted on both sides after Flink
+    /// finished the run's job.
+    pub validation: Option<Validation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -306,6 +339,7 @@ impl Run {
             error: None,
             rows_read: None,
             rows_written: None,
+            validation: None,
             created_at: now,
             updated_at: now,
             finished_at: None,
@@ -580,7 +614,7 @@ mod tests {
 
     /// Every code this version writes: its wire name (the API's promise)
     /// and whether another attempt may help.
-    const CODES: [(RunErrorCode, &str, bool); 23] = [
+    const CODES: [(RunErrorCode, &str, bool); 25] = [
         (RunErrorCode::JobNotFound, "job_not_found", false),
         (RunErrorCode::SourceNotFound, "source_not_found", false),
         (RunErrorCode::TargetUnknown, "target_unknown", false),
@@ -616,6 +650,16 @@ mod tests {
             "discovery_unavailable",
             true,
         ),
+        (
+            RunErrorCode::ValidationMismatch,
+            "validation_mismatch",
+            false,
+        ),
+        (
+            RunErrorCode::ValidationUnavailable,
+            "validation_unavailable",
+            false,
+        ),
     ];
 
     /// Its row in [`CODES`]. Matched in full, so a new code does not
@@ -645,6 +689,8 @@ mod tests {
             RunErrorCode::SchemaDrift => 20,
             RunErrorCode::SourceUnreachable => 21,
             RunErrorCode::DiscoveryUnavailable => 22,
+            RunErrorCode::ValidationMismatch => 23,
+            RunErrorCode::ValidationUnavailable => 24,
             RunErrorCode::Other(code) => panic!("{code} is not one of this version's codes"),
         }
     }

@@ -8,12 +8,13 @@ use async_trait::async_trait;
 
 use crate::model::discovery::{
     ConnectionReport, DiscoveredColumn, DriftCheck, ObjectDescription, ObjectPage, ObjectQuery,
-    Preparation, RunPreparation, SchemaDrift, TableColumn, TargetCheck, TypeProposal,
+    Preparation, RowCount, RowCountRequest, RowCounts, RunPreparation, SchemaDrift, TableColumn,
+    TargetCheck, TypeProposal,
 };
 use crate::model::validation::{FieldError, ValidationErrors};
 use crate::ports::{
-    Clock, DiscoveryError, PrepareError, RepositoryError, RunPreparer, SealError, SecretSealer,
-    SourceProbe, SourceRepository,
+    Clock, DiscoveryError, PrepareError, RepositoryError, RowCounter, RunPreparer, SealError,
+    SecretSealer, SourceProbe, SourceRepository,
 };
 use crate::service::sources::{SourceDraft, validate_draft};
 use crate::{EncryptionContext, Secrets, Source, SourceId, TenantId};
@@ -277,6 +278,45 @@ impl RunPreparer for DiscoveryService {
             added,
             current,
         })
+    }
+}
+
+/// `validate: count`: both tables counted at once, each with its own
+/// source's secrets (opened, used and dropped here).
+#[async_trait]
+impl RowCounter for DiscoveryService {
+    #[tracing::instrument(skip_all, fields(%tenant, %source_id, %target_id))]
+    async fn count_rows(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        target_id: &SourceId,
+        request: &RowCountRequest,
+    ) -> Result<RowCounts, PrepareError> {
+        let (source_rows, target_rows) = futures_util::future::try_join(
+            self.count_one(tenant, source_id, &request.source),
+            self.count_one(tenant, target_id, &request.target),
+        )
+        .await?;
+        Ok(RowCounts {
+            source_rows,
+            target_rows,
+        })
+    }
+}
+
+impl DiscoveryService {
+    async fn count_one(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        count: &RowCount,
+    ) -> Result<u64, PrepareError> {
+        let (source, secrets) = self.open(tenant, id).await.map_err(prepare_error)?;
+        self.probe
+            .count_rows(&source, &secrets, count)
+            .await
+            .map_err(probe_error)
     }
 }
 

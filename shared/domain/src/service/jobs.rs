@@ -1,5 +1,6 @@
 //! The job use cases, each with its own error enum.
 
+use crate::service::validation::check_validate;
 use std::sync::Arc;
 
 use crate::model::discovery::{DiscoveredColumn, TypeProposal};
@@ -334,6 +335,9 @@ impl JobsService {
         }
         if let Err(found) = self.compiler.check(spec, source, target) {
             found.errors().iter().cloned().for_each(|e| errors.add(e));
+        }
+        if let Some(e) = check_validate(spec, source.kind.as_str(), target.kind.as_str()) {
+            errors.add(e);
         }
         errors.into_result()
     }

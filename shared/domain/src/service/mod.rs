@@ -9,6 +9,7 @@ pub mod runs;
 pub mod schedules;
 pub mod sources;
 pub mod trigger;
+pub mod validation;
 
 use crate::model::run::{Run, RunState, RunStateChange};
 use crate::ports::RunEvents;

@@ -6,14 +6,17 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::job::{Job, JobId, Window};
-use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
+use crate::model::run::{
+    NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind, Validation,
+};
 use crate::model::trigger_event::TriggerEvent;
 use crate::model::validation::FieldError;
 use crate::ports::{
     Clock, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobTargets, FlinkJobs, JobRepository,
-    RepositoryError, RunEvents, RunPage, RunRepository, TriggerInvoker,
+    PrepareError, RepositoryError, RowCounter, RunEvents, RunPage, RunRepository, TriggerInvoker,
 };
 use crate::service::announce;
+use crate::service::validation::{count_request, validates};
 use crate::{TenantId, ValidationErrors};
 
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -254,6 +257,8 @@ pub struct ReconcilerPorts {
     pub trigger: Arc<dyn TriggerInvoker>,
     /// Where each state change of a run is published.
     pub events: Arc<dyn RunEvents>,
+    /// Counts a succeeded run's rows for jobs with `validate: count`.
+    pub counter: Arc<dyn RowCounter>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -302,7 +307,10 @@ impl Reconciler {
                 Ok(())
             }
             _ => match self.next_state(run, now, report).await {
-                Some(next) => self.record(run, next, report).await,
+                Some(next) => match self.validated(run, next, now, report).await? {
+                    Some(next) => self.record(run, next, report).await,
+                    None => Ok(()),
+                },
                 None => Ok(()),
             },
         }
@@ -342,6 +350,76 @@ impl Reconciler {
             }
             _ => None,
         }
+    }
+
+    /// `next` as its job's validation judges it (README, "Validation"): a
+    /// run that succeeded on Flink keeps its success only when its rows
+    /// count the same in the source and the target; else it fails with
+    /// `validation_mismatch`, without follow-ups (the watermark stays).
+    /// `None` while the rows cannot be counted: the next pass asks again,
+    /// until the run's deadline (then `validation_unavailable`).
+    async fn validated(
+        &self,
+        run: &Run,
+        next: Run,
+        now: DateTime<Utc>,
+        report: &mut ReconcileReport,
+    ) -> Result<Option<Run>, RepositoryError> {
+        if next.state != RunState::Succeeded {
+            return Ok(Some(next));
+        }
+        let Some(job) = self.ports.jobs.get(&run.tenant, &run.job_id).await? else {
+            return Ok(Some(next));
+        };
+        if !validates(&job.spec) {
+            return Ok(Some(next));
+        }
+        let counted = match count_request(&job.spec, run.window) {
+            Ok(request) => {
+                self.ports
+                    .counter
+                    .count_rows(&job.tenant, &job.source_id, &job.target_id, &request)
+                    .await
+            }
+            Err(reason) => Err(PrepareError::Invalid(reason)),
+        };
+        let failure = match counted {
+            Ok(counts) => {
+                let validation = Validation::of(counts.source_rows, counts.target_rows);
+                if validation.ok {
+                    let mut next = next;
+                    next.validation = Some(validation);
+                    return Ok(Some(next));
+                }
+                let error = RunError::new(
+                    RunErrorCode::ValidationMismatch,
+                    format!(
+                        "the target holds {} rows of the run's window, the source {}",
+                        validation.target_rows, validation.source_rows
+                    ),
+                );
+                (error, Some(validation))
+            }
+            Err(e) if run.deadline.is_none_or(|d| now < d) => {
+                tracing::warn!(error = %e, run_id = %run.id, "could not count the run's rows; the next pass tries again");
+                report.succeeded -= 1;
+                return Ok(None);
+            }
+            Err(e) => (
+                RunError::new(
+                    RunErrorCode::ValidationUnavailable,
+                    format!("the run's rows could not be counted before its deadline: {e}"),
+                ),
+                None,
+            ),
+        };
+        report.succeeded -= 1;
+        report.failed += 1;
+        let mut failed = run.fail(failure.0, now);
+        failed.rows_read = next.rows_read;
+        failed.rows_written = next.rows_written;
+        failed.validation = failure.1;
+        Ok(Some(failed))
     }
 
     /// Writes `next` over `run`. A run that ended frees its job's slot and

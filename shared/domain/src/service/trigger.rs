@@ -851,8 +851,9 @@ mod tests {
         CancelEffect, FakeFlink, FakeProbe, FakeSealer, FixedClock, ManualClock, MemoryStore,
         RecordingRunEvents,
     };
-    use crate::model::discovery::{ObjectDescription, ObjectKind};
+    use crate::model::discovery::{Check, ObjectDescription, ObjectKind};
     use crate::model::job::{Job, JobSpec};
+    use crate::model::run::Validation;
     use crate::model::schedule::RunPolicy;
     use crate::model::validation::ValidationErrors;
     use crate::ports::{FlinkJobState, RenderError};
@@ -1038,6 +1039,12 @@ mod tests {
                     flink: self.flink.clone().into(),
                     trigger: invoker.clone(),
                     events: self.events.clone(),
+                    counter: Arc::new(DiscoveryService::new(
+                        self.store.clone(),
+                        self.sealer.clone(),
+                        self.probe.clone(),
+                        clock.clone(),
+                    )),
                     clock,
                 },
                 chrono::Duration::minutes(15),
@@ -1577,6 +1584,12 @@ mod tests {
                 flink: f.flink.clone().into(),
                 trigger: Arc::new(crate::fakes::RecordingInvoker::default()),
                 events: f.events.clone(),
+                counter: Arc::new(DiscoveryService::new(
+                    f.store.clone(),
+                    f.sealer.clone(),
+                    f.probe.clone(),
+                    f.clock.clone(),
+                )),
                 clock: Arc::new(FixedClock::default()),
             },
             chrono::Duration::minutes(15),
@@ -1598,6 +1611,98 @@ mod tests {
         assert_eq!(done.rows_written, Some(42));
         assert!(done.finished_at.is_some());
         assert_eq!(reconciler.reconcile().await.unwrap().followed, 0);
+    }
+
+    /// `validate: count`: the fixture's job counts tables `t` and `u`.
+    async fn validated_run(f: &Fixture) -> (Run, Reconciler) {
+        let mut job = f.job.clone();
+        job.spec.options.validate = Some(crate::model::job::Validate::Count);
+        job.version += 1;
+        JobRepository::update(f.store.as_ref(), &job, &f.job)
+            .await
+            .unwrap();
+        let TriggerOutcome::Submitted(run) = f.trigger.fire(f.fire()).await.unwrap() else {
+            panic!("expected a submission");
+        };
+        f.flink.set_status(
+            run.flink_job_id.as_ref().unwrap(),
+            FlinkJobState::Finished,
+            Some(10),
+        );
+        (run, f.reconciler(f.clock.clone()).0)
+    }
+
+    #[tokio::test]
+    async fn a_validated_run_succeeds_when_both_sides_count_the_same() {
+        let f = fixture().await;
+        f.probe.set_rows("t", 10);
+        f.probe.set_rows("u", 10);
+        let (run, reconciler) = validated_run(&f).await;
+        let report = reconciler.reconcile().await.unwrap();
+        assert_eq!((report.succeeded, report.failed), (1, 0));
+        let done = f.run(&run.id).await;
+        assert_eq!((done.state, done.error), (RunState::Succeeded, None));
+        assert_eq!(done.validation, Some(Validation::of(10, 10)));
+        assert!(done.validation.unwrap().ok);
+        let counted: Vec<_> = f.probe.counted().into_iter().map(|c| c.object).collect();
+        assert_eq!(counted.len(), 2);
+        assert!(counted.contains(&"t".to_owned()) && counted.contains(&"u".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn a_validated_run_whose_target_lost_rows_fails_without_follow_ups() {
+        let f = fixture().await;
+        f.probe.set_rows("t", 10);
+        f.probe.set_rows("u", 9);
+        let (run, reconciler) = validated_run(&f).await;
+        let report = reconciler.reconcile().await.unwrap();
+        assert_eq!((report.succeeded, report.failed), (0, 1));
+        let done = f.run(&run.id).await;
+        assert_eq!(done.state, RunState::Failed);
+        let error = done.error.clone().unwrap();
+        assert_eq!(error.code, RunErrorCode::ValidationMismatch);
+        assert!(!error.retryable);
+        assert_eq!(
+            error.message,
+            "the target holds 9 rows of the run's window, the source 10"
+        );
+        assert_eq!(
+            done.validation,
+            Some(Validation {
+                source_rows: 10,
+                target_rows: 9,
+                ok: false
+            })
+        );
+        assert_eq!(done.rows_written, Some(10), "Flink's counts are kept");
+        assert!(!done.follow_up_pending, "no watermark move, no child job");
+        assert!(done.is_final(), "it alerts");
+        assert_eq!(
+            f.events.states_of(&run.id).last(),
+            Some(&(Some(RunState::Running), RunState::Failed))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_validated_run_waits_while_its_rows_cannot_be_counted() {
+        let f = fixture().await;
+        f.probe.set_rows("t", 10);
+        f.probe.set_rows("u", 10);
+        let (run, reconciler) = validated_run(&f).await;
+        f.probe.set_unreachable(Some(Check {
+            name: "connect".into(),
+            ok: false,
+            code: Some(crate::model::discovery::CheckCode::Refused),
+            message: "connection refused".into(),
+        }));
+        let report = reconciler.reconcile().await.unwrap();
+        assert_eq!((report.succeeded, report.failed), (0, 0));
+        assert_eq!(f.run(&run.id).await.state, RunState::Running);
+        f.probe.set_unreachable(None);
+        reconciler.reconcile().await.unwrap();
+        let done = f.run(&run.id).await;
+        assert_eq!(done.state, RunState::Succeeded);
+        assert_eq!(done.validation, Some(Validation::of(10, 10)));
     }
 
     #[tokio::test]
