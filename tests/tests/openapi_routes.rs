@@ -121,7 +121,9 @@ fn routers() -> BTreeMap<&'static str, Router> {
     let runs = RunsService::new(
         store.clone(),
         store,
-        Arc::new(FakeFlink::default()),
+        Arc::new(sluice_domain::ports::FlinkJobTargets::from(Arc::new(
+            FakeFlink::default(),
+        ))),
         Arc::new(RecordingInvoker::default()),
         Arc::new(sluice_domain::fakes::RecordingRunEvents::default()),
         clock.clone(),

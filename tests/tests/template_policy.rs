@@ -13,10 +13,12 @@
 //! - DynamoDB actions per function are exactly those its code calls, on the
 //!   table and the indexes it queries;
 //! - only the trigger is invoked (by the jobs function, the reconciler and the
-//!   scheduler's role), and the discovery function by the sources, jobs and
-//!   trigger functions; Scheduler actions only on the tenants' groups; PassRole
+//!   scheduler's role), and the discovery function by the sources, jobs,
+//!   trigger and reconciler functions; Scheduler actions only on the tenants' groups; PassRole
 //!   only of the scheduler's and the runner's roles, to their services; S3
-//!   only on the managed runs' objects, the runner jar read by the runner alone;
+//!   only on the managed runs' objects (not by the jobs function, which cancels
+//!   through the trigger), the runner jar read by the runner alone; MSF only
+//!   for the trigger, the reconciler and the runners;
 //! - the header tenant mode cannot be switched on from the template;
 //! - data at rest and in transit is protected (PITR, SSE, TTL, bucket policy);
 //! - the HTTP API routes exactly the documented operations (infra/openapi.json)
@@ -733,7 +735,8 @@ fn s3_only_run_objects(t: &Value) -> Vec<String> {
     let runs = "${ArtifactBucket.Arn}/sluice/runs/*";
     let jar = "${ArtifactBucket.Arn}/${RunnerJarKey}";
     let allowed = |role: &str, action: &str, resource: &str| match role {
-        "JobsRole" | "TriggerRole" | "ReconcilerRole" => {
+        // The jobs function cancels through the trigger: no S3.
+        "TriggerRole" | "ReconcilerRole" => {
             resource == runs && ["s3:GetObject", "s3:PutObject"].contains(&action)
         }
         "FlinkRunnerRole" => {
@@ -749,6 +752,26 @@ fn s3_only_run_objects(t: &Value) -> Vec<String> {
                 if !allowed(&s.owner, a, r) {
                     v.push(format!("{} {}: {a} on {r}", s.owner, s.sid));
                 }
+            }
+        }
+    }
+    v
+}
+
+/// Managed Flink: only the trigger (submits, adopts, cancels, also for the
+/// jobs API) and the reconciler (follows, stops) touch applications.
+fn msf_only_where_runs_are_run(t: &Value) -> Vec<String> {
+    let mut v = vec![];
+    for s in role_statements(t).iter().filter(|s| s.allow) {
+        let allowed =
+            ["TriggerRole", "ReconcilerRole", "FlinkRunnerRole"].contains(&s.owner.as_str());
+        for a in s
+            .actions
+            .iter()
+            .filter(|a| service(a) == "kinesisanalytics")
+        {
+            if !allowed {
+                v.push(format!("{} {}: {a}", s.owner, s.sid));
             }
         }
     }
@@ -1049,7 +1072,7 @@ fn routes_match_the_document(t: &Value) -> Vec<String> {
     v
 }
 
-const RULES: [(&str, Rule); 14] = [
+const RULES: [(&str, Rule); 15] = [
     ("functions_build_for_lambda", functions_build_for_lambda),
     ("no_wildcard_actions", no_wildcard_actions),
     ("no_wildcard_resources", no_wildcard_resources),
@@ -1063,6 +1086,7 @@ const RULES: [(&str, Rule); 14] = [
     ),
     ("pass_role_is_scoped", pass_role_is_scoped),
     ("s3_only_run_objects", s3_only_run_objects),
+    ("msf_only_where_runs_are_run", msf_only_where_runs_are_run),
     ("run_events_only_to_the_bus", run_events_only_to_the_bus),
     ("metrics_without_grants", metrics_without_grants),
     (
@@ -1147,7 +1171,7 @@ fn push_statement(t: &mut Value, role: &str, s: Value) {
 type Breakage = (&'static str, fn(&mut Value), &'static str);
 
 /// Each breaks one rule; the message each must produce.
-const BREAKAGES: [Breakage; 29] = [
+const BREAKAGES: [Breakage; 31] = [
     (
         "the sources function may decrypt",
         |t| {
@@ -1320,6 +1344,32 @@ const BREAKAGES: [Breakage; 29] = [
             managed["Fn::If"][1]["Resource"] = json!({ "Fn::Sub": "${ArtifactBucket.Arn}/*" });
         },
         "TriggerRole ManagedRunObjects: s3:PutObject on ${ArtifactBucket.Arn}/*",
+    ),
+    (
+        "the jobs function stops applications itself",
+        |t| {
+            push_statement(
+                t,
+                "JobsRole",
+                json!({"Sid": "CancelManagedRuns", "Effect": "Allow",
+                       "Action": ["kinesisanalytics:StopApplication"],
+                       "Resource": {"Fn::Sub": "arn:${AWS::Partition}:kinesisanalytics:${AWS::Region}:${AWS::AccountId}:application/sluice-*"}}),
+            )
+        },
+        "JobsRole CancelManagedRuns: kinesisanalytics:StopApplication",
+    ),
+    (
+        "the jobs function writes run objects",
+        |t| {
+            push_statement(
+                t,
+                "JobsRole",
+                json!({"Sid": "ManagedRunObjects", "Effect": "Allow",
+                       "Action": ["s3:PutObject"],
+                       "Resource": {"Fn::Sub": "${ArtifactBucket.Arn}/sluice/runs/*"}}),
+            )
+        },
+        "JobsRole ManagedRunObjects: s3:PutObject",
     ),
     (
         "the reconciler puts metric data",

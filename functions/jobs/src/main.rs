@@ -1,11 +1,11 @@
 use std::sync::Arc;
-use std::time::Duration;
 
 use jobs::config::Config;
 use sluice_aws::config::LazyClient;
 use sluice_aws::{
     DynamoJobRepository, DynamoRunRepository, DynamoScheduleRepository, DynamoSourceRepository,
-    EventBridgeScheduler, LambdaDiscovery, LambdaTriggerInvoker, SchedulerTarget,
+    EventBridgeScheduler, LambdaDiscovery, LambdaFlinkCanceler, LambdaTriggerInvoker,
+    SchedulerTarget,
 };
 use sluice_domain::ports::SystemClock;
 use sluice_domain::service::jobs::{JobsPorts, JobsService};
@@ -79,9 +79,13 @@ async fn main() -> Result<(), lambda_http::Error> {
             config.discovery_function,
         )),
     });
-    // This function only cancels on Flink; it never submits.
-    let flink =
-        sluice_aws::following_targets(&config.flink_targets, &aws, Duration::from_secs(15))?;
+    // Cancels of Flink jobs are made by the trigger, which holds the Flink
+    // targets: this function links no Flink client and reaches no cluster.
+    let flink = Arc::new(LambdaFlinkCanceler::new(
+        lambda.clone(),
+        config.trigger_function.clone(),
+        config.flink_targets.default_name(),
+    ));
     let runs = RunsService::new(
         jobs,
         run_records,

@@ -87,7 +87,9 @@ async fn fixture() -> Fixture {
     let runs = RunsService::new(
         store.clone(),
         store,
-        Arc::new(FakeFlink::default()),
+        Arc::new(sluice_domain::ports::FlinkJobTargets::from(Arc::new(
+            FakeFlink::default(),
+        ))),
         invoker.clone(),
         Arc::new(sluice_domain::fakes::RecordingRunEvents::default()),
         clock.clone(),

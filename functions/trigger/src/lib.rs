@@ -6,6 +6,8 @@ pub mod event;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
+use sluice_aws::flink_cancel::{self, CancelFlinkJob};
+use sluice_domain::ports::FlinkCanceler;
 use sluice_domain::service::trigger::{TriggerError, TriggerOutcome, TriggerService};
 
 /// Why a delivery did not end in a recorded outcome. `Retryable` makes the
@@ -36,8 +38,16 @@ impl From<DeliveryError> for Diagnostic {
 /// it, and redelivering would change nothing.
 pub async fn handle(
     service: &TriggerService,
+    canceler: &dyn FlinkCanceler,
     event: LambdaEvent<Value>,
 ) -> Result<Value, DeliveryError> {
+    // The jobs API's cancel of a run's Flink job (sluice_aws::flink_cancel).
+    if let Some(request) = CancelFlinkJob::parse(&event.payload) {
+        let request = request
+            .map_err(|e| DeliveryError::NonRetryable(format!("invalid cancel request: {e}")))?;
+        let outcome = flink_cancel::serve(canceler, &request).await;
+        return Ok(serde_json::to_value(outcome).expect("outcomes serialize"));
+    }
     let fire = event::parse(event.payload).map_err(|reason| {
         tracing::warn!(%reason, "invalid trigger event");
         DeliveryError::NonRetryable(format!("invalid event: {reason}"))

@@ -26,6 +26,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // The trigger submits: session targets need their runner jar.
     let flink =
         sluice_aws::submitting_targets(&config.flink_targets, &aws, Duration::from_secs(60))?;
+    // The jobs API's cancels come here: the jobs function has no Flink client.
+    let canceler = flink.jobs();
     let service = TriggerService::new(TriggerPorts {
         jobs: Arc::new(DynamoJobRepository::new(
             dynamodb.clone(),
@@ -56,9 +58,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         clock: Arc::new(SystemClock),
     });
 
-    let service = &service;
+    let (service, canceler) = (&service, &canceler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        trigger::handle(service, event).await
+        trigger::handle(service, canceler, event).await
     }))
     .await
 }

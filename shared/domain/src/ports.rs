@@ -540,6 +540,40 @@ impl<C: FlinkJobs + 'static> From<Arc<C>> for FlinkJobTargets {
     }
 }
 
+/// Cancels a run's Flink job on the target the run names: the jobs API's
+/// cancel. In a deployment the trigger function does it for the jobs
+/// function (which links no Flink client), through
+/// `sluice_aws::LambdaFlinkCanceler`; in process, [`FlinkJobTargets`].
+#[async_trait]
+pub trait FlinkCanceler: Send + Sync {
+    /// The deployment's default target: where a job that names none runs.
+    fn default_target(&self) -> FlinkTarget;
+
+    /// `Ok` once the job is canceled, or when the target does not know it
+    /// (it ended and was forgotten).
+    async fn cancel(&self, target: FlinkTarget, flink_job_id: &str) -> Result<(), FlinkError>;
+}
+
+#[async_trait]
+impl FlinkCanceler for FlinkJobTargets {
+    fn default_target(&self) -> FlinkTarget {
+        self.default_name()
+    }
+
+    async fn cancel(&self, target: FlinkTarget, flink_job_id: &str) -> Result<(), FlinkError> {
+        let Some(cluster) = self.get(&target) else {
+            tracing::error!(%target, "the run's Flink target is not configured");
+            return Err(FlinkError::Unreachable(
+                format!("the Flink target {target} is not configured").into(),
+            ));
+        };
+        match cluster.cancel(flink_job_id).await {
+            Ok(()) | Err(FlinkError::UnknownJob) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SchedulerError {
     /// The scheduler could not be reached or failed: retrying may help.

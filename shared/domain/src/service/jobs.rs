@@ -925,7 +925,9 @@ mod tests {
         let runs = RunsService::new(
             f.store.clone(),
             f.store.clone(),
-            Arc::new(FakeFlink::default()),
+            Arc::new(crate::ports::FlinkJobTargets::from(Arc::new(
+                FakeFlink::default(),
+            ))),
             Arc::new(RecordingInvoker::default()),
             Arc::new(crate::fakes::RecordingRunEvents::default()),
             clock.clone(),

@@ -12,8 +12,9 @@ use crate::model::run::{
 use crate::model::trigger_event::TriggerEvent;
 use crate::model::validation::FieldError;
 use crate::ports::{
-    Clock, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobTargets, FlinkJobs, JobRepository,
-    PrepareError, RepositoryError, RowCounter, RunEvents, RunPage, RunRepository, TriggerInvoker,
+    Clock, FlinkCanceler, FlinkError, FlinkJobState, FlinkJobStatus, FlinkJobTargets, FlinkJobs,
+    JobRepository, PrepareError, RepositoryError, RowCounter, RunEvents, RunPage, RunRepository,
+    TriggerInvoker,
 };
 use crate::service::announce;
 use crate::service::validation::{count_request, validates};
@@ -67,7 +68,7 @@ pub enum CancelRunError {
 pub struct RunsService {
     jobs: Arc<dyn JobRepository>,
     runs: Arc<dyn RunRepository>,
-    flink: FlinkJobTargets,
+    flink: Arc<dyn FlinkCanceler>,
     trigger: Arc<dyn TriggerInvoker>,
     events: Arc<dyn RunEvents>,
     clock: Arc<dyn Clock>,
@@ -77,7 +78,7 @@ impl RunsService {
     pub fn new(
         jobs: Arc<dyn JobRepository>,
         runs: Arc<dyn RunRepository>,
-        flink: impl Into<FlinkJobTargets>,
+        flink: Arc<dyn FlinkCanceler>,
         trigger: Arc<dyn TriggerInvoker>,
         events: Arc<dyn RunEvents>,
         clock: Arc<dyn Clock>,
@@ -85,7 +86,7 @@ impl RunsService {
         Self {
             jobs,
             runs,
-            flink: flink.into(),
+            flink,
             trigger,
             events,
             clock,
@@ -116,7 +117,7 @@ impl RunsService {
                 trigger: window.map_or(TriggerKind::Manual, |_| TriggerKind::Backfill),
                 scheduled_time: now,
                 window,
-                flink_target: self.flink.resolve(job.spec.flink_target),
+                flink_target: job.spec.flink_target.unwrap_or(self.flink.default_target()),
             },
             now,
         );
@@ -205,15 +206,11 @@ impl RunsService {
                 state: run.state.as_str(),
             });
         }
-        if let Some(flink_job_id) = &run.flink_job_id {
-            let Some(cluster) = self.flink.get(&run.flink_target) else {
-                tracing::error!(target = %run.flink_target, "the run's Flink target is not configured");
-                return Err(CancelRunError::FlinkUnavailable);
-            };
-            match cluster.cancel(flink_job_id).await {
-                Ok(()) | Err(FlinkError::UnknownJob) => {}
-                Err(_) => return Err(CancelRunError::FlinkUnavailable),
-            }
+        if let Some(flink_job_id) = &run.flink_job_id
+            && let Err(e) = self.flink.cancel(run.flink_target, flink_job_id).await
+        {
+            tracing::warn!(error = %e, run_id = %run.id, "the run's Flink job could not be canceled");
+            return Err(CancelRunError::FlinkUnavailable);
         }
         let canceled = run.transition(RunState::Canceled, self.clock.now());
         match self.runs.update(&canceled, run.version).await {

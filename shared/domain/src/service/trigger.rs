@@ -1823,7 +1823,7 @@ mod tests {
         let runs = crate::service::runs::RunsService::new(
             f.store.clone(),
             f.store.clone(),
-            f.flink.clone(),
+            Arc::new(crate::ports::FlinkJobTargets::from(f.flink.clone())),
             Arc::new(crate::fakes::RecordingInvoker::default()),
             f.events.clone(),
             f.clock.clone(),
