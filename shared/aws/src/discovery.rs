@@ -70,7 +70,7 @@ pub enum DiscoveryRequest {
         tenant: TenantId,
         source_id: SourceId,
         target_id: SourceId,
-        request: RowCountRequest,
+        requests: Vec<RowCountRequest>,
     },
 }
 
@@ -129,7 +129,7 @@ pub enum DiscoveryReply {
         preparation: Preparation,
     },
     Counted {
-        counts: RowCounts,
+        counts: Vec<RowCounts>,
     },
     Error {
         error: WireError,
@@ -324,10 +324,10 @@ pub async fn serve<D: SourceDiscovery + DraftTester + RunPreparer + RowCounter>(
             tenant,
             source_id,
             target_id,
-            request,
+            requests,
         } => {
             return match discovery
-                .count_rows(&tenant, &source_id, &target_id, &request)
+                .count_rows(&tenant, &source_id, &target_id, &requests)
                 .await
             {
                 Ok(counts) => DiscoveryReply::Counted { counts },
@@ -511,13 +511,13 @@ impl RowCounter for LambdaDiscovery {
         tenant: &TenantId,
         source_id: &SourceId,
         target_id: &SourceId,
-        request: &RowCountRequest,
-    ) -> Result<RowCounts, PrepareError> {
+        requests: &[RowCountRequest],
+    ) -> Result<Vec<RowCounts>, PrepareError> {
         let request = DiscoveryRequest::CountRows {
             tenant: tenant.clone(),
             source_id: source_id.clone(),
             target_id: target_id.clone(),
-            request: request.clone(),
+            requests: requests.to_vec(),
         };
         match self.call(&request).await {
             Ok(DiscoveryReply::Counted { counts }) => Ok(counts),

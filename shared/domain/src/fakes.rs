@@ -1134,19 +1134,24 @@ impl crate::ports::SourceProbe for FakeProbe {
         &self,
         source: &Source,
         secrets: &crate::Secrets,
-        count: &crate::model::discovery::RowCount,
-    ) -> Result<u64, crate::ports::DiscoveryError> {
+        counts: &[crate::model::discovery::RowCount],
+    ) -> Result<Vec<u64>, crate::ports::DiscoveryError> {
         if let Some(failed) = self.record(source, secrets) {
             return Err(crate::ports::DiscoveryError::Unreachable(failed));
         }
         let mut state = self.state.lock().unwrap();
-        state.counted.push(count.clone());
-        state.row_counts.get(&count.object).copied().ok_or_else(|| {
-            crate::ports::DiscoveryError::Invalid {
-                field: "object",
-                reason: format!("no table {}", count.object),
-            }
-        })
+        state.counted.extend(counts.iter().cloned());
+        counts
+            .iter()
+            .map(|count| {
+                state.row_counts.get(&count.object).copied().ok_or_else(|| {
+                    crate::ports::DiscoveryError::Invalid {
+                        field: "object",
+                        reason: format!("no table {}", count.object),
+                    }
+                })
+            })
+            .collect()
     }
 }
 

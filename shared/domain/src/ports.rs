@@ -679,13 +679,14 @@ pub trait SourceProbe: Send + Sync {
         columns: &[TableColumn],
     ) -> Result<Vec<String>, DiscoveryError>;
 
-    /// The rows of `count.object` (those of its window when it has one).
+    /// The rows of each `count.object` (those of its window when it has
+    /// one), in order, over one connection.
     async fn count_rows(
         &self,
         source: &Source,
         secrets: &Secrets,
-        count: &RowCount,
-    ) -> Result<u64, DiscoveryError>;
+        counts: &[RowCount],
+    ) -> Result<Vec<u64>, DiscoveryError>;
 }
 
 /// Why a run's preparation could not be made (not a verdict on the job:
@@ -725,7 +726,9 @@ pub trait RunPreparer: Send + Sync {
 }
 
 /// Counts a run's rows on both sides after Flink finished it (`validate:
-/// count`). Served by the discovery function, like [`RunPreparer`].
+/// count`): one pair of tables per request (several for a multi-table
+/// job), the counts in the same order. Served by the discovery function,
+/// like [`RunPreparer`], one connection per side.
 #[async_trait]
 pub trait RowCounter: Send + Sync {
     async fn count_rows(
@@ -733,8 +736,8 @@ pub trait RowCounter: Send + Sync {
         tenant: &TenantId,
         source_id: &SourceId,
         target_id: &SourceId,
-        request: &RowCountRequest,
-    ) -> Result<RowCounts, PrepareError>;
+        requests: &[RowCountRequest],
+    ) -> Result<Vec<RowCounts>, PrepareError>;
 }
 
 /// Run metrics (CloudWatch's embedded metric format in a deployment): told of every published

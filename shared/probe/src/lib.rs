@@ -102,11 +102,11 @@ impl SourceProbe for DirectProbe {
         &self,
         source: &Source,
         secrets: &Secrets,
-        count: &RowCount,
-    ) -> Result<u64, DiscoveryError> {
+        counts: &[RowCount],
+    ) -> Result<Vec<u64>, DiscoveryError> {
         match source.kind {
-            SourceKind::Postgres => postgres::count_rows(source, secrets, count).await,
-            SourceKind::Mysql => mysql::count_rows(source, secrets, count).await,
+            SourceKind::Postgres => postgres::count_rows(source, secrets, counts).await,
+            SourceKind::Mysql => mysql::count_rows(source, secrets, counts).await,
             SourceKind::Kafka | SourceKind::Filesystem => Err(no_tables(source.kind)),
         }
     }

@@ -519,30 +519,41 @@ async fn create_on(
     }
 }
 
-/// `validate: count`: the rows of a table, or of a run's window.
+/// `validate: count`: the rows of each table, or of a run's window, over
+/// one connection, within [`crate::COUNT_TIME_BOUND`] in all.
 pub async fn count_rows(
     source: &Source,
     secrets: &Secrets,
-    count: &RowCount,
-) -> Result<u64, DiscoveryError> {
-    let parts = sql::object_parts("object", &count.object, 2)?;
-    let statement = Dialect::Mysql.count(&parts, count.window.as_ref());
+    counts: &[RowCount],
+) -> Result<Vec<u64>, DiscoveryError> {
+    let statements = counts
+        .iter()
+        .map(|count| {
+            let parts = sql::object_parts("object", &count.object, 2)?;
+            Ok(Dialect::Mysql.count(&parts, count.window.as_ref()))
+        })
+        .collect::<Result<Vec<_>, DiscoveryError>>()?;
     let deadline = Deadline::within(crate::COUNT_TIME_BOUND);
     let (mut conn, _) = open(source, secrets, &deadline)
         .await
         .map_err(DiscoveryError::Unreachable)?;
-    // Every name is quoted and the bounds are rendered from instants.
-    let counted = sqlx::query_scalar::<_, i64>(AssertSqlSafe(statement)).fetch_one(&mut conn);
-    let counted = deadline.run(counted).await;
-    close(conn, &deadline).await;
-    match counted {
-        None => Err(DiscoveryError::Unreachable(sql::timeout(
-            "count_rows",
-            "counting rows",
-        ))),
-        Some(Ok(rows)) => Ok(u64::try_from(rows).unwrap_or_default()),
-        Some(Err(e)) => Err(query_error("count_rows", &e)),
+    let mut rows = Vec::with_capacity(statements.len());
+    for statement in statements {
+        // Every name is quoted and the bounds are rendered from instants.
+        let counted = sqlx::query_scalar::<_, i64>(AssertSqlSafe(statement)).fetch_one(&mut conn);
+        match deadline.run(counted).await {
+            None => {
+                return Err(DiscoveryError::Unreachable(sql::timeout(
+                    "count_rows",
+                    "counting rows",
+                )));
+            }
+            Some(Ok(n)) => rows.push(u64::try_from(n).unwrap_or_default()),
+            Some(Err(e)) => return Err(query_error("count_rows", &e)),
+        }
     }
+    close(conn, &deadline).await;
+    Ok(rows)
 }
 
 /// Adds the columns the table lacks; one another run added meanwhile

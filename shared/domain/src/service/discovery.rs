@@ -291,30 +291,39 @@ impl RowCounter for DiscoveryService {
         tenant: &TenantId,
         source_id: &SourceId,
         target_id: &SourceId,
-        request: &RowCountRequest,
-    ) -> Result<RowCounts, PrepareError> {
+        requests: &[RowCountRequest],
+    ) -> Result<Vec<RowCounts>, PrepareError> {
+        let sources: Vec<RowCount> = requests.iter().map(|r| r.source.clone()).collect();
+        let targets: Vec<RowCount> = requests.iter().map(|r| r.target.clone()).collect();
         let (source_rows, target_rows) = futures_util::future::try_join(
-            self.count_one(tenant, source_id, &request.source),
-            self.count_one(tenant, target_id, &request.target),
+            self.count_side(tenant, source_id, &sources),
+            self.count_side(tenant, target_id, &targets),
         )
         .await?;
-        Ok(RowCounts {
-            source_rows,
-            target_rows,
-        })
+        if source_rows.len() != requests.len() || target_rows.len() != requests.len() {
+            return Err(PrepareError::Invalid("a count is missing".into()));
+        }
+        Ok(source_rows
+            .into_iter()
+            .zip(target_rows)
+            .map(|(source_rows, target_rows)| RowCounts {
+                source_rows,
+                target_rows,
+            })
+            .collect())
     }
 }
 
 impl DiscoveryService {
-    async fn count_one(
+    async fn count_side(
         &self,
         tenant: &TenantId,
         id: &SourceId,
-        count: &RowCount,
-    ) -> Result<u64, PrepareError> {
+        counts: &[RowCount],
+    ) -> Result<Vec<u64>, PrepareError> {
         let (source, secrets) = self.open(tenant, id).await.map_err(prepare_error)?;
         self.probe
-            .count_rows(&source, &secrets, count)
+            .count_rows(&source, &secrets, counts)
             .await
             .map_err(probe_error)
     }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::job::{Job, JobId, Window};
-use crate::model::run::{
-    NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind, Validation,
-};
+use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
 use crate::model::trigger_event::TriggerEvent;
 use crate::model::validation::FieldError;
 use crate::ports::{
@@ -17,7 +15,7 @@ use crate::ports::{
     TriggerInvoker,
 };
 use crate::service::announce;
-use crate::service::validation::{count_request, validates};
+use crate::service::validation::{count_requests, judge, validates};
 use crate::{TenantId, ValidationErrors};
 
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -371,44 +369,52 @@ impl Reconciler {
         if !validates(&job.spec) {
             return Ok(Some(next));
         }
-        let counted = match count_request(&job.spec, run.window) {
-            Ok(request) => {
+        let requests = count_requests(&job.spec, run.window);
+        let counted = match &requests {
+            Ok(requests) => {
                 self.ports
                     .counter
-                    .count_rows(&job.tenant, &job.source_id, &job.target_id, &request)
+                    .count_rows(&job.tenant, &job.source_id, &job.target_id, requests)
                     .await
             }
-            Err(reason) => Err(PrepareError::Invalid(reason)),
+            Err(reason) => Err(PrepareError::Invalid(reason.clone())),
         };
-        let failure = match counted {
-            Ok(counts) => {
-                let validation = Validation::of(counts.source_rows, counts.target_rows);
+        let failure = match (counted, &requests) {
+            (Ok(counts), Ok(requests)) => {
+                let (validation, differing) = judge(requests, &counts);
                 if validation.ok {
                     let mut next = next;
                     next.validation = Some(validation);
                     return Ok(Some(next));
                 }
-                let error = RunError::new(
-                    RunErrorCode::ValidationMismatch,
-                    format!(
+                let message = match requests.len() {
+                    1 => format!(
                         "the target holds {} rows of the run's window, the source {}",
                         validation.target_rows, validation.source_rows
                     ),
-                );
-                (error, Some(validation))
+                    _ => format!(
+                        "target tables differ from their sources (rows of the run's window, target of source): {}",
+                        differing.join(", ")
+                    ),
+                };
+                (
+                    RunError::new(RunErrorCode::ValidationMismatch, message),
+                    Some(validation),
+                )
             }
-            Err(e) if run.deadline.is_none_or(|d| now < d) => {
+            (Err(e), _) if run.deadline.is_none_or(|d| now < d) => {
                 tracing::warn!(error = %e, run_id = %run.id, "could not count the run's rows; the next pass tries again");
                 report.succeeded -= 1;
                 return Ok(None);
             }
-            Err(e) => (
+            (Err(e), _) => (
                 RunError::new(
                     RunErrorCode::ValidationUnavailable,
                     format!("the run's rows could not be counted before its deadline: {e}"),
                 ),
                 None,
             ),
+            (Ok(_), Err(_)) => unreachable!("no counts without requests"),
         };
         report.succeeded -= 1;
         report.failed += 1;

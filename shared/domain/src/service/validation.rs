@@ -7,8 +7,9 @@
 //! so a target that lost or gained rows of that window is seen; a job that
 //! is not incremental compares whole tables.
 
-use crate::model::discovery::{CountWindow, RowCount, RowCountRequest, WindowBound};
+use crate::model::discovery::{CountWindow, RowCount, RowCountRequest, RowCounts, WindowBound};
 use crate::model::job::{JobSpec, Validate, Window};
+use crate::model::run::Validation;
 use crate::model::validation::FieldError;
 
 /// Database kinds whose tables can be counted.
@@ -31,6 +32,42 @@ pub fn check_validate(spec: &JobSpec, source_kind: &str, target_kind: &str) -> O
         Ok(_) => None,
         Err(reason) => refuse(&reason),
     }
+}
+
+/// What a run of `spec` over `window` counts: one pair of tables per table
+/// the job moves, or why they cannot be counted.
+pub fn count_requests(
+    spec: &JobSpec,
+    window: Option<Window>,
+) -> Result<Vec<RowCountRequest>, String> {
+    count_request(spec, window).map(|request| vec![request])
+}
+
+/// How the counts judge a run: totals on each side, `ok` only when every
+/// pair of tables agrees; the tables that differ, for the run's message.
+pub fn judge(requests: &[RowCountRequest], counts: &[RowCounts]) -> (Validation, Vec<String>) {
+    let source_rows = counts.iter().map(|c| c.source_rows).sum();
+    let target_rows = counts.iter().map(|c| c.target_rows).sum();
+    let differing: Vec<String> = requests
+        .iter()
+        .zip(counts)
+        .filter(|(_, c)| c.source_rows != c.target_rows)
+        .map(|(r, c)| {
+            format!(
+                "{}: {} of {}",
+                r.target.object, c.target_rows, c.source_rows
+            )
+        })
+        .collect();
+    let ok = differing.is_empty() && counts.len() == requests.len();
+    (
+        Validation {
+            source_rows,
+            target_rows,
+            ok,
+        },
+        differing,
+    )
 }
 
 /// What a run of `spec` over `window` counts, or why it cannot be counted.
@@ -211,6 +248,31 @@ mod tests {
             s
         };
         assert_eq!(check_validate(&no_validation, "kafka", "filesystem"), None);
+    }
+
+    #[test]
+    fn every_pair_of_tables_must_agree_not_only_the_totals() {
+        let pair = |table: &str| RowCountRequest {
+            source: whole(&format!("public.{table}")),
+            target: whole(&format!("copy.{table}")),
+        };
+        let requests = [pair("a"), pair("b")];
+        let counts = |a: (u64, u64), b: (u64, u64)| {
+            [a, b].map(|(source_rows, target_rows)| RowCounts {
+                source_rows,
+                target_rows,
+            })
+        };
+        let (equal, differing) = judge(&requests, &counts((3, 3), (0, 0)));
+        assert_eq!(equal, Validation::of(3, 3));
+        assert!(equal.ok && differing.is_empty());
+        // One row too many in a, one too few in b: equal totals, not ok.
+        let (swapped, differing) = judge(&requests, &counts((3, 4), (2, 1)));
+        assert_eq!((swapped.source_rows, swapped.target_rows), (5, 5));
+        assert!(!swapped.ok);
+        assert_eq!(differing, ["copy.a: 4 of 3", "copy.b: 1 of 2"]);
+        // A missing count is never a pass.
+        assert!(!judge(&requests, &counts((1, 1), (1, 1))[..1]).0.ok);
     }
 
     #[test]
