@@ -544,7 +544,7 @@ fn key_policy(t: &Value) -> Vec<String> {
 }
 
 /// (role, action, resource): the DynamoDB calls of each function's code.
-const DYNAMODB: [(&str, &str, &str); 24] = [
+const DYNAMODB: [(&str, &str, &str); 25] = [
     ("SourcesRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:Query", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:PutItem", "${Table.Arn}"),
@@ -575,6 +575,7 @@ const DYNAMODB: [(&str, &str, &str); 24] = [
     ("NotifierRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("NotifierRole", "dynamodb:PutItem", "${Table.Arn}"),
     ("NotifierRole", "dynamodb:UpdateItem", "${Table.Arn}"),
+    ("NotifierRole", "dynamodb:DeleteItem", "${Table.Arn}"),
 ];
 
 fn dynamodb_per_function(t: &Value) -> Vec<String> {

@@ -259,6 +259,24 @@ impl AlertLedger for DynamoAlertLedger {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(run_id = %run))]
+    async fn release(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(tenant, claim_sk(run))))
+            .condition_expression("sent = :false")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(job_id = %job_id))]
     async fn state(
         &self,

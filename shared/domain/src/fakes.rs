@@ -1246,6 +1246,15 @@ impl crate::ports::AlertLedger for MemoryAlertLedger {
         Ok(())
     }
 
+    async fn release(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError> {
+        let mut claims = self.claims.lock().unwrap();
+        let key = (tenant.clone(), run.clone());
+        if claims.get(&key).is_some_and(|(_, sent)| !sent) {
+            claims.remove(&key);
+        }
+        Ok(())
+    }
+
     async fn state(
         &self,
         tenant: &TenantId,

@@ -757,6 +757,10 @@ pub trait AlertLedger: Send + Sync {
     /// Marks `run`'s notices sent: no later claim takes them.
     async fn complete(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError>;
 
+    /// Gives up a claim whose notices were not sent (the delivery failed before sending), so
+    /// that the next delivery of the change takes it at once; a sent claim stays.
+    async fn release(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError>;
+
     /// The job's alert history (the default, at version 0, when none is stored).
     async fn state(&self, tenant: &TenantId, job_id: &JobId)
     -> Result<AlertState, RepositoryError>;

@@ -264,27 +264,14 @@ impl Notifier {
         if claim == NoticeClaim::Taken {
             return Ok(Notified::Duplicate);
         }
-        let secret = self.signing_secret(&settings).await?;
-        let quiet = chrono::Duration::seconds(i64::from(settings.quiet_period_seconds));
-        let notified = match self.record_outcome(change, outcome, quiet).await? {
-            None => Notified::Suppressed,
-            Some((kind, suppressed)) => {
-                let rules: Vec<&Rule> = settings.rules.iter().filter(|r| wants(r, kind)).collect();
-                if rules.is_empty() {
-                    Notified::NotWanted(kind)
-                } else {
-                    let job_name = match p.jobs.get(&change.tenant, &change.job_id).await {
-                        Ok(job) => job.map(|j| j.spec.name),
-                        Err(_) => None,
-                    };
-                    let notice = Notice::new(kind, change, job_name, suppressed);
-                    let sends = rules
-                        .iter()
-                        .map(|rule| self.deliver(rule, &notice, secret.as_ref()));
-                    let outcomes = join_all(sends).await;
-                    self.record_on_run(change, &outcomes).await?;
-                    Notified::Sent(outcomes)
+        let notified = match self.send(change, outcome, &settings).await {
+            Ok(notified) => notified,
+            Err(e) => {
+                // Nothing was sent: the next delivery of the change takes the notices at once.
+                if let Err(release) = p.ledger.release(&change.tenant, &change.run_id).await {
+                    tracing::warn!(error = %release, run_id = %change.run_id, "could not release the claim; it expires");
                 }
+                return Err(e);
             }
         };
         p.ledger
@@ -292,6 +279,40 @@ impl Notifier {
             .await
             .map_err(NotifyError::Store)?;
         Ok(notified)
+    }
+
+    /// With the claim held: the job's history decides the notice, the wanting rules' channels
+    /// get it, the run records how. An error means nothing was sent.
+    async fn send(
+        &self,
+        change: &RunStateChange,
+        outcome: NotifyOn,
+        settings: &Notifications,
+    ) -> Result<Notified, NotifyError> {
+        let p = &self.ports;
+        let secret = self.signing_secret(settings).await?;
+        let quiet = chrono::Duration::seconds(i64::from(settings.quiet_period_seconds));
+        let Some((kind, suppressed)) = self.record_outcome(change, outcome, quiet).await? else {
+            return Ok(Notified::Suppressed);
+        };
+        let rules: Vec<&Rule> = settings.rules.iter().filter(|r| wants(r, kind)).collect();
+        if rules.is_empty() {
+            return Ok(Notified::NotWanted(kind));
+        }
+        let job_name = match p.jobs.get(&change.tenant, &change.job_id).await {
+            Ok(job) => job.map(|j| j.spec.name),
+            Err(_) => None,
+        };
+        let notice = Notice::new(kind, change, job_name, suppressed);
+        let sends = rules
+            .iter()
+            .map(|rule| self.deliver(rule, &notice, secret.as_ref()));
+        let outcomes = join_all(sends).await;
+        // Sent already: a failure to record it is logged, not retried (that would send again).
+        if let Err(e) = self.record_on_run(change, &outcomes).await {
+            tracing::warn!(error = %e, run_id = %change.run_id, "could not record the notices on the run");
+        }
+        Ok(Notified::Sent(outcomes))
     }
 
     /// The job's signing secret, opened, when it has one and a webhook to sign for.
@@ -660,6 +681,42 @@ mod tests {
         // A canceled run is final but no rule can name it.
         change = f.ended(1, RunState::Canceled).await;
         assert_eq!(f.notifier.notify(&change).await.unwrap(), Notified::Ignored);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_that_fails_before_sending_leaves_the_notices_to_the_next() {
+        let f = fixture().await;
+        f.configure(3600).await;
+        let change = f.ended(0, RunState::Failed).await;
+        // The signing secret does not open (another job's ciphertext): nothing is sent.
+        let mut settings = NotificationRepository::get(f.store.as_ref(), &f.tenant, &f.job)
+            .await
+            .unwrap()
+            .unwrap();
+        let good = settings.signing_secret.clone();
+        let mut moved = good.clone().unwrap();
+        moved.encrypted_data_key = b"another context".to_vec();
+        settings.signing_secret = Some(moved);
+        settings.version += 1;
+        NotificationRepository::put(f.store.as_ref(), &settings, Some(1))
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.notifier.notify(&change).await,
+            Err(NotifyError::Secret(SealError::Tampered))
+        ));
+        assert!(f.channels.attempts().is_empty());
+        // The next delivery (the secret readable again) is not a duplicate: it sends.
+        settings.signing_secret = good;
+        settings.version += 1;
+        NotificationRepository::put(f.store.as_ref(), &settings, Some(2))
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.notifier.notify(&change).await.unwrap(),
+            Notified::Sent(_)
+        ));
+        assert_eq!(f.kinds(), [(HOOK.to_owned(), NotifyOn::Failed, 0)]);
     }
 
     #[tokio::test]
