@@ -30,6 +30,6 @@ bench: ## benchmarks: cold start, memory, sizes, trigger load, sync speed (one t
 	infra/bench/run.sh
 
 build: ## release build of the functions for Lambda (x86_64)
-	source infra/local/env.sh && cargo lambda build --release -p sources -p discovery -p jobs -p trigger -p reconciler
+	source infra/local/env.sh && cargo lambda build --release -p sources -p discovery -p jobs -p trigger -p reconciler -p notifier
 
 .PHONY: help demo test up down fmt lint unit bench build

@@ -68,7 +68,7 @@ mkdir -p "$results"
 # change their features (what is measured is what ships), then the harness
 # and the hello-world floor, with the same profile.
 log "building the functions (release profile)"
-(cd "$SLUICE_REPO" && cargo build --release --quiet -p sources -p jobs -p trigger -p reconciler -p discovery)
+(cd "$SLUICE_REPO" && cargo build --release --quiet -p sources -p jobs -p trigger -p reconciler -p discovery -p notifier)
 log "building the harness (release profile)"
 (cd "$SLUICE_REPO" && cargo build --release --quiet -p sluice-bench)
 bin_dir="$CARGO_TARGET_DIR/release"
@@ -94,7 +94,7 @@ if runs sizes; then
     {
         echo "{"
         sep=""
-        for fn in sources jobs trigger reconciler discovery; do
+        for fn in sources jobs trigger reconciler discovery notifier; do
             dir="$work/zip/$fn"
             rm -rf "$dir" && mkdir -p "$dir"
             cp "$bin_dir/$fn" "$dir/bootstrap"

@@ -123,8 +123,34 @@ events.put_targets(
     Targets=[{"Id": "queue", "Arn": events_arn}],
 )
 
+# The notifier's events: in AWS the template's rule targets the notifier function with runs'
+# final state changes; moto cannot invoke a function under cargo lambda watch, so the same rule
+# sends them to a queue, which the scheduler bridge reads and hands to the notifier.
+notifier_url = sqs.create_queue(QueueName="sluice-notifier-events")["QueueUrl"]
+notifier_arn = sqs.get_queue_attributes(
+    QueueUrl=notifier_url, AttributeNames=["QueueArn"]
+)["Attributes"]["QueueArn"]
+events.put_rule(
+    Name="sluice-notifier",
+    EventBusName=bus,
+    EventPattern=json.dumps(
+        {
+            "source": ["sluice"],
+            "detail-type": ["Sluice Run State Change"],
+            "detail": {"final": [True]},
+        }
+    ),
+    State="ENABLED",
+)
+events.put_targets(
+    Rule="sluice-notifier",
+    EventBusName=bus,
+    Targets=[{"Id": "notifier", "Arn": notifier_arn}],
+)
+
 print(f"SLUICE_TABLE={table_name}")
 print(f"SLUICE_KMS_KEY_ID={key_arn}")
 print(f"SLUICE_SCHEDULER_DLQ_ARN={dlq_arn}")
 print(f"SLUICE_EVENT_BUS={bus}")
 print(f"SLUICE_RUN_EVENTS_QUEUE_URL={events_url}")
+print(f"SLUICE_NOTIFIER_QUEUE_URL={notifier_url}")

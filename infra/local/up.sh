@@ -66,6 +66,8 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
     echo "SLUICE_SCHEDULER_TARGET_ARN=arn:aws:lambda:$AWS_REGION:123456789012:function:trigger"
     echo "SLUICE_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/sluice-scheduler"
     echo "SLUICE_SCHEDULE_GROUP_PREFIX=sluice-"
+    # Jobs may notify moto's SNS topics named sluice-* (the template's NotificationTopicPrefix).
+    echo "SLUICE_NOTIFY_TOPIC_ARN_PREFIX=arn:aws:sns:$AWS_REGION:123456789012:sluice-"
     # The jobs function hands manual runs to the trigger through the
     # emulator's Lambda Invoke API; every other AWS call goes to moto.
     echo "AWS_ENDPOINT_URL_LAMBDA=$SLUICE_API_URL"
@@ -77,7 +79,7 @@ python_env="$("$SLUICE_VENV/bin/python" "$SLUICE_REPO/infra/local/bootstrap.py")
 } >"$SLUICE_STATE/function.env"
 
 log "building the functions and the scheduler bridge (debug, local-dev)"
-(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p discovery -p jobs -p trigger -p reconciler -p scheduler-bridge --features sources/local-dev,jobs/local-dev)
+(cd "$SLUICE_REPO" && cargo build --quiet -p sources -p discovery -p jobs -p trigger -p reconciler -p notifier -p scheduler-bridge --features sources/local-dev,jobs/local-dev,notifier/local-dev)
 
 log "serving the functions on $SLUICE_API_URL"
 start watch "$SLUICE_FUNCTION_LOG" \
@@ -98,12 +100,15 @@ wait_for "the HTTP functions" 300 api_answers || {
 }
 
 # moto stores schedules but never fires them: the bridge does, invoking the
-# targets through the functions' Invoke API, and runs the reconciler as the
-# template's one-minute rule would (every 5 s here).
+# targets through the functions' Invoke API, runs the reconciler as the
+# template's one-minute rule would (every 5 s here), and hands the notifier
+# rule's events (an SQS queue here) to the notifier, each twice.
 log "starting the scheduler bridge"
+notifier_queue_url="$(sed -n 's/^SLUICE_NOTIFIER_QUEUE_URL=//p' "$SLUICE_STATE/function.env")"
 start bridge "$SLUICE_STATE/bridge.log" \
     env AWS_ENDPOINT_URL_LAMBDA="$SLUICE_API_URL" "$CARGO_TARGET_DIR/debug/scheduler-bridge" \
-    --reconciler reconciler --reconcile-every 5
+    --reconciler reconciler --reconcile-every 5 \
+    --notifier notifier --notifier-queue-url "$notifier_queue_url"
 wait_for "the scheduler bridge" 30 grep -q '"scheduler bridge started"' "$SLUICE_STATE/bridge.log" || {
     tail -n 20 "$SLUICE_STATE/bridge.log" >&2
     exit 1

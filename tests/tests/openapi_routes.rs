@@ -118,6 +118,16 @@ fn routers() -> BTreeMap<&'static str, Router> {
         store.clone(),
         clock.clone(),
     );
+    let notifications = sluice_domain::service::notifications::NotificationsService::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(EnvelopeSealer::new(InMemoryKeyProvider::random())),
+        clock.clone(),
+        sluice_domain::model::notification::ChannelPolicy {
+            topic_arn_prefix: "arn:aws:sns:us-east-1:123456789012:sluice-".into(),
+            allow_loopback_http: false,
+        },
+    );
     let runs = RunsService::new(
         store.clone(),
         store,
@@ -131,7 +141,13 @@ fn routers() -> BTreeMap<&'static str, Router> {
     BTreeMap::from([
         (
             "sources",
-            sources::router(sources, discovery.clone(), discovery, mode.clone()),
+            sources::router(
+                sources,
+                discovery.clone(),
+                discovery,
+                notifications,
+                mode.clone(),
+            ),
         ),
         (
             "jobs",

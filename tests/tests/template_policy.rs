@@ -263,12 +263,13 @@ fn function_roles(t: &Value) -> BTreeMap<String, String> {
 type Rule = fn(&Value) -> Vec<String>;
 
 /// The functions, the crate binary each is built from.
-const FUNCTIONS: [(&str, &str); 5] = [
+const FUNCTIONS: [(&str, &str); 6] = [
     ("SourcesFunction", "sources"),
     ("DiscoveryFunction", "discovery"),
     ("JobsFunction", "jobs"),
     ("TriggerFunction", "trigger"),
     ("ReconcilerFunction", "reconciler"),
+    ("NotifierFunction", "notifier"),
 ];
 
 fn functions_build_for_lambda(t: &Value) -> Vec<String> {
@@ -443,9 +444,10 @@ const KEY_ADMIN: [&str; 23] = [
 
 const SOURCE_CONTEXT: [&str; 3] = ["tenant", "source_id", "purpose"];
 const SCRIPT_CONTEXT: [&str; 4] = ["tenant", "job_id", "run_id", "purpose"];
+const NOTIFICATION_CONTEXT: [&str; 3] = ["tenant", "job_id", "purpose"];
 
 /// (principal, action, purpose): every use of the key there may be.
-const KEY_USES: [(&str, &str, &str); 6] = [
+const KEY_USES: [(&str, &str, &str); 8] = [
     (
         "${SourcesRole.Arn}",
         "kms:GenerateDataKey",
@@ -454,6 +456,12 @@ const KEY_USES: [(&str, &str, &str); 6] = [
     ("${TriggerRole.Arn}", "kms:Decrypt", "source-secrets"),
     ("${DiscoveryRole.Arn}", "kms:Decrypt", "source-secrets"),
     ("${TriggerRole.Arn}", "kms:GenerateDataKey", "flink-script"),
+    (
+        "${SourcesRole.Arn}",
+        "kms:GenerateDataKey",
+        "notification-secrets",
+    ),
+    ("${NotifierRole.Arn}", "kms:Decrypt", "notification-secrets"),
     ("${FlinkRunnerRole.Arn}", "kms:Decrypt", "flink-script"),
     (
         "${SelfHostedRunnerPrincipalArn}",
@@ -509,10 +517,10 @@ fn key_policy(t: &Value) -> Vec<String> {
             ));
             continue;
         }
-        let expected_keys: &[&str] = if purpose == "source-secrets" {
-            &SOURCE_CONTEXT
-        } else {
-            &SCRIPT_CONTEXT
+        let expected_keys: &[&str] = match purpose {
+            "source-secrets" => &SOURCE_CONTEXT,
+            "notification-secrets" => &NOTIFICATION_CONTEXT,
+            _ => &SCRIPT_CONTEXT,
         };
         let keys = &s.condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"];
         let keys: BTreeSet<&str> = list(keys).iter().filter_map(|k| k.as_str()).collect();
@@ -538,7 +546,7 @@ fn key_policy(t: &Value) -> Vec<String> {
 }
 
 /// (role, action, resource): the DynamoDB calls of each function's code.
-const DYNAMODB: [(&str, &str, &str); 21] = [
+const DYNAMODB: [(&str, &str, &str); 25] = [
     ("SourcesRole", "dynamodb:GetItem", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:Query", "${Table.Arn}"),
     ("SourcesRole", "dynamodb:PutItem", "${Table.Arn}"),
@@ -565,6 +573,11 @@ const DYNAMODB: [(&str, &str, &str); 21] = [
         "dynamodb:Query",
         "${Table.Arn}/index/active",
     ),
+    // Settings, claims, alert history, the run's notifications[].
+    ("NotifierRole", "dynamodb:GetItem", "${Table.Arn}"),
+    ("NotifierRole", "dynamodb:PutItem", "${Table.Arn}"),
+    ("NotifierRole", "dynamodb:UpdateItem", "${Table.Arn}"),
+    ("NotifierRole", "dynamodb:DeleteItem", "${Table.Arn}"),
 ];
 
 fn dynamodb_per_function(t: &Value) -> Vec<String> {
@@ -815,6 +828,37 @@ fn run_events_only_to_the_bus(t: &Value) -> Vec<String> {
     }
     if t["Parameters"]["EventBusName"]["Default"] != "default" {
         v.push("EventBusName: the default must be the account's default bus".into());
+    }
+    v
+}
+
+/// Notices go to the deployer's topics only: `sns:Publish`, by the notifier alone, on the topics
+/// of the stack's account and region named with the `NotificationTopicPrefix` parameter, which
+/// the sources function checks topic ARNs against (`SLUICE_NOTIFY_TOPIC_ARN_PREFIX`).
+fn sns_only_to_the_named_topics(t: &Value) -> Vec<String> {
+    let topics =
+        "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${NotificationTopicPrefix}*";
+    let mut v = vec![];
+    let mut granted = false;
+    for s in role_statements(t).iter().filter(|s| s.allow) {
+        for a in s.actions.iter().filter(|a| service(a) == "sns") {
+            for r in &s.resources {
+                if a == "sns:Publish" && r == topics && s.owner == "NotifierRole" {
+                    granted = true;
+                } else {
+                    v.push(format!("{} {}: {a} on {r}", s.owner, s.sid));
+                }
+            }
+        }
+    }
+    if !granted {
+        v.push(format!("NotifierRole: may not publish to {topics}"));
+    }
+    let prefix = &t["Resources"]["SourcesFunction"]["Properties"]["Environment"]["Variables"]["SLUICE_NOTIFY_TOPIC_ARN_PREFIX"];
+    if render(prefix) != topics.trim_end_matches('*') {
+        v.push(format!(
+            "SourcesFunction: SLUICE_NOTIFY_TOPIC_ARN_PREFIX must name the topics the notifier may publish to, got {prefix}"
+        ));
     }
     v
 }
@@ -1072,7 +1116,7 @@ fn routes_match_the_document(t: &Value) -> Vec<String> {
     v
 }
 
-const RULES: [(&str, Rule); 15] = [
+const RULES: [(&str, Rule); 16] = [
     ("functions_build_for_lambda", functions_build_for_lambda),
     ("no_wildcard_actions", no_wildcard_actions),
     ("no_wildcard_resources", no_wildcard_resources),
@@ -1088,6 +1132,7 @@ const RULES: [(&str, Rule); 15] = [
     ("s3_only_run_objects", s3_only_run_objects),
     ("msf_only_where_runs_are_run", msf_only_where_runs_are_run),
     ("run_events_only_to_the_bus", run_events_only_to_the_bus),
+    ("sns_only_to_the_named_topics", sns_only_to_the_named_topics),
     ("metrics_without_grants", metrics_without_grants),
     (
         "tenant_mode_is_not_configurable",
@@ -1171,7 +1216,7 @@ fn push_statement(t: &mut Value, role: &str, s: Value) {
 type Breakage = (&'static str, fn(&mut Value), &'static str);
 
 /// Each breaks one rule; the message each must produce.
-const BREAKAGES: [Breakage; 31] = [
+const BREAKAGES: [Breakage; 35] = [
     (
         "the sources function may decrypt",
         |t| {
@@ -1417,6 +1462,38 @@ const BREAKAGES: [Breakage; 31] = [
                 .remove("SLUICE_EVENT_BUS");
         },
         "TriggerFunction: SLUICE_EVENT_BUS must be the EventBusName parameter",
+    ),
+    (
+        "the notifier may publish to any topic",
+        |t| {
+            role_statement(t, "NotifierRole", "PublishToTheDeployersTopics")["Resource"] =
+                json!({"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*"})
+        },
+        "NotifierRole PublishToTheDeployersTopics: sns:Publish on arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*",
+    ),
+    (
+        "another function may publish to the topics",
+        |t| {
+            let s = role_statement(t, "NotifierRole", "PublishToTheDeployersTopics").clone();
+            push_statement(t, "JobsRole", s)
+        },
+        "JobsRole PublishToTheDeployersTopics: sns:Publish",
+    ),
+    (
+        "the API checks topics against another prefix",
+        |t| {
+            t["Resources"]["SourcesFunction"]["Properties"]["Environment"]["Variables"]["SLUICE_NOTIFY_TOPIC_ARN_PREFIX"] =
+                json!("arn:aws:sns:us-east-1:123456789012:")
+        },
+        "SourcesFunction: SLUICE_NOTIFY_TOPIC_ARN_PREFIX must name the topics",
+    ),
+    (
+        "the notifier opens source secrets",
+        |t| {
+            key_statement(t, "NotifierOpensNotificationSecrets")["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] =
+                json!("source-secrets")
+        },
+        "may not kms:Decrypt with purpose source-secrets",
     ),
     (
         "no point-in-time recovery",

@@ -148,6 +148,8 @@ pub struct RunView<'a> {
     pub next_attempt_at: Option<String>,
     /// The run whose success started this one (`trigger: parent`).
     pub parent_run_id: Option<&'a str>,
+    /// How the run's notices were delivered, once it ended for good (README, "Notifications").
+    pub notifications: &'a [sluice_domain::model::notification::NotificationOutcome],
     pub version: u64,
 }
 
@@ -173,6 +175,7 @@ impl<'a> From<&'a Run> for RunView<'a> {
             deadline: run.deadline.map(timestamp),
             next_attempt_at: run.next_attempt_at.map(timestamp),
             parent_run_id: run.parent_run_id.as_ref().map(|id| id.as_str()),
+            notifications: &run.notifications,
             version: run.version,
         }
     }

@@ -12,6 +12,9 @@ pub struct Config {
     pub kms_key_id: String,
     /// The discovery function (name or ARN): connection tests, objects.
     pub discovery_function: String,
+    /// `arn:aws:sns:<region>:<account>:<prefix>`: the SNS topics jobs may notify
+    /// (`SLUICE_NOTIFY_TOPIC_ARN_PREFIX`; the notifier's role may publish to those only).
+    pub notify_topic_arn_prefix: String,
     pub tenant_mode: TenantMode,
 }
 
@@ -38,6 +41,7 @@ impl Config {
             table: required("SLUICE_TABLE")?,
             kms_key_id: required("SLUICE_KMS_KEY_ID")?,
             discovery_function: required("SLUICE_DISCOVERY_FUNCTION")?,
+            notify_topic_arn_prefix: required("SLUICE_NOTIFY_TOPIC_ARN_PREFIX")?,
             tenant_mode: tenant_mode_from_lookup(&get)?,
         })
     }
@@ -67,6 +71,10 @@ mod tests {
             ("SLUICE_TABLE", "t"),
             ("SLUICE_KMS_KEY_ID", "k"),
             ("SLUICE_DISCOVERY_FUNCTION", "d"),
+            (
+                "SLUICE_NOTIFY_TOPIC_ARN_PREFIX",
+                "arn:aws:sns:us-east-1:1:sluice-",
+            ),
         ];
         assert!(matches!(
             Config::from_lookup(lookup(&no_claim)),

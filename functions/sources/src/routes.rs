@@ -22,7 +22,11 @@ use sluice_http::{
     TenantMode,
 };
 
-use crate::views::{ObjectList, SourceList, SourceRequest, SourceView};
+use sluice_domain::model::job::JobId;
+use sluice_domain::model::notification::NotificationsSpec;
+use sluice_domain::service::notifications::NotificationsService;
+
+use crate::views::{NotificationsView, ObjectList, SourceList, SourceRequest, SourceView};
 
 const PAGE_TOKENS: PageTokenCodec = PageTokenCodec::new("sources");
 const OBJECT_TOKENS: PageTokenCodec = PageTokenCodec::new("objects");
@@ -32,15 +36,19 @@ struct AppState {
     service: SourcesService,
     discovery: Arc<dyn SourceDiscovery>,
     drafts: Arc<dyn DraftTester>,
+    notifications: NotificationsService,
 }
 
 /// The sources API over the given services: the registry, and discovery
 /// and draft tests (in process in tests, the discovery function when
-/// deployed).
+/// deployed); and jobs' notification settings, which this function serves
+/// because it holds the KMS client and grant that seal their signing secret
+/// (README, "Notifications").
 pub fn router(
     service: SourcesService,
     discovery: Arc<dyn SourceDiscovery>,
     drafts: Arc<dyn DraftTester>,
+    notifications: NotificationsService,
     tenant_mode: TenantMode,
 ) -> Router {
     Router::new()
@@ -71,12 +79,19 @@ pub fn router(
                 .delete(remove)
                 .fallback(method_not_allowed),
         )
+        .route(
+            "/jobs/{id}/notifications",
+            get(read_notifications)
+                .put(put_notifications)
+                .fallback(method_not_allowed),
+        )
         .fallback(route_not_found)
         .layer(Extension(tenant_mode))
         .with_state(AppState {
             service,
             discovery,
             drafts,
+            notifications,
         })
 }
 
@@ -210,4 +225,43 @@ async fn describe_object(
     PathIdAndName(id, name): PathIdAndName<SourceId>,
 ) -> Result<Json<ObjectDescription>, Problem> {
     Ok(Json(app.discovery.describe(&tenant, &id, &name).await?))
+}
+
+/// Creates (201) or replaces (200) the job's notification settings; the signing secret is
+/// write-only (the answer says whether one is set).
+async fn put_notifications(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    PathId(id): PathId<JobId>,
+    if_match: IfMatch,
+    JsonBody(spec): JsonBody<NotificationsSpec>,
+) -> Result<Response, Problem> {
+    let (settings, created) = app
+        .notifications
+        .put(&tenant, &id, spec, if_match.expected_version())
+        .await?;
+    tracing::info!(%tenant, job_id = %id, version = settings.version, rules = settings.rules.len(), "notifications saved");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(versioned_json(
+        status,
+        &NotificationsView::from(&settings),
+        settings.version,
+    ))
+}
+
+async fn read_notifications(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    PathId(id): PathId<JobId>,
+) -> Result<Response, Problem> {
+    let settings = app.notifications.get(&tenant, &id).await?;
+    Ok(versioned_json(
+        StatusCode::OK,
+        &NotificationsView::from(&settings),
+        settings.version,
+    ))
 }

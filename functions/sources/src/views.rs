@@ -86,3 +86,30 @@ pub struct ObjectList {
     /// Pass as `next_token` for the next page; absent on the last page.
     pub next_token: Option<String>,
 }
+
+/// `GET`/`PUT /jobs/{id}/notifications`: the rules as stored, never the signing secret (only
+/// whether one is set).
+#[derive(Serialize)]
+pub struct NotificationsView {
+    pub job_id: String,
+    pub rules: Vec<sluice_domain::model::notification::Rule>,
+    pub quiet_period_seconds: u32,
+    pub signing_secret_set: bool,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&sluice_domain::model::notification::Notifications> for NotificationsView {
+    fn from(n: &sluice_domain::model::notification::Notifications) -> Self {
+        Self {
+            job_id: n.job_id.to_string(),
+            rules: n.rules.clone(),
+            quiet_period_seconds: n.quiet_period_seconds,
+            signing_secret_set: n.signing_secret.is_some(),
+            version: n.version,
+            created_at: timestamp(n.created_at),
+            updated_at: timestamp(n.updated_at),
+        }
+    }
+}

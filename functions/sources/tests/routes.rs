@@ -14,7 +14,9 @@ use lambda_http::request::RequestContext;
 use serde_json::{Value, json};
 use sluice_crypto::{EnvelopeSealer, InMemoryKeyProvider};
 use sluice_domain::fakes::{FakeProbe, FixedClock, MemorySourceRepository};
+use sluice_domain::model::notification::ChannelPolicy;
 use sluice_domain::service::discovery::DiscoveryService;
+use sluice_domain::service::notifications::NotificationsService;
 use sluice_domain::service::sources::SourcesService;
 use sluice_http::TenantMode;
 use tower::ServiceExt;
@@ -22,16 +24,30 @@ use tower::ServiceExt;
 const CLAIM: &str = "custom:tenant_id";
 
 fn app() -> Router {
-    let store = Arc::new(MemorySourceRepository::default());
+    app_over(Arc::new(MemorySourceRepository::default()))
+}
+
+fn app_over(store: Arc<MemorySourceRepository>) -> Router {
     let sealer = Arc::new(EnvelopeSealer::new(InMemoryKeyProvider::random()));
     let clock = Arc::new(FixedClock::default());
     let service = SourcesService::new(store.clone(), sealer.clone(), clock.clone());
+    let notifications = NotificationsService::new(
+        store.clone(),
+        store.clone(),
+        sealer.clone(),
+        clock.clone(),
+        ChannelPolicy {
+            topic_arn_prefix: "arn:aws:sns:us-east-1:123456789012:sluice-".into(),
+            allow_loopback_http: false,
+        },
+    );
     let discovery = DiscoveryService::new(store, sealer, Arc::new(FakeProbe::default()), clock);
     let discovery = Arc::new(discovery);
     sources::router(
         service,
         discovery.clone(),
         discovery,
+        notifications,
         TenantMode::JwtClaim(CLAIM.to_owned()),
     )
 }
@@ -211,4 +227,138 @@ async fn a_weak_if_match_is_412_and_changes_nothing() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["etag"], "\"1\"");
     assert_eq!(view["name"], "events");
+}
+
+/// A job of tenant `acme` stored beside its source, for the notification routes.
+async fn stored_job(store: &MemorySourceRepository) -> String {
+    use sluice_domain::model::job::{Job, JobId, JobSpec};
+    use sluice_domain::ports::{JobRepository, SourceRepository};
+    use sluice_domain::{Source, SourceId, SourceKind, TenantId};
+    let tenant = TenantId::parse("acme").unwrap();
+    let now = chrono::Utc::now();
+    let source = Source {
+        id: SourceId::generate(),
+        tenant: tenant.clone(),
+        name: "db".into(),
+        kind: SourceKind::Postgres,
+        config: Default::default(),
+        secret_fields: Vec::new(),
+        sealed_secrets: None,
+        secrets_updated_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    SourceRepository::insert(store, &source).await.unwrap();
+    let spec: JobSpec = serde_json::from_value(json!({
+        "name": "copy",
+        "source": {"source_id": source.id.as_str(), "object": "t", "columns": [{"name": "id", "type": "BIGINT"}]},
+        "target": {"source_id": source.id.as_str(), "object": "u", "write_mode": "append"},
+        "options": {"mode": "batch"}
+    }))
+    .unwrap();
+    let job = Job {
+        id: JobId::generate(),
+        tenant,
+        spec,
+        source_id: source.id.clone(),
+        target_id: source.id,
+        source_snapshot: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    JobRepository::insert(store, &job).await.unwrap();
+    job.id.to_string()
+}
+
+#[tokio::test]
+async fn notifications_are_saved_without_ever_answering_the_signing_secret() {
+    let store = Arc::new(MemorySourceRepository::default());
+    let job = stored_job(&store).await;
+    let app = app_over(store);
+    let uri = format!("/jobs/{job}/notifications");
+    let tenant = [(CLAIM, "acme")];
+    let canary = "canary-sig-9f3Ünï-secret";
+    let (status, _, body) = call(&app, request(Method::GET, &uri, &tenant, None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    let spec = json!({
+        "rules": [
+            {"on": ["failed", "recovered"], "channel": {"type": "webhook", "url": "https://hooks.example.com/h/1", "format": "slack"}},
+            {"on": ["succeeded"], "channel": {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:sluice-alerts"}}
+        ],
+        "quiet_period_seconds": 900,
+        "signing_secret": canary,
+    });
+    let (status, headers, body) = call(&app, request(Method::PUT, &uri, &tenant, Some(spec))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(headers["etag"], "\"1\"");
+    assert_eq!(body["signing_secret_set"], true);
+    assert_eq!(body["quiet_period_seconds"], 900);
+    assert_eq!(
+        body["rules"],
+        json!([
+            {"on": ["failed", "recovered"], "channel": {"type": "webhook", "url": "https://hooks.example.com/h/1", "format": "slack"}},
+            {"on": ["succeeded"], "channel": {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:sluice-alerts"}}
+        ])
+    );
+    assert!(!body.to_string().contains(canary));
+    let (status, _, read) = call(&app, request(Method::GET, &uri, &tenant, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read, body);
+    assert!(!read.to_string().contains(canary));
+
+    // Another tenant sees no such job.
+    let (status, _, _) = call(&app, request(Method::GET, &uri, &[(CLAIM, "other")], None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_notifications_are_400s_naming_the_field() {
+    let store = Arc::new(MemorySourceRepository::default());
+    let job = stored_job(&store).await;
+    let app = app_over(store);
+    let uri = format!("/jobs/{job}/notifications");
+    let tenant = [(CLAIM, "acme")];
+    let webhook = |url: &str| json!({"rules": [{"on": ["failed"], "channel": {"type": "webhook", "url": url}}], "signing_secret": "0123456789abcdef"});
+    for (body, field) in [
+        (
+            webhook("http://hooks.example.com/h"),
+            "rules[0].channel.url",
+        ),
+        (
+            webhook("https://169.254.169.254/latest/meta-data/"),
+            "rules[0].channel.url",
+        ),
+        (
+            webhook("https://[fe80::1%25eth0]/h"),
+            "rules[0].channel.url",
+        ),
+        (webhook("https://169.254.1.1/h"), "rules[0].channel.url"),
+        (
+            json!({"rules": [{"on": ["failed"], "channel": {"type": "sns", "topic_arn": "arn:aws:sns:eu-west-1:123456789012:sluice-alerts"}}]}),
+            "rules[0].channel.topic_arn",
+        ),
+        (
+            json!({"rules": [{"on": ["failed", "exploded"], "channel": {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:sluice-alerts"}}]}),
+            "rules[0].on[1]",
+        ),
+        (
+            json!({"rules": [{"on": ["failed"], "channel": {"type": "webhook", "url": "https://example.com/h"}}]}),
+            "signing_secret",
+        ),
+    ] {
+        let (status, _, problem) = call(
+            &app,
+            request(Method::PUT, &uri, &tenant, Some(body.clone())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {problem}");
+        assert!(problem.to_string().contains(field), "{body}: {problem}");
+        assert!(
+            !problem.to_string().contains("0123456789abcdef"),
+            "{problem}"
+        );
+    }
 }

@@ -276,6 +276,57 @@ impl DeadLetters for SqsDeadLetters {
     }
 }
 
+/// The queue an EventBridge rule (moto) sends events to.
+pub struct SqsEventQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsEventQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: String) -> Self {
+        Self { client, url }
+    }
+}
+
+#[async_trait]
+impl crate::events::EventQueue for SqsEventQueue {
+    async fn receive(&self) -> Result<Vec<crate::events::QueuedEvent>, BoxError> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            // An event whose delivery failed comes back after this.
+            .visibility_timeout(10)
+            .send()
+            .await
+            .map_err(|e| DisplayErrorContext(e).to_string())?;
+        Ok(out
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| {
+                Some(crate::events::QueuedEvent {
+                    receipt: m.receipt_handle?,
+                    body: m.body?,
+                })
+            })
+            .collect())
+    }
+
+    async fn delete(&self, receipt: &str) -> Result<(), BoxError> {
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| DisplayErrorContext(e).to_string())?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_scheduler::types::{DeadLetterConfig, FlexibleTimeWindow, RetryPolicy, Target};

@@ -55,6 +55,11 @@
 //! * `--reconciler NAME --reconcile-every SECONDS` also invokes the
 //!   reconciler with `{}` periodically, which the SAM template's one-minute
 //!   schedule rule does in AWS.
+//! * `--notifier NAME --notifier-queue-url URL` stands in for the template's
+//!   EventBridge rule that targets the notifier with runs' final state
+//!   changes: moto's rule sends them to an SQS queue, and the bridge invokes
+//!   the function with each, twice at once (`--notifier-copies`), so that
+//!   duplicate deliveries happen on every event (`events.rs`).
 //!
 //! Logs are JSON lines (tracing), one per fire, attempt and outcome; the
 //! events carry ids and placeholders only, never a secret.
@@ -62,6 +67,7 @@
 pub mod aws;
 pub mod bridge;
 pub mod delivery;
+pub mod events;
 pub mod fires;
 pub mod input;
 pub mod options;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use clap::Parser;
-use scheduler_bridge::aws::{LambdaInvoker, SchedulerSource, SqsDeadLetters};
+use scheduler_bridge::aws::{LambdaInvoker, SchedulerSource, SqsDeadLetters, SqsEventQueue};
+use scheduler_bridge::events::run_event_forwarder;
 use scheduler_bridge::run::{run_bridge, run_reconciler};
 use scheduler_bridge::{Bridge, Deliverer, Invoker, Options};
 
@@ -51,8 +52,19 @@ async fn main() {
         lambda_endpoint = %options.lambda_endpoint,
         group_prefix = %options.group_prefix,
         reconciler = options.reconciler.as_deref().unwrap_or(""),
+        notifier = options.notifier.as_deref().unwrap_or(""),
         "scheduler bridge started"
     );
+    if let (Some(notifier), Some(url)) =
+        (options.notifier.clone(), options.notifier_queue_url.clone())
+    {
+        tokio::spawn(run_event_forwarder(
+            Arc::new(SqsEventQueue::new(aws_sdk_sqs::Client::new(&aws), url)),
+            invoker.clone(),
+            notifier,
+            options.notifier_copies,
+        ));
+    }
     if let Some(reconciler) = options.reconciler.clone() {
         tokio::spawn(run_reconciler(
             invoker,

@@ -43,6 +43,16 @@ pub struct Options {
     #[arg(long, env = "SLUICE_BRIDGE_RECONCILE_EVERY", default_value_t = 60,
           requires = "reconciler", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub reconcile_every: u64,
+    /// Function to invoke with each event of `--notifier-queue-url` (the notifier).
+    #[arg(long, env = "SLUICE_BRIDGE_NOTIFIER", requires = "notifier_queue_url")]
+    pub notifier: Option<String>,
+    /// SQS queue an EventBridge rule sends the notifier's events to.
+    #[arg(long, env = "SLUICE_BRIDGE_NOTIFIER_QUEUE_URL", requires = "notifier")]
+    pub notifier_queue_url: Option<String>,
+    /// Invocations per event, at once (duplicate deliveries on purpose).
+    #[arg(long, env = "SLUICE_BRIDGE_NOTIFIER_COPIES", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=5))]
+    pub notifier_copies: u32,
 }
 
 impl Options {

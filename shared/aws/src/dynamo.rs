@@ -194,7 +194,7 @@ struct SourceItem {
 }
 
 #[derive(Serialize, Deserialize)]
-struct SealedItem {
+pub(crate) struct SealedItem {
     #[serde(with = "serde_bytes")]
     ciphertext: Vec<u8>,
     #[serde(with = "serde_bytes")]
@@ -203,6 +203,30 @@ struct SealedItem {
     encrypted_data_key: Vec<u8>,
     key_id: String,
     algorithm: String,
+}
+
+impl From<&SealedSecrets> for SealedItem {
+    fn from(x: &SealedSecrets) -> Self {
+        Self {
+            ciphertext: x.ciphertext.clone(),
+            nonce: x.nonce.clone(),
+            encrypted_data_key: x.encrypted_data_key.clone(),
+            key_id: x.key_id.clone(),
+            algorithm: x.algorithm.clone(),
+        }
+    }
+}
+
+impl From<SealedItem> for SealedSecrets {
+    fn from(x: SealedItem) -> Self {
+        Self {
+            ciphertext: x.ciphertext,
+            nonce: x.nonce,
+            encrypted_data_key: x.encrypted_data_key,
+            key_id: x.key_id,
+            algorithm: x.algorithm,
+        }
+    }
 }
 
 impl From<&Source> for SourceItem {
@@ -217,13 +241,7 @@ impl From<&Source> for SourceItem {
             kind: s.kind.to_string(),
             config: s.config.clone(),
             secret_fields: s.secret_fields.clone(),
-            sealed_secrets: s.sealed_secrets.as_ref().map(|x| SealedItem {
-                ciphertext: x.ciphertext.clone(),
-                nonce: x.nonce.clone(),
-                encrypted_data_key: x.encrypted_data_key.clone(),
-                key_id: x.key_id.clone(),
-                algorithm: x.algorithm.clone(),
-            }),
+            sealed_secrets: s.sealed_secrets.as_ref().map(SealedItem::from),
             secrets_updated_at: s.secrets_updated_at,
             version: s.version,
             created_at: s.created_at,
@@ -247,13 +265,7 @@ impl TryFrom<SourceItem> for Source {
             name: item.name,
             config: item.config,
             secret_fields: item.secret_fields,
-            sealed_secrets: item.sealed_secrets.map(|x| SealedSecrets {
-                ciphertext: x.ciphertext,
-                nonce: x.nonce,
-                encrypted_data_key: x.encrypted_data_key,
-                key_id: x.key_id,
-                algorithm: x.algorithm,
-            }),
+            sealed_secrets: item.sealed_secrets.map(SealedSecrets::from),
             secrets_updated_at: item.secrets_updated_at,
             version: item.version,
             created_at: item.created_at,

@@ -287,9 +287,12 @@ impl JobRepository for DynamoJobRepository {
             items.push(self.count(tenant, &source, -1)?);
         }
         // What belongs to the job goes with it: its schedule record,
-        // watermark and run slot (absent items delete as no-ops).
+        // watermark, run slot, notification settings and alert history (absent items delete
+        // as no-ops).
         for sk in [
             crate::dynamo_schedules::schedule_sk(id),
+            crate::dynamo_notifications::settings_sk(id),
+            crate::dynamo_notifications::alert_state_sk(id),
             watermark_sk(id),
             crate::dynamo_runs::slot_sk(id),
         ] {

@@ -39,6 +39,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sluice_domain::TenantId;
 use sluice_domain::model::job::{FlinkTarget, JobId, Window};
+use sluice_domain::model::notification::NotificationOutcome;
 use sluice_domain::model::run::{Run, RunError, RunId, RunState, TriggerKind, Validation};
 use sluice_domain::model::schedule::RunPolicy;
 use sluice_domain::ports::{Created, RepositoryError, RunPage, RunRepository, SlotClaim};
@@ -152,6 +153,9 @@ struct RunItem {
     /// [`RUN_RETENTION_DAYS`] after it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// How the run's notices were delivered (the notifier), once it ended for good.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notifications: Vec<NotificationOutcome>,
     version: u64,
 }
 
@@ -199,6 +203,7 @@ fn to_item(run: &Run) -> Result<HashMap<String, AttributeValue>, RepositoryError
         follow_up_pending: run.follow_up_pending,
         parent_run_id: run.parent_run_id.as_ref().map(|id| id.to_string()),
         expires_at,
+        notifications: run.notifications.clone(),
         version: run.version,
     })
     .map_err(unavailable)
@@ -236,6 +241,7 @@ fn from_item(item: HashMap<String, AttributeValue>) -> Result<Run, RepositoryErr
             Some(raw) => Some(RunId::parse(&raw).ok_or_else(|| corrupt("parent_run_id"))?),
             None => None,
         },
+        notifications: i.notifications,
         version: i.version,
     })
 }

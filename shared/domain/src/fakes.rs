@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use zeroize::Zeroizing;
 
 use crate::model::job::{Job, JobId};
+use crate::model::notification::{AlertState, Channel, Notice, Notifications};
 use crate::model::run::{Run, RunId, RunState, RunStateChange};
 use crate::model::schedule::Schedule;
 use crate::ports::{
@@ -38,6 +39,7 @@ struct State {
     schedules: BTreeMap<(TenantId, JobId), Schedule>,
     watermarks: BTreeMap<(TenantId, JobId), DateTime<Utc>>,
     slots: BTreeMap<(TenantId, JobId), RunId>,
+    notifications: BTreeMap<(TenantId, JobId), Notifications>,
 }
 
 impl State {
@@ -222,6 +224,7 @@ impl JobRepository for MemoryStore {
         state.schedules.remove(&key);
         state.watermarks.remove(&key);
         state.slots.remove(&key);
+        state.notifications.remove(&key);
         Ok(())
     }
 
@@ -1187,5 +1190,225 @@ pub fn plain_target_table(spec: &crate::model::job::JobSpec) -> crate::model::di
             })
             .collect(),
         primary_key,
+    }
+}
+
+#[async_trait]
+impl crate::ports::NotificationRepository for MemoryStore {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Notifications>, RepositoryError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .notifications
+            .get(&(tenant.clone(), job_id.clone()))
+            .cloned())
+    }
+
+    async fn put(
+        &self,
+        settings: &Notifications,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (settings.tenant.clone(), settings.job_id.clone());
+        if !state.jobs.contains_key(&key) {
+            return Err(RepositoryError::MissingReference);
+        }
+        match (state.notifications.get(&key), expected_version) {
+            (None, None) => {}
+            (Some(_), None) => return Err(RepositoryError::AlreadyExists),
+            (None, Some(_)) => return Err(RepositoryError::NotFound),
+            (Some(current), Some(v)) if current.version != v => {
+                return Err(RepositoryError::VersionMismatch {
+                    current: current.version,
+                });
+            }
+            (Some(_), Some(_)) => {}
+        }
+        state.notifications.insert(key, settings.clone());
+        Ok(())
+    }
+}
+
+/// Claims per run: held until, sent.
+type Claims = BTreeMap<(TenantId, RunId), (DateTime<Utc>, bool)>;
+
+/// The notifier's ledger in memory: claims per run, alert state per job.
+#[derive(Default)]
+pub struct MemoryAlertLedger {
+    claims: Mutex<Claims>,
+    states: Mutex<BTreeMap<(TenantId, JobId), AlertState>>,
+}
+
+impl MemoryAlertLedger {
+    /// The runs whose notices were marked sent.
+    pub fn completed(&self) -> Vec<RunId> {
+        self.claims
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, (_, done))| *done)
+            .map(|((_, run), _)| run.clone())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl crate::ports::AlertLedger for MemoryAlertLedger {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        run: &RunId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<crate::ports::NoticeClaim, RepositoryError> {
+        let mut claims = self.claims.lock().unwrap();
+        let key = (tenant.clone(), run.clone());
+        match claims.get(&key) {
+            Some((held_until, done)) if *done || *held_until > now => {
+                Ok(crate::ports::NoticeClaim::Taken)
+            }
+            _ => {
+                claims.insert(key, (until, false));
+                Ok(crate::ports::NoticeClaim::Claimed)
+            }
+        }
+    }
+
+    async fn complete(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError> {
+        let mut claims = self.claims.lock().unwrap();
+        claims
+            .entry((tenant.clone(), run.clone()))
+            .or_insert((Utc::now(), true))
+            .1 = true;
+        Ok(())
+    }
+
+    async fn release(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError> {
+        let mut claims = self.claims.lock().unwrap();
+        let key = (tenant.clone(), run.clone());
+        if claims.get(&key).is_some_and(|(_, sent)| !sent) {
+            claims.remove(&key);
+        }
+        Ok(())
+    }
+
+    async fn state(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<AlertState, RepositoryError> {
+        Ok(self
+            .states
+            .lock()
+            .unwrap()
+            .get(&(tenant.clone(), job_id.clone()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn save_state(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        state: &AlertState,
+    ) -> Result<(), RepositoryError> {
+        let mut states = self.states.lock().unwrap();
+        let key = (tenant.clone(), job_id.clone());
+        let current = states.get(&key).map_or(0, |s| s.version);
+        if current + 1 != state.version {
+            return Err(RepositoryError::VersionMismatch { current });
+        }
+        states.insert(key, state.clone());
+        Ok(())
+    }
+}
+
+/// Channels that record every attempt (channel label, notice, the secret it was signed with)
+/// and fail the first attempts of a channel as a test scripts it.
+#[derive(Default)]
+pub struct RecordingChannels {
+    attempts: Mutex<Vec<(String, Notice, Option<String>)>>,
+    /// Per channel label: failures still to answer, and whether they are retryable.
+    failures: Mutex<BTreeMap<String, (u32, bool)>>,
+}
+
+impl RecordingChannels {
+    /// The next `times` attempts to `label` fail (`retryable` or not).
+    pub fn fail(&self, label: &str, times: u32, retryable: bool) {
+        self.failures
+            .lock()
+            .unwrap()
+            .insert(label.to_owned(), (times, retryable));
+    }
+
+    /// Every attempt: (channel label, notice, signing secret).
+    pub fn attempts(&self) -> Vec<(String, Notice, Option<String>)> {
+        self.attempts.lock().unwrap().clone()
+    }
+
+    /// The notices delivered (attempts that succeeded), by channel label.
+    pub fn delivered(&self) -> Vec<(String, Notice)> {
+        self.attempts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(label, ..)| !label.starts_with('!'))
+            .map(|(label, notice, _)| (label.clone(), notice.clone()))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl crate::ports::NoticeChannels for RecordingChannels {
+    async fn deliver(
+        &self,
+        channel: &Channel,
+        notice: &Notice,
+        signing_secret: Option<&secrecy::SecretString>,
+    ) -> Result<(), crate::ports::DeliveryError> {
+        use secrecy::ExposeSecret;
+        let label = channel.label();
+        let secret = signing_secret.map(|s| s.expose_secret().to_owned());
+        let mut failures = self.failures.lock().unwrap();
+        if let Some((left, retryable)) = failures.get_mut(&label)
+            && *left > 0
+        {
+            *left -= 1;
+            let retryable = *retryable;
+            self.attempts
+                .lock()
+                .unwrap()
+                .push((format!("!{label}"), notice.clone(), secret));
+            return Err(crate::ports::DeliveryError {
+                message: "the receiver answered 500".into(),
+                retryable,
+            });
+        }
+        self.attempts
+            .lock()
+            .unwrap()
+            .push((label, notice.clone(), secret));
+        Ok(())
+    }
+}
+
+/// A pause that returns at once and records how long it was asked to wait.
+#[derive(Default)]
+pub struct RecordingPause(Mutex<Vec<std::time::Duration>>);
+
+impl RecordingPause {
+    pub fn pauses(&self) -> Vec<std::time::Duration> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl crate::ports::Pause for RecordingPause {
+    async fn pause(&self, duration: std::time::Duration) {
+        self.0.lock().unwrap().push(duration);
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -13,6 +14,7 @@ use crate::model::discovery::{
     RowCountRequest, RowCounts, RunPreparation, TableColumn, TableSpec,
 };
 use crate::model::job::{FlinkTarget, Job, JobId};
+use crate::model::notification::{AlertState, Channel, Notice, Notifications};
 use crate::model::report::{Counters, ReportQuery, RunEnd};
 use crate::model::run::{Run, RunId, RunStateChange};
 use crate::model::schedule::Schedule;
@@ -767,6 +769,96 @@ pub trait RunEvents: Send + Sync {
     /// Publishes one change. An adapter retries a failed publish a few
     /// times within a short bound, then answers `Err` for the caller to log.
     async fn publish(&self, change: &RunStateChange) -> Result<(), BoxError>;
+}
+
+/// Storage of a job's notification settings, one record per job beside it.
+#[async_trait]
+pub trait NotificationRepository: Send + Sync {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+    ) -> Result<Option<Notifications>, RepositoryError>;
+
+    /// Writes `settings` if the stored ones are at `expected_version`, or if none are stored
+    /// when `None` (`AlreadyExists` otherwise); `MissingReference` if the job is gone.
+    async fn put(
+        &self,
+        settings: &Notifications,
+        expected_version: Option<u64>,
+    ) -> Result<(), RepositoryError>;
+}
+
+/// How a claim on a run's notices went ([`AlertLedger::claim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeClaim {
+    /// This delivery sends the run's notices.
+    Claimed,
+    /// Another delivery sent them, or is sending them (its claim has not expired).
+    Taken,
+}
+
+/// What the notifier remembers between deliveries: per run, a claim that makes one delivery of
+/// its final change the only one that notifies; per job, its [`AlertState`].
+#[async_trait]
+pub trait AlertLedger: Send + Sync {
+    /// Claims `run`'s notices until `until` (a conditional write): `Taken` when they were sent,
+    /// or another claim holds them and has not expired.
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        run: &RunId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<NoticeClaim, RepositoryError>;
+
+    /// Marks `run`'s notices sent: no later claim takes them.
+    async fn complete(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError>;
+
+    /// Gives up a claim whose notices were not sent (the delivery failed before sending), so
+    /// that the next delivery of the change takes it at once; a sent claim stays.
+    async fn release(&self, tenant: &TenantId, run: &RunId) -> Result<(), RepositoryError>;
+
+    /// The job's alert history (the default, at version 0, when none is stored).
+    async fn state(&self, tenant: &TenantId, job_id: &JobId)
+    -> Result<AlertState, RepositoryError>;
+
+    /// Stores `state` (its `version` is the next one) if the stored one is at
+    /// `state.version - 1` (none stored for 0): `VersionMismatch` otherwise.
+    async fn save_state(
+        &self,
+        tenant: &TenantId,
+        job_id: &JobId,
+        state: &AlertState,
+    ) -> Result<(), RepositoryError>;
+}
+
+/// Why one attempt to deliver a notice failed. The message names no secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    pub message: String,
+    /// Whether another attempt may succeed (a 5xx, a timeout), as opposed to a refusal (a 4xx,
+    /// an address the notifier may not reach).
+    pub retryable: bool,
+}
+
+/// Delivers notices: SNS topics, webhooks (signed with the job's secret).
+#[async_trait]
+pub trait NoticeChannels: Send + Sync {
+    /// One attempt to deliver `notice` to `channel`.
+    async fn deliver(
+        &self,
+        channel: &Channel,
+        notice: &Notice,
+        signing_secret: Option<&SecretString>,
+    ) -> Result<(), DeliveryError>;
+}
+
+/// Waiting between delivery attempts, injectable so tests do not wait.
+#[async_trait]
+pub trait Pause: Send + Sync {
+    async fn pause(&self, duration: std::time::Duration);
 }
 
 /// Hands a run to the trigger function (asynchronously).

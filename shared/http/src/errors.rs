@@ -8,6 +8,7 @@ use sluice_domain::service::jobs::{
     CreateJobError, DeleteJobError, GetJobError, ListJobsError, MissingSource, PreviewSqlError,
     UpdateJobError,
 };
+use sluice_domain::service::notifications::{GetNotificationsError, PutNotificationsError};
 use sluice_domain::service::sources::{
     DeleteSourceError, GetSourceError, ListSourcesError, RegisterSourceError, UpdateSourceError,
 };
@@ -334,6 +335,32 @@ impl From<DiscoverError> for Problem {
                 Problem::unavailable()
             }
             DiscoverError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<PutNotificationsError> for Problem {
+    fn from(e: PutNotificationsError) -> Self {
+        match e {
+            PutNotificationsError::JobNotFound(id) => job_not_found(&id),
+            PutNotificationsError::Invalid(errors) => Problem::invalid(errors),
+            PutNotificationsError::VersionMismatch { current } => {
+                Problem::precondition_failed(format!("the notifications are at version {current}"))
+            }
+            PutNotificationsError::Sealing(e) => sealing(&e),
+            PutNotificationsError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<GetNotificationsError> for Problem {
+    fn from(e: GetNotificationsError) -> Self {
+        match e {
+            GetNotificationsError::JobNotFound(id) => job_not_found(&id),
+            GetNotificationsError::NotFound(id) => {
+                Problem::not_found(format!("job {id} has no notifications"))
+            }
+            GetNotificationsError::Repository(e) => repository(&e),
         }
     }
 }

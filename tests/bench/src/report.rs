@@ -10,6 +10,16 @@ use serde_json::Value;
 /// The functions, in the order of the table.
 const FUNCTIONS: &[&str] = &["sources", "jobs", "trigger", "reconciler", "discovery"];
 
+/// The functions whose zips are measured: the notifier's start is not (yet) in the lambda phase.
+const ZIPPED: &[&str] = &[
+    "sources",
+    "jobs",
+    "trigger",
+    "reconciler",
+    "discovery",
+    "notifier",
+];
+
 /// Aims of the issue.
 const INIT_ABOVE_FLOOR_MS: f64 = 2.0;
 const COLD_PENALTY_MS: f64 = 5.0;
@@ -175,7 +185,7 @@ fn rows(dir: &Path) -> Vec<Row> {
 
     match read(dir, "sizes.json") {
         Some(sizes) => {
-            for name in FUNCTIONS {
+            for name in ZIPPED {
                 let zip = sizes[name]["zip"].as_f64().unwrap_or(f64::NAN);
                 let bin = sizes[name]["bootstrap"].as_f64().unwrap_or(f64::NAN);
                 out.push(row(

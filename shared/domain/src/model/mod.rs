@@ -63,6 +63,7 @@ pub mod catalog;
 pub mod discovery;
 pub mod ids;
 pub mod job;
+pub mod notification;
 pub mod report;
 pub mod run;
 pub mod schedule;

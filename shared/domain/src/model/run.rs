@@ -305,6 +305,8 @@ pub struct Run {
     pub follow_up_pending: bool,
     /// The run whose success started this one (`trigger: parent`).
     pub parent_run_id: Option<RunId>,
+    /// How the run's notices were delivered (`service::notifications`), once it ended for good.
+    pub notifications: Vec<crate::model::notification::NotificationOutcome>,
     /// Grows by one per write: every transition is a conditional update.
     pub version: u64,
 }
@@ -348,6 +350,7 @@ impl Run {
             next_attempt_at: None,
             follow_up_pending: false,
             parent_run_id: None,
+            notifications: Vec::new(),
             version: 1,
         }
     }

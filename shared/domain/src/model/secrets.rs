@@ -16,6 +16,8 @@ pub enum Purpose {
     SourceSecrets,
     /// The script of one run, sealed for the Flink runner.
     FlinkScript,
+    /// A job's webhook signing secret, opened by the notifier only.
+    NotificationSecrets,
 }
 
 impl Purpose {
@@ -23,6 +25,7 @@ impl Purpose {
         match self {
             Purpose::SourceSecrets => "source-secrets",
             Purpose::FlinkScript => "flink-script",
+            Purpose::NotificationSecrets => "notification-secrets",
         }
     }
 }
@@ -58,6 +61,20 @@ impl EncryptionContext {
             (
                 "purpose".to_owned(),
                 Purpose::FlinkScript.as_str().to_owned(),
+            ),
+        ]);
+        Self { pairs }
+    }
+
+    /// The context of a job's webhook signing secret: `{tenant, job_id, purpose:
+    /// notification-secrets}`.
+    pub fn for_notifications(tenant: &TenantId, job_id: &str) -> Self {
+        let pairs = BTreeMap::from([
+            ("tenant".to_owned(), tenant.as_str().to_owned()),
+            ("job_id".to_owned(), job_id.to_owned()),
+            (
+                "purpose".to_owned(),
+                Purpose::NotificationSecrets.as_str().to_owned(),
             ),
         ]);
         Self { pairs }

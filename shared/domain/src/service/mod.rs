@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod jobs;
+pub mod notifications;
 pub mod outcomes;
 pub mod reports;
 pub mod runs;
