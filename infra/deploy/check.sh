@@ -2,7 +2,7 @@
 # The deployment checks of CI, offline (no AWS account, no Docker):
 #   1. cfn-lint on the SAM template (informational findings included);
 #   2. sam validate --lint;
-#   3. sam build: the four functions built for Lambda with cargo lambda
+#   3. sam build: the six functions built for Lambda with cargo lambda
 #      (BuildMethod rust-cargolambda), for the template's default
 #      architecture (x86_64), without the local-dev feature.
 # Usage: infra/deploy/check.sh [--no-build | --debug-build]
