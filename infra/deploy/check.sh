@@ -57,7 +57,7 @@ log "sam build took $((SECONDS - started))s"
 
 # What was built is what Lambda runs: an x86-64 ELF named bootstrap per
 # function, built without the local-dev (header tenant) feature.
-for fn in SourcesFunction DiscoveryFunction JobsFunction TriggerFunction ReconcilerFunction; do
+for fn in SourcesFunction DiscoveryFunction JobsFunction TriggerFunction ReconcilerFunction NotifierFunction; do
     bootstrap="$build_dir/$fn/bootstrap"
     [[ -x "$bootstrap" ]] || { log "missing $bootstrap"; exit 1; }
     file_kind="$(od -An -tx1 -j18 -N2 "$bootstrap" | tr -d ' \n')"
