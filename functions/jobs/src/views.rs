@@ -3,6 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sluice_domain::model::job::{Job, JobSpec};
+use sluice_domain::model::run::TableRows;
 use sluice_domain::model::schedule::{DeliveryRetry, Overlap, RetryPolicy, Schedule};
 
 #[derive(Serialize)]
@@ -136,6 +137,9 @@ pub struct RunView<'a> {
     pub error: Option<&'a RunError>,
     pub rows_read: Option<u64>,
     pub rows_written: Option<u64>,
+    /// A multi-table run's rows per table.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tables: &'a [TableRows],
     pub created_at: String,
     pub updated_at: String,
     pub finished_at: Option<String>,
@@ -163,6 +167,7 @@ impl<'a> From<&'a Run> for RunView<'a> {
             error: run.error.as_ref(),
             rows_read: run.rows_read,
             rows_written: run.rows_written,
+            tables: &run.tables,
             created_at: timestamp(run.created_at),
             updated_at: timestamp(run.updated_at),
             finished_at: run.finished_at.map(timestamp),

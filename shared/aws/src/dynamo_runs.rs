@@ -39,7 +39,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sluice_domain::TenantId;
 use sluice_domain::model::job::{FlinkTarget, JobId, Window};
-use sluice_domain::model::run::{Run, RunError, RunId, RunState, TriggerKind};
+use sluice_domain::model::run::{Run, RunError, RunId, RunState, TableRows, TriggerKind};
 use sluice_domain::model::schedule::RunPolicy;
 use sluice_domain::ports::{Created, RepositoryError, RunPage, RunRepository, SlotClaim};
 
@@ -132,6 +132,8 @@ struct RunItem {
     rows_read: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rows_written: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tables: Vec<TableRows>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,6 +189,7 @@ fn to_item(run: &Run) -> Result<HashMap<String, AttributeValue>, RepositoryError
         error: run.error.clone(),
         rows_read: run.rows_read,
         rows_written: run.rows_written,
+        tables: run.tables.clone(),
         created_at: run.created_at,
         updated_at: run.updated_at,
         finished_at: run.finished_at,
@@ -221,6 +224,7 @@ fn from_item(item: HashMap<String, AttributeValue>) -> Result<Run, RepositoryErr
         error: i.error,
         rows_read: i.rows_read,
         rows_written: i.rows_written,
+        tables: i.tables,
         created_at: i.created_at,
         updated_at: i.updated_at,
         finished_at: i.finished_at,

@@ -567,8 +567,16 @@ impl FakeFlink {
                 rows_read: rows,
                 rows_written: rows,
                 failure: (state == FlinkJobState::Failed).then(|| "boom".to_owned()),
+                tables: Vec::new(),
             },
         );
+    }
+
+    /// Sets the per-table rows of a job whose status is set.
+    pub fn set_tables(&self, flink_job_id: &str, tables: Vec<crate::ports::FlinkTableRows>) {
+        if let Some(status) = self.inner.lock().unwrap().statuses.get_mut(flink_job_id) {
+            status.tables = tables;
+        }
     }
 }
 
@@ -608,6 +616,7 @@ impl FlinkSubmitter for FakeFlink {
                     rows_read: None,
                     rows_written: None,
                     failure: None,
+                    tables: Vec::new(),
                 },
             );
         }
@@ -815,6 +824,7 @@ impl crate::ports::RunPreparer for RecordingPreparer {
             created: false,
             added: Vec::new(),
             current: None,
+            tables: Vec::new(),
         })
     }
 }

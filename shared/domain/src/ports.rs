@@ -339,6 +339,18 @@ pub struct FlinkJobStatus {
     pub rows_written: Option<u64>,
     /// The root cause of a failure, as Flink tells it.
     pub failure: Option<String>,
+    /// A multi-table job's rows per table (its tables are named `src_<n>`
+    /// and `dst_<n>` in the script); empty for a single-table job.
+    pub tables: Vec<FlinkTableRows>,
+}
+
+/// The rows of table `index` (1-based, in the job's order) of a
+/// multi-table job's Flink job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlinkTableRows {
+    pub index: usize,
+    pub rows_read: Option<u64>,
+    pub rows_written: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 
 use crate::model::discovery::{
     ConnectionReport, DiscoveredColumn, DriftCheck, ObjectDescription, ObjectPage, ObjectQuery,
-    Preparation, RunPreparation, SchemaDrift, TableColumn, TargetCheck, TypeProposal,
+    Preparation, RunPreparation, SchemaDrift, TableColumn, TablePreparation, TableReady,
+    TargetCheck, TypeProposal,
 };
 use crate::model::validation::{FieldError, ValidationErrors};
 use crate::ports::{
@@ -244,10 +245,12 @@ impl DiscoveryService {
 /// A run's preparation (README, "Target tables and schema drift"): first
 /// the drift check, whose verdict decides whether the target is touched at
 /// all, then the target table, created with the columns `add_columns`
-/// adds, or extended with them.
+/// adds, or extended with them. A multi-table job's tables one after the
+/// other, the sources' secrets opened once; the first table that must not
+/// run ends the preparation with its verdict.
 #[async_trait]
 impl RunPreparer for DiscoveryService {
-    #[tracing::instrument(skip_all, fields(%tenant, %source_id, %target_id))]
+    #[tracing::instrument(skip_all, fields(%tenant, %source_id, %target_id, tables = request.tables.len()))]
     async fn prepare_run(
         &self,
         tenant: &TenantId,
@@ -255,27 +258,48 @@ impl RunPreparer for DiscoveryService {
         target_id: &SourceId,
         request: &RunPreparation,
     ) -> Result<Preparation, PrepareError> {
-        let (added, current) = match &request.drift {
-            None => (Vec::new(), None),
-            Some(check) => match self.check_drift(tenant, source_id, check).await? {
-                Ok(found) => found,
-                Err(verdict) => return Ok(verdict),
-            },
+        let single = [TablePreparation {
+            drift: request.drift.clone(),
+            target: request.target.clone(),
+        }];
+        let tables = if request.tables.is_empty() {
+            &single[..]
+        } else {
+            &request.tables[..]
         };
-        let mut created = false;
-        if let Some(target) = &request.target {
+        let source = match tables.iter().any(|t| t.drift.is_some()) {
+            true => Some(self.open(tenant, source_id).await.map_err(prepare_error)?),
+            false => None,
+        };
+        let target = match tables.iter().any(|t| t.target.is_some()) {
+            true => Some(self.open(tenant, target_id).await.map_err(prepare_error)?),
+            false => None,
+        };
+        let mut ready = Vec::with_capacity(tables.len());
+        for table in tables {
             match self
-                .prepare_target(tenant, target_id, target, &added)
+                .prepare_table(table, source.as_ref(), target.as_ref())
                 .await?
             {
-                Ok(new) => created = new,
+                Ok(done) => ready.push(done),
                 Err(verdict) => return Ok(verdict),
             }
         }
+        drop((source, target));
+        if request.tables.is_empty() {
+            let one = ready.pop().unwrap_or_default();
+            return Ok(Preparation::Ready {
+                created: one.created,
+                added: one.added,
+                current: one.current,
+                tables: Vec::new(),
+            });
+        }
         Ok(Preparation::Ready {
-            created,
-            added,
-            current,
+            created: ready.iter().any(|t| t.created),
+            added: Vec::new(),
+            current: None,
+            tables: ready,
         })
     }
 }
@@ -284,20 +308,48 @@ impl RunPreparer for DiscoveryService {
 /// now, or the verdict that ends the run.
 type DriftFound = Result<(Vec<DiscoveredColumn>, Option<Vec<DiscoveredColumn>>), Preparation>;
 
+/// A source with its secrets opened.
+type Opened = (Source, Secrets);
+
 impl DiscoveryService {
+    /// One table's drift check, then its target table.
+    async fn prepare_table(
+        &self,
+        table: &TablePreparation,
+        source: Option<&Opened>,
+        target: Option<&Opened>,
+    ) -> Result<Result<TableReady, Preparation>, PrepareError> {
+        let (added, current) = match (&table.drift, source) {
+            (Some(check), Some(source)) => match self.check_drift(source, check).await? {
+                Ok(found) => found,
+                Err(verdict) => return Ok(Err(verdict)),
+            },
+            _ => (Vec::new(), None),
+        };
+        let mut created = false;
+        if let (Some(check), Some(target)) = (&table.target, target) {
+            match self.prepare_target(target, check, &added).await? {
+                Ok(new) => created = new,
+                Err(verdict) => return Ok(Err(verdict)),
+            }
+        }
+        Ok(Ok(TableReady {
+            created,
+            added,
+            current,
+        }))
+    }
+
     async fn check_drift(
         &self,
-        tenant: &TenantId,
-        source_id: &SourceId,
+        (source, secrets): &Opened,
         check: &DriftCheck,
     ) -> Result<DriftFound, PrepareError> {
-        let (source, secrets) = self.open(tenant, source_id).await.map_err(prepare_error)?;
         let described = self
             .probe
-            .describe(&source, &secrets, &check.object)
+            .describe(source, secrets, &check.object)
             .await
             .map_err(probe_error)?;
-        drop(secrets);
         let Some(described) = described else {
             return Ok(Err(Preparation::SchemaDrift {
                 message: format!("the source table {} no longer exists", check.object),
@@ -341,12 +393,10 @@ impl DiscoveryService {
     /// it exists; then adds `added`. `Ok(created)`, or `target_missing`.
     async fn prepare_target(
         &self,
-        tenant: &TenantId,
-        target_id: &SourceId,
+        (target, secrets): &Opened,
         check: &TargetCheck,
         added: &[DiscoveredColumn],
     ) -> Result<Result<bool, Preparation>, PrepareError> {
-        let (target, secrets) = self.open(tenant, target_id).await.map_err(prepare_error)?;
         let new_columns: Vec<TableColumn> = added
             .iter()
             .filter_map(|c| match &c.proposal {
@@ -364,7 +414,7 @@ impl DiscoveryService {
         let created = if check.create {
             let created = self
                 .probe
-                .create_table(&target, &secrets, &table)
+                .create_table(target, secrets, &table)
                 .await
                 .map_err(probe_error)?;
             if created {
@@ -374,7 +424,7 @@ impl DiscoveryService {
         } else {
             let found = self
                 .probe
-                .describe(&target, &secrets, &object)
+                .describe(target, secrets, &object)
                 .await
                 .map_err(probe_error)?;
             if found.is_none() {
@@ -385,7 +435,7 @@ impl DiscoveryService {
         if !created && !new_columns.is_empty() {
             let names = self
                 .probe
-                .add_columns(&target, &secrets, &object, &new_columns)
+                .add_columns(target, secrets, &object, &new_columns)
                 .await
                 .map_err(probe_error)?;
             tracing::info!(table = %object, added = ?names, "columns added to the target table");

@@ -2,21 +2,28 @@
 
 use std::sync::Arc;
 
-use crate::model::discovery::{DiscoveredColumn, TypeProposal};
+use futures_util::StreamExt;
+
+use crate::model::discovery::{
+    DiscoveredColumn, ObjectDescription, ObjectKind, ObjectQuery, TypeProposal,
+};
 use crate::model::job::Column;
 use crate::model::job::{FlinkTarget, Job, JobId, JobSpec, Window};
 use crate::model::run::RunId;
 use crate::model::schedule::Schedule;
+use crate::model::selection::{MAX_TABLES, ObjectEntry, SelectedEntry, Selection};
 use crate::model::validation::{FieldError, ValidationErrors, check_text};
 use crate::ports::{
     Clock, JobCompiler, JobPage, JobRepository, RenderError, RepositoryError, RunRepository,
     SecretExposure, SourceRepository,
 };
 use crate::ports::{ScheduleRepository, Scheduler};
-use crate::service::discovery::{DiscoverError, SourceDiscovery};
+use crate::service::discovery::{DiscoverError, MAX_OBJECT_PAGE, SourceDiscovery};
 use crate::{Source, SourceId, TenantId};
 
 const NAME_MAX_CHARS: usize = 100;
+/// Tables of a multi-table job described at once when it is saved.
+const DESCRIBE_CONCURRENCY: usize = 8;
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// A referenced source that does not exist in the caller's tenant.
@@ -101,6 +108,38 @@ pub enum UpdateJobError {
     VersionMismatch { expected: u64, current: u64 },
     #[error("could not store the job")]
     Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshJobError {
+    /// Not a multi-table job, or its selection no longer resolves.
+    #[error("the job cannot be refreshed: {0}")]
+    Invalid(ValidationErrors),
+    #[error("could not discover the source's tables: {0}")]
+    Discovery(DiscoverError),
+    #[error("job {0} not found")]
+    NotFound(String),
+    #[error("{} names no source: {}", .0.field, .0.id)]
+    SourceNotFound(MissingSource),
+    #[error("job is at version {current}, not {expected}")]
+    VersionMismatch { expected: u64, current: u64 },
+    #[error("could not store the job")]
+    Repository(#[source] RepositoryError),
+}
+
+impl From<UpdateJobError> for RefreshJobError {
+    fn from(e: UpdateJobError) -> Self {
+        match e {
+            UpdateJobError::Invalid(e) => Self::Invalid(e),
+            UpdateJobError::Discovery(e) => Self::Discovery(e),
+            UpdateJobError::NotFound(id) => Self::NotFound(id),
+            UpdateJobError::SourceNotFound(m) => Self::SourceNotFound(m),
+            UpdateJobError::VersionMismatch { expected, current } => {
+                Self::VersionMismatch { expected, current }
+            }
+            UpdateJobError::Repository(e) => Self::Repository(e),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,10 +253,15 @@ impl JobsService {
             .await
             .map_err(SaveJobError::Repository)?
             .map_err(SaveJobError::SourceNotFound)?;
-        let snapshot = self
-            .discover_columns(tenant, &source, spec)
-            .await
-            .map_err(SaveJobError::Discovery)?;
+        let snapshot = if spec.is_multi_table() {
+            self.resolve_tables(tenant, &source, &target, spec).await?;
+            None
+        } else {
+            spec.tables.clear();
+            self.discover_columns(tenant, &source, spec)
+                .await
+                .map_err(SaveJobError::Discovery)?
+        };
         self.validate(spec, &source, &target)
             .map_err(SaveJobError::Invalid)?;
         Ok(Saved {
@@ -275,6 +319,129 @@ impl JobsService {
             spec.target.primary_key = Some(described.primary_key);
         }
         Ok(Some(described.columns))
+    }
+
+    /// A multi-table job's tables (README, "Whole-database and multi-table
+    /// jobs"): the selection checked, the names it covers (a pattern listed
+    /// through discovery), each table described, its target named; stored
+    /// in `spec.tables`, replacing what the request sent there.
+    async fn resolve_tables(
+        &self,
+        tenant: &TenantId,
+        source: &Source,
+        target: &Source,
+        spec: &mut JobSpec,
+    ) -> Result<(), SaveJobError> {
+        let selection = Selection::check(spec, source, target).map_err(SaveJobError::Invalid)?;
+        let entries = match &selection.names {
+            Some(entries) => entries.clone(),
+            None => self.matching(tenant, &source.id, &selection).await?,
+        };
+        // The futures are made first: a stream of closures over borrows is
+        // not `Send` enough for the HTTP handlers.
+        let describes: Vec<_> = entries
+            .iter()
+            .map(|e| self.discovery.describe(tenant, &source.id, &e.entry.name))
+            .collect();
+        let described: Vec<Result<ObjectDescription, DiscoverError>> =
+            futures_util::stream::iter(describes)
+                .buffered(DESCRIBE_CONCURRENCY)
+                .collect()
+                .await;
+        let mut errors = ValidationErrors::new();
+        let mut tables = Vec::with_capacity(entries.len());
+        for (found, described) in entries.iter().zip(described) {
+            let described = match described {
+                Ok(d) => d,
+                Err(DiscoverError::ObjectNotFound(name)) => {
+                    errors.push(
+                        found.field.clone(),
+                        format!("the source has no table {name}"),
+                    );
+                    continue;
+                }
+                Err(e) => return Err(SaveJobError::Discovery(e)),
+            };
+            match selection.table(spec, &found.field, &found.entry, described) {
+                Ok(table) => tables.push(table),
+                Err(e) => e.errors().iter().cloned().for_each(|e| errors.add(e)),
+            }
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        for (i, table) in tables.iter().enumerate() {
+            if let Some(first) = seen.insert(table.target.clone(), i) {
+                errors.push(
+                    "target.naming",
+                    format!(
+                        "names the target of {} and of {} both {}",
+                        tables[first].source, table.source, table.target
+                    ),
+                );
+            }
+        }
+        errors.into_result().map_err(SaveJobError::Invalid)?;
+        spec.tables = tables;
+        Ok(())
+    }
+
+    /// The tables `source.include` matches, less `source.exclude`, in name
+    /// order; more than [`MAX_TABLES`] or none is a 400.
+    async fn matching(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        selection: &Selection,
+    ) -> Result<Vec<SelectedEntry>, SaveJobError> {
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let query = ObjectQuery {
+                schema: selection.schema.clone(),
+                like: selection.like.clone(),
+                limit: MAX_OBJECT_PAGE,
+                after,
+            };
+            let page = self
+                .discovery
+                .list(tenant, source_id, query)
+                .await
+                .map_err(SaveJobError::Discovery)?;
+            for object in page.items {
+                if object.kind != ObjectKind::Table || !selection.keeps(&object.name) {
+                    continue;
+                }
+                found.push(SelectedEntry {
+                    field: "source.include".into(),
+                    entry: ObjectEntry {
+                        name: object.name,
+                        primary_key: None,
+                        incremental_column: None,
+                    },
+                });
+                if found.len() > MAX_TABLES {
+                    return Err(SaveJobError::Invalid(
+                        FieldError::new(
+                            "source.include",
+                            format!(
+                                "matches more than {MAX_TABLES} tables, the most a job may \
+                                 cover: narrow it, or split the tables over several jobs"
+                            ),
+                        )
+                        .into(),
+                    ));
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        if found.is_empty() {
+            return Err(SaveJobError::Invalid(
+                FieldError::new("source.include", "matches no table of the source").into(),
+            ));
+        }
+        Ok(found)
     }
 
     async fn resolve(
@@ -451,6 +618,35 @@ impl JobsService {
             }
             Err(e) => Err(UpdateJobError::Repository(e)),
         }
+    }
+
+    /// Resolves a multi-table job's selection again (`POST
+    /// /jobs/{id}/refresh`): a pattern's tables listed and every table
+    /// described anew, stored as the job's next version.
+    pub async fn refresh(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        expected_version: Option<u64>,
+    ) -> Result<Job, RefreshJobError> {
+        let current = self
+            .jobs
+            .get(tenant, id)
+            .await
+            .map_err(RefreshJobError::Repository)?
+            .ok_or_else(|| RefreshJobError::NotFound(id.to_string()))?;
+        if !current.spec.is_multi_table() {
+            return Err(RefreshJobError::Invalid(
+                FieldError::new(
+                    "source",
+                    "only a job with source.objects or source.include is refreshed; a \
+                     single-table job is rediscovered by a PUT without source.columns",
+                )
+                .into(),
+            ));
+        }
+        let version = expected_version.unwrap_or(current.version);
+        Ok(self.update(tenant, id, current.spec, Some(version)).await?)
     }
 
     /// Deletes a job with its schedule, at `expected_version` when given.

@@ -7,10 +7,13 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::model::discovery::{
-    DiscoveredColumn, DriftCheck, Preparation, RunPreparation, TargetCheck, TypeProposal,
+    DiscoveredColumn, DriftCheck, Preparation, RunPreparation, TablePreparation, TableReady,
+    TargetCheck, TypeProposal,
 };
 use crate::model::job::{Column, Job, JobId, OnSchemaChange, RuntimeMode, TargetCreate, Window};
-use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
+use crate::model::run::{
+    NewRun, Run, RunError, RunErrorCode, RunId, RunState, TableRows, TriggerKind,
+};
 use crate::model::schedule::{Overlap, RunPolicy, Schedule};
 use crate::model::trigger_event::TriggerEvent;
 use crate::ports::ScheduleRepository;
@@ -270,6 +273,13 @@ impl TriggerService {
         // attempt; later attempts keep the one they started with.
         if stored.attempts == 0 {
             stored.policy = policy;
+        }
+        // The tables a multi-table run moves, whose rows the reconciler
+        // counts; a run the API recorded learns them here.
+        if let Some(job) = job
+            && stored.tables.is_empty()
+        {
+            stored.tables = TableRows::of(job);
         }
         Ok(Recorded::Claimable(stored))
     }
@@ -661,10 +671,21 @@ impl TriggerService {
             Preparation::SchemaDrift { message } => {
                 Err(RunError::new(RunErrorCode::SchemaDrift, message))
             }
+            Preparation::Ready { tables, .. } if !tables.is_empty() => {
+                let created = tables.iter().filter(|t| t.created).count();
+                if created > 0 {
+                    tracing::info!(created, "target tables created");
+                }
+                if tables.iter().all(|t| t.added.is_empty()) {
+                    return Ok(None);
+                }
+                self.add_to_tables(job, tables).await.map(Some)
+            }
             Preparation::Ready {
                 created,
                 added,
                 current,
+                ..
             } => {
                 if created {
                     tracing::info!(table = %job.spec.target.object, "target table created");
@@ -686,6 +707,9 @@ impl TriggerService {
         source: &Source,
         target: &Source,
     ) -> Result<Option<RunPreparation>, RunError> {
+        if job.spec.is_multi_table() {
+            return self.table_preparations(job, source, target).map(Some);
+        }
         let drift = match &job.source_snapshot {
             Some(snapshot) if source.kind.has_schema() => Some(DriftCheck {
                 object: job.spec.source.object.clone(),
@@ -716,7 +740,80 @@ impl TriggerService {
         Ok(Some(RunPreparation {
             drift,
             target: target_check,
+            tables: Vec::new(),
         }))
+    }
+
+    /// A multi-table job's checks, per table: its drift from the snapshot
+    /// taken when the job was saved, its target table.
+    fn table_preparations(
+        &self,
+        job: &Job,
+        source: &Source,
+        target: &Source,
+    ) -> Result<RunPreparation, RunError> {
+        let add_columns = job.spec.options.on_schema_change == OnSchemaChange::AddColumns;
+        let create = job.spec.target.create == TargetCreate::IfMissing;
+        let mut tables = Vec::with_capacity(job.spec.tables.len());
+        for (i, table) in job.spec.tables.iter().enumerate() {
+            let one = job.spec.table_spec(i).expect("an index of tables");
+            let target_table = self
+                .ports
+                .compiler
+                .target_table(&one, source, target)
+                .map_err(|e| RunError::new(RunErrorCode::RenderFailed, e.to_string()))?;
+            tables.push(TablePreparation {
+                drift: source.kind.has_schema().then(|| DriftCheck {
+                    object: table.source.clone(),
+                    snapshot: table.snapshot.clone(),
+                    add_columns,
+                }),
+                target: target.kind.has_schema().then_some(TargetCheck {
+                    table: target_table,
+                    create,
+                }),
+            });
+        }
+        Ok(RunPreparation {
+            drift: None,
+            target: None,
+            tables,
+        })
+    }
+
+    /// Stores a multi-table job with the columns `add_columns` added to
+    /// each table, and each changed table's columns as its new snapshot
+    /// (as [`Self::add_to_job`] does for one table).
+    async fn add_to_tables(&self, job: &Job, ready: Vec<TableReady>) -> Result<Job, RunError> {
+        let mut next = job.clone();
+        for (table, ready) in next.spec.tables.iter_mut().zip(ready) {
+            if ready.added.is_empty() {
+                continue;
+            }
+            for column in &ready.added {
+                if let TypeProposal::Supported { flink_type } = &column.proposal {
+                    table.columns.push(Column {
+                        name: column.name.clone(),
+                        type_name: flink_type.clone(),
+                    });
+                }
+            }
+            if let Some(current) = ready.current {
+                table.snapshot = current;
+            }
+        }
+        next.version += 1;
+        next.updated_at = self.ports.clock.now();
+        match self.ports.jobs.update(&next, job).await {
+            Ok(()) => {
+                tracing::info!("columns added to the job's tables");
+                Ok(next)
+            }
+            Err(_) => Err(RunError::new(
+                RunErrorCode::StoreUnavailable,
+                "the job could not be stored with its new columns",
+            )),
+        }
     }
 
     /// Stores the job with the columns `add_columns` added to the source
