@@ -1046,6 +1046,19 @@ impl crate::ports::SourceProbe for FakeProbe {
             .objects
             .iter()
             .filter(|o| query.after.as_ref().is_none_or(|a| &o.name > a))
+            .filter(|o| {
+                let parts = crate::model::selection::split_object_name(&o.name).unwrap_or_default();
+                let own = parts.last().map(String::as_str).unwrap_or(&o.name);
+                let schema_ok = match (&query.schema, parts.as_slice()) {
+                    (Some(schema), [s, _]) => s == schema,
+                    _ => true,
+                };
+                schema_ok
+                    && query
+                        .like
+                        .as_ref()
+                        .is_none_or(|l| crate::model::selection::like_matches(l, own))
+            })
             .take(query.limit + 1)
             .cloned()
             .collect();
