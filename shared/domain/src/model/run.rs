@@ -489,6 +489,9 @@ pub struct RunStateChange {
     pub flink_job_id: Option<String>,
     pub rows_read: Option<u64>,
     pub rows_written: Option<u64>,
+    /// A multi-table run's rows per table (absent for a single table).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableRows>,
     pub error: Option<RunStateChangeError>,
     /// The attempt this state belongs to (0 before the first claim).
     pub attempt: u32,
@@ -528,6 +531,7 @@ impl RunStateChange {
             flink_job_id: run.flink_job_id.clone(),
             rows_read: run.rows_read,
             rows_written: run.rows_written,
+            tables: run.tables.clone(),
             error: run.error.as_ref().map(|e| RunStateChangeError {
                 code: e.code.clone(),
                 message: e.message.clone(),

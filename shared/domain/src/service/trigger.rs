@@ -2391,4 +2391,113 @@ mod tests {
             }]
         );
     }
+
+    impl Fixture {
+        /// The job made a multi-table job over `t` and `t2` (both with an
+        /// `id` column, as discovered), into `u` and `u2`.
+        async fn two_tables(&self, create: TargetCreate, on_change: OnSchemaChange) {
+            self.probe
+                .put_object(table("t2", vec![column("id", "bigint", "BIGINT")]));
+            let snapshot = vec![column("id", "bigint", "BIGINT")];
+            self.edit(|job| {
+                job.spec.source.object.clear();
+                job.spec.source.columns.clear();
+                job.spec.source.objects = Some(serde_json::from_value(json!(["t", "t2"])).unwrap());
+                job.spec.target.object.clear();
+                job.spec.target.create = create;
+                job.spec.options.on_schema_change = on_change;
+                job.spec.tables = ["t", "t2"]
+                    .iter()
+                    .map(|name| crate::model::selection::JobTable {
+                        source: (*name).into(),
+                        target: name.replace('t', "u"),
+                        columns: vec![Column {
+                            name: "id".into(),
+                            type_name: "BIGINT".into(),
+                        }],
+                        primary_key: None,
+                        incremental_column: None,
+                        snapshot: snapshot.clone(),
+                    })
+                    .collect();
+            })
+            .await;
+        }
+    }
+
+    #[tokio::test]
+    async fn every_table_of_a_multi_table_job_is_prepared_and_counted() {
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Allow,
+            ..Default::default()
+        })
+        .await;
+        f.two_tables(TargetCreate::Never, OnSchemaChange::Fail)
+            .await;
+        // `u2` is missing: the run fails naming it, before Flink.
+        let error = failed(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(error.code, "target_missing");
+        assert!(error.message.contains("u2"), "{}", error.message);
+        assert!(f.flink.submissions().is_empty());
+
+        // Created when missing, each once; the run knows its tables.
+        f.edit(|job| job.spec.target.create = TargetCreate::IfMissing)
+            .await;
+        let run = submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["create u2"]);
+        let names: Vec<&str> = run.tables.iter().map(|t| t.table.as_str()).collect();
+        assert_eq!(names, ["t", "t2"]);
+
+        // The reconciler takes each table's rows by its index.
+        let flink_job = run.flink_job_id.clone().unwrap();
+        f.flink
+            .set_status(&flink_job, FlinkJobState::Finished, Some(12));
+        let rows = |index, n| crate::ports::FlinkTableRows {
+            index,
+            rows_read: Some(n),
+            rows_written: Some(n),
+        };
+        f.flink.set_tables(&flink_job, vec![rows(2, 5), rows(1, 7)]);
+        let (reconciler, _) = f.reconciler(f.clock.clone());
+        reconciler.reconcile().await.unwrap();
+        let ended = f.run(&run.id).await;
+        assert_eq!(ended.state, RunState::Succeeded);
+        let counted: Vec<(&str, Option<u64>, Option<u64>)> = ended
+            .tables
+            .iter()
+            .map(|t| (t.table.as_str(), t.rows_read, t.rows_written))
+            .collect();
+        assert_eq!(counted, [("t", Some(7), Some(7)), ("t2", Some(5), Some(5))]);
+
+        // A table that changed fails the next run, naming it.
+        f.probe.put_object(table(
+            "t2",
+            vec![
+                column("id", "bigint", "BIGINT"),
+                column("new", "date", "DATE"),
+            ],
+        ));
+        let error = failed(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(error.code, "schema_drift");
+        assert!(
+            error.message.contains("t2") && error.message.contains("added new (date)"),
+            "{}",
+            error.message
+        );
+        // add_columns adds it to that table's target and the job's table.
+        f.edit(|job| job.spec.options.on_schema_change = OnSchemaChange::AddColumns)
+            .await;
+        submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["create u2", "add u2.new"]);
+        let job = f.job().await;
+        assert_eq!(job.spec.tables[0].columns.len(), 1);
+        let added: Vec<&str> = job.spec.tables[1]
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(added, ["id", "new"]);
+        assert_eq!(job.spec.tables[1].snapshot.len(), 2);
+    }
 }
