@@ -24,6 +24,8 @@ pub const DEFAULT_OBJECT_PAGE: usize = 100;
 /// Longest object name or pattern taken (PostgreSQL's `schema.table`,
 /// each part at most 63 bytes, quoted).
 pub const MAX_OBJECT_NAME: usize = 300;
+/// Objects a `describe_many` describes at once.
+const DESCRIBE_CONCURRENCY: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
@@ -68,6 +70,14 @@ pub trait SourceDiscovery: Send + Sync {
         id: &SourceId,
         name: &str,
     ) -> Result<ObjectDescription, DiscoverError>;
+    /// Several objects described in one call (a multi-table job's tables),
+    /// in the order named; `None` for a name the source has no object of.
+    async fn describe_many(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError>;
 }
 
 /// The connection test of an unsaved source (its secrets in the request).
@@ -106,6 +116,15 @@ impl SourceDiscovery for DiscoveryService {
         name: &str,
     ) -> Result<ObjectDescription, DiscoverError> {
         DiscoveryService::describe(self, tenant, id, name).await
+    }
+
+    async fn describe_many(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError> {
+        DiscoveryService::describe_many(self, tenant, id, names).await
     }
 }
 
@@ -218,6 +237,52 @@ impl DiscoveryService {
             .await
             .map_err(discovery_error)?
             .ok_or_else(|| DiscoverError::ObjectNotFound(name.to_owned()))
+    }
+
+    /// Objects described with the source's secrets opened once, a few at
+    /// a time (each on a connection of its own); at most
+    /// [`crate::model::selection::MAX_TABLES`] names.
+    pub async fn describe_many(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError> {
+        use futures_util::StreamExt;
+        if names.len() > crate::model::selection::MAX_TABLES {
+            return Err(DiscoverError::Invalid(
+                FieldError::new(
+                    "names",
+                    format!(
+                        "must be at most {} names",
+                        crate::model::selection::MAX_TABLES
+                    ),
+                )
+                .into(),
+            ));
+        }
+        let (source, secrets) = self.open(tenant, id).await?;
+        let describes: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let (source, secrets) = (&source, &secrets);
+                async move {
+                    if name.is_empty() || name.chars().count() > MAX_OBJECT_NAME {
+                        return Ok(None);
+                    }
+                    self.probe.describe(source, secrets, name).await
+                }
+            })
+            .collect();
+        let described: Vec<Result<Option<ObjectDescription>, DiscoveryError>> =
+            futures_util::stream::iter(describes)
+                .buffered(DESCRIBE_CONCURRENCY)
+                .collect()
+                .await;
+        described
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(discovery_error)
     }
 
     /// The tenant's source with its secrets opened.

@@ -2,11 +2,7 @@
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
-
-use crate::model::discovery::{
-    DiscoveredColumn, ObjectDescription, ObjectKind, ObjectQuery, TypeProposal,
-};
+use crate::model::discovery::{DiscoveredColumn, ObjectKind, ObjectQuery, TypeProposal};
 use crate::model::job::Column;
 use crate::model::job::{FlinkTarget, Job, JobId, JobSpec, Window};
 use crate::model::run::RunId;
@@ -22,8 +18,6 @@ use crate::service::discovery::{DiscoverError, MAX_OBJECT_PAGE, SourceDiscovery}
 use crate::{Source, SourceId, TenantId};
 
 const NAME_MAX_CHARS: usize = 100;
-/// Tables of a multi-table job described at once when it is saved.
-const DESCRIBE_CONCURRENCY: usize = 8;
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// A referenced source that does not exist in the caller's tenant.
@@ -337,30 +331,21 @@ impl JobsService {
             Some(entries) => entries.clone(),
             None => self.matching(tenant, &source.id, &selection).await?,
         };
-        // The futures are made first: a stream of closures over borrows is
-        // not `Send` enough for the HTTP handlers.
-        let describes: Vec<_> = entries
-            .iter()
-            .map(|e| self.discovery.describe(tenant, &source.id, &e.entry.name))
-            .collect();
-        let described: Vec<Result<ObjectDescription, DiscoverError>> =
-            futures_util::stream::iter(describes)
-                .buffered(DESCRIBE_CONCURRENCY)
-                .collect()
-                .await;
+        let names: Vec<String> = entries.iter().map(|e| e.entry.name.clone()).collect();
+        let described = self
+            .discovery
+            .describe_many(tenant, &source.id, &names)
+            .await
+            .map_err(SaveJobError::Discovery)?;
         let mut errors = ValidationErrors::new();
         let mut tables = Vec::with_capacity(entries.len());
         for (found, described) in entries.iter().zip(described) {
-            let described = match described {
-                Ok(d) => d,
-                Err(DiscoverError::ObjectNotFound(name)) => {
-                    errors.push(
-                        found.field.clone(),
-                        format!("the source has no table {name}"),
-                    );
-                    continue;
-                }
-                Err(e) => return Err(SaveJobError::Discovery(e)),
+            let Some(described) = described else {
+                errors.push(
+                    found.field.clone(),
+                    format!("the source has no table {}", found.entry.name),
+                );
+                continue;
             };
             match selection.table(spec, &found.field, &found.entry, described) {
                 Ok(table) => tables.push(table),
@@ -805,6 +790,7 @@ mod tests {
     use crate::fakes::{
         FakeFlink, FakeProbe, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
     };
+    use crate::model::discovery::ObjectDescription;
     use crate::model::job::*;
     use crate::model::run::RunState;
     use crate::service::discovery::DiscoveryService;
