@@ -59,6 +59,14 @@ async fn discovery_and_compile_of_500_tables() {
     db::psql_script(&sql);
     let pg = api.register_source(&tenant, db::postgres_source()).await;
 
+    // The first call starts the discovery function (under `cargo lambda
+    // watch`, a build may come first): not a figure.
+    let objects = format!("/sources/{pg}/objects?schema={schema}&limit=1000");
+    let deadline = Instant::now() + std::time::Duration::from_secs(180);
+    while api.get(&objects, &tenant).await.status != 200 {
+        assert!(Instant::now() < deadline, "discovery never answered");
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
     let mut list_ms = Vec::new();
     for _ in 0..5 {
         let (reply, ms) = timed(api.get(
