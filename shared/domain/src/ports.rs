@@ -637,6 +637,23 @@ pub trait SourceProbe: Send + Sync {
         name: &str,
     ) -> Result<Option<ObjectDescription>, DiscoveryError>;
 
+    /// Several objects described on one connection (a multi-table job's
+    /// tables), in the order named, each bounded in time as `describe` is;
+    /// `None` for a name the source has no object of. By default, one
+    /// `describe` after the other.
+    async fn describe_many(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoveryError> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            out.push(self.describe(source, secrets, name).await?);
+        }
+        Ok(out)
+    }
+
     /// Creates `table` unless a table of its name exists (then it is left
     /// as it is); `true` when this call created it. Idempotent, and safe
     /// when two runs create the same table at once.

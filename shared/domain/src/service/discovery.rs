@@ -24,8 +24,8 @@ pub const DEFAULT_OBJECT_PAGE: usize = 100;
 /// Longest object name or pattern taken (PostgreSQL's `schema.table`,
 /// each part at most 63 bytes, quoted).
 pub const MAX_OBJECT_NAME: usize = 300;
-/// Objects a `describe_many` describes at once.
-const DESCRIBE_CONCURRENCY: usize = 8;
+/// The connections a `describe_many` describes its objects on.
+const DESCRIBE_CONNECTIONS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
@@ -239,8 +239,8 @@ impl DiscoveryService {
             .ok_or_else(|| DiscoverError::ObjectNotFound(name.to_owned()))
     }
 
-    /// Objects described with the source's secrets opened once, a few at
-    /// a time (each on a connection of its own); at most
+    /// Objects described with the source's secrets opened once, on a few
+    /// connections; at most
     /// [`crate::model::selection::MAX_TABLES`] names.
     pub async fn describe_many(
         &self,
@@ -248,7 +248,6 @@ impl DiscoveryService {
         id: &SourceId,
         names: &[String],
     ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError> {
-        use futures_util::StreamExt;
         if names.len() > crate::model::selection::MAX_TABLES {
             return Err(DiscoverError::Invalid(
                 FieldError::new(
@@ -262,27 +261,17 @@ impl DiscoveryService {
             ));
         }
         let (source, secrets) = self.open(tenant, id).await?;
-        let describes: Vec<_> = names
-            .iter()
-            .map(|name| {
-                let (source, secrets) = (&source, &secrets);
-                async move {
-                    if name.is_empty() || name.chars().count() > MAX_OBJECT_NAME {
-                        return Ok(None);
-                    }
-                    self.probe.describe(source, secrets, name).await
-                }
-            })
-            .collect();
-        let described: Vec<Result<Option<ObjectDescription>, DiscoveryError>> =
-            futures_util::stream::iter(describes)
-                .buffered(DESCRIBE_CONCURRENCY)
-                .collect()
-                .await;
-        described
-            .into_iter()
-            .collect::<Result<_, _>>()
-            .map_err(discovery_error)
+        // A few connections, each describing its share one table after
+        // the other.
+        let share = names.len().div_ceil(DESCRIBE_CONNECTIONS).max(1);
+        let described = futures_util::future::try_join_all(
+            names
+                .chunks(share)
+                .map(|chunk| self.probe.describe_many(&source, &secrets, chunk)),
+        )
+        .await
+        .map_err(discovery_error)?;
+        Ok(described.into_iter().flatten().collect())
     }
 
     /// The tenant's source with its secrets opened.
