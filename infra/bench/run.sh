@@ -2,7 +2,7 @@
 # The benchmarks of sluice, in one command that prints one table of figures
 # (what each figure means: BENCHMARKS.md).
 #
-#   infra/bench/run.sh [--record] [--skip sizes|lambda|sync]...
+#   infra/bench/run.sh [--record] [--skip sizes|lambda|sync|tables]...
 #
 #   sizes   zip of each function's `bootstrap` (release profile)
 #   lambda  cold start (init beside a lambda_runtime hello-world, cold
@@ -19,6 +19,12 @@
 #           a/d is what counting costs).
 #           Needs the local stack running (make up); uses its own tenant and
 #           tables and removes them afterwards.
+#   tables  multi-table jobs (tests/tests/tables_bench.rs, debug profile):
+#           discovery of a schema of 500 tables (listing, and a job resolved
+#           over it), the compile time of that 500-table job, and 30 tables
+#           in one job beside one table of the same rows and columns,
+#           PostgreSQL -> MariaDB. Needs the local stack running (make up);
+#           its figures are printed after the table (BENCH lines).
 #
 # --record writes the table, the machine and the date into BENCHMARKS.md.
 # Knobs (environment): BENCH_STARTS (20), BENCH_WARM (20),
@@ -150,12 +156,28 @@ if runs sync; then
     ((status == 0)) || exit "$status"
 fi
 
+if runs tables; then
+    curl -sf "$SLUICE_API_URL/jobs" -H 'x-sluice-tenant: bench' >/dev/null && curl -sf "$FLINK_REST_URL/overview" >/dev/null || {
+        log "the local stack is not running (make up): API $SLUICE_API_URL, Flink $FLINK_REST_URL"
+        exit 1
+    }
+    log "multi-table jobs: 500 tables discovered and compiled, 30 tables beside one (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    (cd "$SLUICE_REPO" && cargo test --quiet -p sluice-tests --test tables_bench -- --ignored --test-threads=1 --nocapture) \
+        >"$work/tables.log" 2>&1 || { tail -n 40 "$work/tables.log"; exit 1; }
+    grep '^BENCH' "$work/tables.log" >"$results/tables.txt"
+fi
+
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.md"
 echo
 if $record; then
     "$bench" report "$results" --record "$SLUICE_REPO/BENCHMARKS.md" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$command"
 else
     "$bench" report "$results"
+fi
+if [[ -s "$results/tables.txt" ]]; then
+    echo
+    echo "Multi-table jobs (BENCHMARKS.md, \"Multi-table jobs\"):"
+    sed 's/^BENCH /  /' "$results/tables.txt"
 fi
 echo
 cat "$results/machine.md"

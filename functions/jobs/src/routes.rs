@@ -65,6 +65,10 @@ pub fn router(
         )
         .route("/jobs/{id}/sql", get(sql).fallback(method_not_allowed))
         .route(
+            "/jobs/{id}/refresh",
+            post(refresh).fallback(method_not_allowed),
+        )
+        .route(
             "/jobs/{id}/schedule",
             get(read_schedule)
                 .put(put_schedule)
@@ -162,6 +166,25 @@ async fn replace(
     let expected = if_match.required()?;
     let job = app.service.update(&tenant, &id, spec, expected).await?;
     tracing::info!(%tenant, job_id = %job.id, version = job.version, "job updated");
+    Ok(versioned_json(
+        StatusCode::OK,
+        &JobView::from(&job),
+        job.version,
+    ))
+}
+
+/// Resolves a multi-table job's tables again (at `If-Match` when given).
+async fn refresh(
+    State(app): State<AppState>,
+    Tenant(tenant): Tenant,
+    PathId(id): PathId<JobId>,
+    if_match: IfMatch,
+) -> Result<Response, Problem> {
+    let job = app
+        .service
+        .refresh(&tenant, &id, if_match.expected_version())
+        .await?;
+    tracing::info!(%tenant, job_id = %job.id, version = job.version, tables = job.spec.tables.len(), "job refreshed");
     Ok(versioned_json(
         StatusCode::OK,
         &JobView::from(&job),

@@ -3,6 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sluice_domain::model::job::{Job, JobSpec};
+use sluice_domain::model::run::TableRows;
 use sluice_domain::model::schedule::{DeliveryRetry, Overlap, RetryPolicy, Schedule};
 
 #[derive(Serialize)]
@@ -139,6 +140,9 @@ pub struct RunView<'a> {
     /// `validate: count`: the rows counted on each side after the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation: Option<Validation>,
+    /// A multi-table run's rows per table.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tables: &'a [TableRows],
     pub created_at: String,
     pub updated_at: String,
     pub finished_at: Option<String>,
@@ -169,6 +173,7 @@ impl<'a> From<&'a Run> for RunView<'a> {
             rows_read: run.rows_read,
             rows_written: run.rows_written,
             validation: run.validation,
+            tables: &run.tables,
             created_at: timestamp(run.created_at),
             updated_at: timestamp(run.updated_at),
             finished_at: run.finished_at.map(timestamp),

@@ -653,3 +653,117 @@ async fn target_create_and_on_schema_change_take_their_values_only() {
         "{plain}"
     );
 }
+
+/// A multi-table job's body over the fixture's source (which lists no
+/// table), with `selection` under `source`.
+fn multi_job(source: &str, selection: Value) -> Value {
+    let mut body = json!({
+        "name": "whole schema",
+        "source": {"source_id": source},
+        "target": {"source_id": source, "write_mode": "append"},
+        "options": {"mode": "batch"}
+    });
+    for (k, v) in selection.as_object().unwrap() {
+        body["source"][k] = v.clone();
+    }
+    body
+}
+
+#[tokio::test]
+async fn bad_multi_table_jobs_are_problems_naming_the_field() {
+    let f = fixture().await;
+    let too_many: Vec<String> = (0..501).map(|i| format!("public.t{i}")).collect();
+    for (selection, field) in [
+        (json!({"include": {"like": "orders%"}}), "source.include"),
+        (
+            json!({"include": {"regex": "^o", "like": "o%"}}),
+            "source.include",
+        ),
+        (json!({"include": {"regex": "(("}}), "source.include.regex"),
+        (json!({"objects": too_many}), "source.objects"),
+        (json!({"objects": []}), "source.objects"),
+        (json!({"objects": ["a.b.c"]}), "source.objects[0]"),
+        (json!({"objects": ["public.nowhere"]}), "source.objects[0]"),
+        (
+            json!({"objects": ["public.a"], "exclude": {"like": "x"}}),
+            "source.exclude",
+        ),
+        (
+            json!({"objects": ["public.a"], "object": "public.a"}),
+            "source.object",
+        ),
+        (
+            json!({"objects": [{"name": "public.a", "primary_key": ["id"]}]}),
+            "source.objects[0].primary_key",
+        ),
+    ] {
+        let (status, problem) = call(
+            &f.app,
+            request(
+                Method::POST,
+                "/jobs",
+                "acme",
+                Some(multi_job(&f.source_id, selection.clone())),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{selection}: {problem}");
+        let problem: Value = serde_json::from_str(&problem).unwrap();
+        assert_eq!(problem["field"], field, "{selection}: {problem}");
+    }
+    let mut templated = multi_job(&f.source_id, json!({"objects": ["public.a"]}));
+    templated["target"]["naming"] = json!({"template": "{tabel}"});
+    let (status, problem) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(templated)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(problem.contains("target.naming.template"), "{problem}");
+
+    // Another tenant's source: not found, never described.
+    let (status, problem) = call(
+        &f.app,
+        request(
+            Method::POST,
+            "/jobs",
+            "globex",
+            Some(multi_job(&f.source_id, json!({"objects": ["public.a"]}))),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+
+    // Only a multi-table job is refreshed; an unknown one is not found.
+    let (_, body) = call(
+        &f.app,
+        request(Method::POST, "/jobs", "acme", Some(job(&f.source_id))),
+    )
+    .await;
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, problem) = call(
+        &f.app,
+        request(Method::POST, &format!("/jobs/{id}/refresh"), "acme", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&problem).unwrap()["field"],
+        "source"
+    );
+    let (status, _) = call(
+        &f.app,
+        request(Method::POST, &format!("/jobs/{id}/refresh"), "globex", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        &f.app,
+        request(Method::GET, &format!("/jobs/{id}/refresh"), "acme", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}

@@ -56,6 +56,12 @@ pub enum DiscoveryRequest {
         source_id: SourceId,
         name: String,
     },
+    /// A multi-table job's tables, described in one call.
+    DescribeMany {
+        tenant: TenantId,
+        source_id: SourceId,
+        names: Vec<String>,
+    },
     /// The trigger's one call before a run (README, "Target tables and
     /// schema drift"): the drift check and the target table at once.
     PrepareRun {
@@ -124,6 +130,9 @@ pub enum DiscoveryReply {
     },
     Object {
         description: ObjectDescription,
+    },
+    Objects {
+        descriptions: Vec<Option<ObjectDescription>>,
     },
     Prepared {
         preparation: Preparation,
@@ -304,6 +313,14 @@ pub async fn serve<D: SourceDiscovery + DraftTester + RunPreparer + RowCounter>(
             .describe(&tenant, &source_id, &name)
             .await
             .map(|description| DiscoveryReply::Object { description }),
+        DiscoveryRequest::DescribeMany {
+            tenant,
+            source_id,
+            names,
+        } => discovery
+            .describe_many(&tenant, &source_id, &names)
+            .await
+            .map(|descriptions| DiscoveryReply::Objects { descriptions }),
         DiscoveryRequest::PrepareRun {
             tenant,
             source_id,
@@ -473,6 +490,25 @@ impl SourceDiscovery for LambdaDiscovery {
         };
         match self.call(&request).await? {
             DiscoveryReply::Object { description } => Ok(description),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn describe_many(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError> {
+        let request = DiscoveryRequest::DescribeMany {
+            tenant: tenant.clone(),
+            source_id: id.clone(),
+            names: names.to_vec(),
+        };
+        match self.call(&request).await? {
+            DiscoveryReply::Objects { descriptions } if descriptions.len() == names.len() => {
+                Ok(descriptions)
+            }
             other => Err(unexpected(&other)),
         }
     }

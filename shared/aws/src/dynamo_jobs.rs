@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sluice_domain::model::discovery::DiscoveredColumn;
 use sluice_domain::model::job::{Job, JobId, JobSpec};
+use sluice_domain::model::selection::JobTable;
 use sluice_domain::ports::{JobPage, JobRepository, RepositoryError};
 use sluice_domain::{SourceId, TenantId};
 
@@ -55,22 +56,50 @@ struct JobItem {
     /// Absent on jobs saved before snapshots were kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     source_snapshot: Option<Vec<DiscoveredColumn>>,
+    /// A multi-table job's `spec.tables`, as JSON compressed with DEFLATE
+    /// (a binary attribute): 500 tables with their columns and snapshots
+    /// would pass DynamoDB's 400 KB item limit as a map.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "serde_bytes")]
+    tables_deflated: Option<Vec<u8>>,
     version: u64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
+/// The most bytes a job's tables inflate to when read back (a corrupt or
+/// hostile attribute cannot exhaust memory).
+const MAX_TABLES_JSON: usize = 64 << 20;
+
+/// `tables` as compressed JSON; `None` for a single-table job.
+fn deflate_tables(tables: &[JobTable]) -> Result<Option<Vec<u8>>, RepositoryError> {
+    if tables.is_empty() {
+        return Ok(None);
+    }
+    let json = serde_json::to_vec(tables).map_err(unavailable)?;
+    Ok(Some(miniz_oxide::deflate::compress_to_vec(&json, 6)))
+}
+
+fn inflate_tables(bytes: &[u8]) -> Result<Vec<JobTable>, RepositoryError> {
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(bytes, MAX_TABLES_JSON).map_err(
+        |e| RepositoryError::Unavailable(format!("stored job tables do not inflate: {e}").into()),
+    )?;
+    serde_json::from_slice(&json).map_err(unavailable)
+}
+
 fn to_item(job: &Job) -> Result<HashMap<String, AttributeValue>, RepositoryError> {
+    let mut spec = job.spec.clone();
+    let tables = std::mem::take(&mut spec.tables);
     serde_dynamo::to_item(JobItem {
         pk: tenant_pk(&job.tenant),
         sk: format!("{JOB_PREFIX}{}", job.id),
         entity: "job".into(),
         id: job.id.to_string(),
         tenant: job.tenant.to_string(),
-        spec: job.spec.clone(),
+        spec,
         source_id: job.source_id.to_string(),
         target_id: job.target_id.to_string(),
         source_snapshot: job.source_snapshot.clone(),
+        tables_deflated: deflate_tables(&tables)?,
         version: job.version,
         created_at: job.created_at,
         updated_at: job.updated_at,
@@ -79,7 +108,10 @@ fn to_item(job: &Job) -> Result<HashMap<String, AttributeValue>, RepositoryError
 }
 
 fn from_item(item: HashMap<String, AttributeValue>) -> Result<Job, RepositoryError> {
-    let i: JobItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+    let mut i: JobItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+    if let Some(bytes) = &i.tables_deflated {
+        i.spec.tables = inflate_tables(bytes)?;
+    }
     let corrupt = |what: &str| {
         RepositoryError::Unavailable(format!("stored job has an invalid {what}").into())
     };
@@ -381,4 +413,77 @@ pub(crate) fn watermark_sk(id: &JobId) -> String {
 #[derive(Deserialize)]
 struct WatermarkItem {
     watermark: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A job of 500 tables of 50 columns, with their snapshots.
+    fn widest_job() -> Job {
+        let source = SourceId::generate();
+        let tables: Vec<serde_json::Value> = (0..500)
+            .map(|t| {
+                json!({"source": format!("public.table_{t:03}"), "target": format!("table_{t:03}"),
+                       "columns": (0..50).map(|i| json!({"name": format!("c{i}_{t}"), "type": "DECIMAL(12, 2)"})).collect::<Vec<_>>(),
+                       "primary_key": ["c0"],
+                       "snapshot": (0..50).map(|i| json!({"name": format!("c{i}_{t}"), "native_type": "numeric(12,2)",
+                           "nullable": i > 0, "primary_key_position": if i == 0 { Some(1) } else { None },
+                           "proposal": {"status": "supported", "flink_type": "DECIMAL(12, 2)"}})).collect::<Vec<_>>()})
+            })
+            .collect();
+        let spec: JobSpec = serde_json::from_value(json!({
+            "name": "500 tables",
+            "source": {"source_id": source.as_str(), "include": {"schema": "public"}},
+            "target": {"source_id": source.as_str(), "write_mode": "upsert"},
+            "options": {"mode": "batch"},
+            "tables": tables
+        }))
+        .unwrap();
+        let at = Utc::now();
+        Job {
+            id: JobId::generate(),
+            tenant: TenantId::parse("acme").unwrap(),
+            spec,
+            source_id: source.clone(),
+            target_id: source,
+            source_snapshot: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn the_widest_job_fits_an_item_and_reads_back_the_same() {
+        let job = widest_job();
+        let item = to_item(&job).unwrap();
+        let AttributeValue::B(bytes) = &item["tables_deflated"] else {
+            panic!("a binary attribute");
+        };
+        let json = serde_json::to_vec(&job.spec.tables).unwrap().len();
+        eprintln!(
+            "{json} bytes of tables as {} deflated",
+            bytes.as_ref().len()
+        );
+        assert!(
+            bytes.as_ref().len() < 300 * 1024,
+            "{}",
+            bytes.as_ref().len()
+        );
+        assert!(!item.contains_key("tables"), "not in the spec's map");
+        assert_eq!(from_item(item).unwrap(), job);
+        // A single-table job has no such attribute.
+        let mut single = job.clone();
+        single.spec.tables.clear();
+        assert!(!to_item(&single).unwrap().contains_key("tables_deflated"));
+    }
+
+    #[test]
+    fn a_corrupt_attribute_is_an_error_not_a_panic() {
+        assert!(inflate_tables(b"not deflate").is_err());
+        let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b' '; MAX_TABLES_JSON + 1], 6);
+        assert!(inflate_tables(&bomb).is_err());
+    }
 }

@@ -40,7 +40,9 @@ use serde::{Deserialize, Serialize};
 use sluice_domain::TenantId;
 use sluice_domain::model::job::{FlinkTarget, JobId, Window};
 use sluice_domain::model::notification::NotificationOutcome;
-use sluice_domain::model::run::{Run, RunError, RunId, RunState, TriggerKind, Validation};
+use sluice_domain::model::run::{
+    Run, RunError, RunId, RunState, TableRows, TriggerKind, Validation,
+};
 use sluice_domain::model::schedule::RunPolicy;
 use sluice_domain::ports::{Created, RepositoryError, RunPage, RunRepository, SlotClaim};
 
@@ -135,6 +137,8 @@ struct RunItem {
     rows_written: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     validation: Option<Validation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tables: Vec<TableRows>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +198,7 @@ fn to_item(run: &Run) -> Result<HashMap<String, AttributeValue>, RepositoryError
         rows_read: run.rows_read,
         rows_written: run.rows_written,
         validation: run.validation,
+        tables: run.tables.clone(),
         created_at: run.created_at,
         updated_at: run.updated_at,
         finished_at: run.finished_at,
@@ -230,6 +235,7 @@ fn from_item(item: HashMap<String, AttributeValue>) -> Result<Run, RepositoryErr
         rows_read: i.rows_read,
         rows_written: i.rows_written,
         validation: i.validation,
+        tables: i.tables,
         created_at: i.created_at,
         updated_at: i.updated_at,
         finished_at: i.finished_at,

@@ -124,6 +124,7 @@ mod tests {
             flink_job_id: None,
             rows_read: Some(10),
             rows_written: Some(9),
+            tables: Vec::new(),
             error: None,
             attempt: 1,
             version: 4,

@@ -675,6 +675,7 @@ impl FlinkJobs for MsfTarget {
             rows_read: None,
             rows_written: None,
             failure,
+            tables: Vec::new(),
         };
         if let Some(report) = report
             && let Some(state) = ended(&report.state)

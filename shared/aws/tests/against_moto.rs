@@ -319,6 +319,42 @@ mod jobs {
 
     #[tokio::test]
     #[ignore = "needs moto: run `make test`"]
+    async fn a_job_of_500_tables_with_50_columns_each_round_trips() {
+        let (sources, jobs) = repositories().await;
+        let tenant = fresh_tenant();
+        let a = source(&tenant);
+        sources.insert(&a).await.unwrap();
+        let column = |i: usize| {
+            json!({"name": format!("column_{i} 名"), "native_type": "numeric(12,2)", "nullable": true,
+                   "primary_key_position": null,
+                   "proposal": {"status": "supported", "flink_type": "DECIMAL(12, 2)"}})
+        };
+        let tables: Vec<serde_json::Value> = (0..500)
+            .map(|t| {
+                json!({"source": format!("public.table_{t:03}"), "target": format!("table_{t:03}"),
+                       "columns": (0..50).map(|i| json!({"name": format!("column_{i} 名"), "type": "DECIMAL(12, 2)"})).collect::<Vec<_>>(),
+                       "snapshot": (0..50).map(column).collect::<Vec<_>>()})
+            })
+            .collect();
+        let mut j = job(&tenant, &a.id, &a.id);
+        j.spec = serde_json::from_value(json!({
+            "name": "500 tables",
+            "source": {"source_id": a.id.as_str(), "include": {"schema": "public"}},
+            "target": {"source_id": a.id.as_str(), "write_mode": "append"},
+            "options": {"mode": "batch"},
+            "tables": tables
+        }))
+        .unwrap();
+        jobs.insert(&j).await.unwrap();
+        let stored = jobs.get(&tenant, &j.id).await.unwrap().unwrap();
+        assert_eq!(stored.spec.tables.len(), 500);
+        assert_eq!(stored, j);
+        jobs.delete(&tenant, &j.id, None).await.unwrap();
+        sources.delete(&tenant, &a.id, None).await.unwrap();
+    }
+
+    #[tokio::test]
+    #[ignore = "needs moto: run `make test`"]
     async fn a_job_cannot_reference_a_missing_source() {
         let (sources, jobs) = repositories().await;
         let tenant = fresh_tenant();

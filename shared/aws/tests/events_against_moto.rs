@@ -102,6 +102,7 @@ fn change() -> RunStateChange {
         flink_job_id: Some("0123456789abcdef0123456789abcdef".into()),
         rows_read: Some(7),
         rows_written: None,
+        tables: Vec::new(),
         error: Some(RunStateChangeError {
             code: RunErrorCode::FlinkJobFailed,
             message: "the Flink job failed".into(),

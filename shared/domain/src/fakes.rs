@@ -570,8 +570,16 @@ impl FakeFlink {
                 rows_read: rows,
                 rows_written: rows,
                 failure: (state == FlinkJobState::Failed).then(|| "boom".to_owned()),
+                tables: Vec::new(),
             },
         );
+    }
+
+    /// Sets the per-table rows of a job whose status is set.
+    pub fn set_tables(&self, flink_job_id: &str, tables: Vec<crate::ports::FlinkTableRows>) {
+        if let Some(status) = self.inner.lock().unwrap().statuses.get_mut(flink_job_id) {
+            status.tables = tables;
+        }
     }
 }
 
@@ -611,6 +619,7 @@ impl FlinkSubmitter for FakeFlink {
                     rows_read: None,
                     rows_written: None,
                     failure: None,
+                    tables: Vec::new(),
                 },
             );
         }
@@ -818,6 +827,7 @@ impl crate::ports::RunPreparer for RecordingPreparer {
             created: false,
             added: Vec::new(),
             current: None,
+            tables: Vec::new(),
         })
     }
 }
@@ -1056,6 +1066,19 @@ impl crate::ports::SourceProbe for FakeProbe {
             .objects
             .iter()
             .filter(|o| query.after.as_ref().is_none_or(|a| &o.name > a))
+            .filter(|o| {
+                let parts = crate::model::selection::split_object_name(&o.name).unwrap_or_default();
+                let own = parts.last().map(String::as_str).unwrap_or(&o.name);
+                let schema_ok = match (&query.schema, parts.as_slice()) {
+                    (Some(schema), [s, _]) => s == schema,
+                    _ => true,
+                };
+                schema_ok
+                    && query
+                        .like
+                        .as_ref()
+                        .is_none_or(|l| crate::model::selection::like_matches(l, own))
+            })
             .take(query.limit + 1)
             .cloned()
             .collect();

@@ -341,6 +341,18 @@ pub struct FlinkJobStatus {
     pub rows_written: Option<u64>,
     /// The root cause of a failure, as Flink tells it.
     pub failure: Option<String>,
+    /// A multi-table job's rows per table (its tables are named `src_<n>`
+    /// and `dst_<n>` in the script); empty for a single-table job.
+    pub tables: Vec<FlinkTableRows>,
+}
+
+/// The rows of table `index` (1-based, in the job's order) of a
+/// multi-table job's Flink job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlinkTableRows {
+    pub index: usize,
+    pub rows_read: Option<u64>,
+    pub rows_written: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -660,6 +672,23 @@ pub trait SourceProbe: Send + Sync {
         secrets: &Secrets,
         name: &str,
     ) -> Result<Option<ObjectDescription>, DiscoveryError>;
+
+    /// Several objects described on one connection (a multi-table job's
+    /// tables), in the order named, each bounded in time as `describe` is;
+    /// `None` for a name the source has no object of. By default, one
+    /// `describe` after the other.
+    async fn describe_many(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoveryError> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            out.push(self.describe(source, secrets, name).await?);
+        }
+        Ok(out)
+    }
 
     /// Creates `table` unless a table of its name exists (then it is left
     /// as it is); `true` when this call created it. Idempotent, and safe

@@ -42,7 +42,7 @@
 //! complete (`*-complete: false`), no plan.
 
 use serde::Deserialize;
-use sluice_domain::ports::FlinkJobState;
+use sluice_domain::ports::{FlinkJobState, FlinkTableRows};
 
 /// The parts of `GET /jobs/{id}` this adapter reads.
 #[derive(Debug, Deserialize)]
@@ -57,6 +57,10 @@ pub(crate) struct JobDetails {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Vertex {
     pub id: String,
+    /// `Source: src_3[12]`, `Sink: dst_3[14]`, `Calc[13]`: the operator and
+    /// the table it reads or writes.
+    #[serde(default)]
+    pub name: String,
     pub metrics: Option<IoMetrics>,
 }
 
@@ -123,9 +127,73 @@ pub(crate) fn job_state(flink_state: &str) -> FlinkJobState {
 
 /// Rows read and written (see the module docs for the rules).
 pub(crate) fn row_counts(vertices: &[Vertex], plan: &Plan) -> (Option<u64>, Option<u64>) {
+    let mut read = Some(0u64);
+    let mut written = Some(0u64);
     if plan.nodes.is_empty() {
         return (None, None);
     }
+    for counted in node_counts(vertices, plan) {
+        if let Some(this) = counted.read {
+            read = add(read, this);
+        }
+        if let Some(this) = counted.written {
+            written = add(written, this);
+        }
+    }
+    (read, written)
+}
+
+/// A multi-table job's rows per table: its tables are `src_<n>` (or
+/// `src_<n>_fields` under a renaming view) and `dst_<n>` (the compiler's
+/// `table_name`), so a source vertex `Source: src_3[12]` counts table 3's
+/// rows read and `Sink: dst_3[14]` its rows written. Empty when no vertex
+/// is named so (a single-table job's `src` and `dst`).
+pub(crate) fn table_rows(vertices: &[Vertex], plan: &Plan) -> Vec<FlinkTableRows> {
+    let mut tables: std::collections::BTreeMap<usize, FlinkTableRows> = Default::default();
+    for counted in node_counts(vertices, plan) {
+        let Some(name) = vertices
+            .iter()
+            .find(|v| v.id == counted.id)
+            .map(|v| &v.name)
+        else {
+            continue;
+        };
+        let entry = |index| FlinkTableRows {
+            index,
+            rows_read: Some(0),
+            rows_written: Some(0),
+        };
+        if let (Some(this), Some(index)) = (counted.read, table_index(name, "Source: src_")) {
+            let t = tables.entry(index).or_insert_with(|| entry(index));
+            t.rows_read = add(t.rows_read, this);
+        }
+        if let (Some(this), Some(index)) = (counted.written, table_index(name, "Sink: dst_")) {
+            let t = tables.entry(index).or_insert_with(|| entry(index));
+            t.rows_written = add(t.rows_written, this);
+        }
+    }
+    tables.into_values().collect()
+}
+
+/// `n` of a vertex named `<prefix><n>[…]` or `<prefix><n>_fields[…]`.
+fn table_index(vertex_name: &str, prefix: &str) -> Option<usize> {
+    let rest = vertex_name.strip_prefix(prefix)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let after = &rest[digits.len()..];
+    (after.starts_with('[') || after.starts_with("_fields["))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// What one node of the plan counts: rows read (`Some` for a source
+/// vertex, holding `None` when unknown) and rows written (for a sink).
+struct NodeCount<'a> {
+    id: &'a str,
+    read: Option<Option<u64>>,
+    written: Option<Option<u64>>,
+}
+
+fn node_counts<'a>(vertices: &'a [Vertex], plan: &'a Plan) -> Vec<NodeCount<'a>> {
     let edges_from = |id: &str| {
         plan.nodes
             .iter()
@@ -140,16 +208,20 @@ pub(crate) fn row_counts(vertices: &[Vertex], plan: &Plan) -> (Option<u64>, Opti
             .and_then(|v| v.metrics.as_ref())
     };
 
-    let mut read = Some(0u64);
-    let mut written = Some(0u64);
+    let mut out = Vec::with_capacity(plan.nodes.len());
     for node in &plan.nodes {
+        let mut counted = NodeCount {
+            id: &node.id,
+            read: None,
+            written: None,
+        };
         let is_source = node.inputs.is_empty();
         let consumers = edges_from(&node.id);
         let is_sink = consumers == 0;
         let m = metrics(&node.id);
         if is_source {
-            let counted = m.and_then(IoMetrics::read).filter(|&n| n > 0);
-            let this = match (counted, is_sink) {
+            let source_read = m.and_then(IoMetrics::read).filter(|&n| n > 0);
+            let this = match (source_read, is_sink) {
                 (Some(n), _) => Some(n),
                 // Chained with its sink: nothing crossed the network.
                 (None, true) => None,
@@ -157,7 +229,7 @@ pub(crate) fn row_counts(vertices: &[Vertex], plan: &Plan) -> (Option<u64>, Opti
                 // Emitted once per consumer: not a count of rows read.
                 (None, false) => None,
             };
-            read = add(read, this);
+            counted.read = Some(this);
         }
         if is_sink {
             let this = if is_source {
@@ -165,10 +237,11 @@ pub(crate) fn row_counts(vertices: &[Vertex], plan: &Plan) -> (Option<u64>, Opti
             } else {
                 m.and_then(IoMetrics::read)
             };
-            written = add(written, this);
+            counted.written = Some(this);
         }
+        out.push(counted);
     }
-    (read, written)
+    out
 }
 
 fn add(total: Option<u64>, part: Option<u64>) -> Option<u64> {
@@ -262,6 +335,7 @@ mod tests {
         };
         let source = Vertex {
             id: "a".into(),
+            name: String::new(),
             metrics: Some(IoMetrics {
                 read_records: Some(0),
                 read_records_complete: Some(true),
@@ -276,6 +350,7 @@ mod tests {
         );
         let sink = Vertex {
             id: "b".into(),
+            name: String::new(),
             metrics: Some(IoMetrics {
                 read_records: Some(4),
                 read_records_complete: Some(false),
@@ -284,6 +359,68 @@ mod tests {
         };
         assert_eq!(row_counts(&[source, sink], &plan), (Some(5), None));
         assert_eq!(row_counts(&[], &Plan { nodes: vec![] }), (None, None));
+    }
+
+    #[test]
+    fn a_multi_table_jobs_rows_are_attributed_to_each_table_by_vertex_name() {
+        // Table 1 read through a renaming view (src_1_fields) and a filter
+        // vertex; table 2 straight; table 12 empty.
+        let node = |id: &str, inputs: &[&str]| PlanNode {
+            id: id.into(),
+            inputs: inputs
+                .iter()
+                .map(|i| PlanInput { id: (*i).into() })
+                .collect(),
+        };
+        let plan = Plan {
+            nodes: vec![
+                node("s1", &[]),
+                node("c1", &["s1"]),
+                node("k1", &["c1"]),
+                node("s2", &[]),
+                node("k2", &["s2"]),
+                node("s12", &[]),
+                node("k12", &["s12"]),
+            ],
+        };
+        let vertex = |id: &str, name: &str, read: u64, written: u64| Vertex {
+            id: id.into(),
+            name: name.into(),
+            metrics: Some(IoMetrics {
+                read_records: Some(read),
+                read_records_complete: Some(true),
+                write_records: Some(written),
+                write_records_complete: Some(true),
+            }),
+        };
+        let vertices = [
+            vertex("s1", "Source: src_1_fields[1]", 0, 300),
+            vertex("c1", "Calc[2]", 300, 300),
+            vertex("k1", "Sink: dst_1[3]", 300, 0),
+            vertex("s2", "Source: src_2[4]", 0, 200_000),
+            vertex("k2", "Sink: dst_2[5]", 200_000, 0),
+            vertex("s12", "Source: src_12[6]", 0, 0),
+            vertex("k12", "Sink: dst_12[7]", 0, 0),
+        ];
+        let rows = |index, n| FlinkTableRows {
+            index,
+            rows_read: Some(n),
+            rows_written: Some(n),
+        };
+        assert_eq!(
+            table_rows(&vertices, &plan),
+            [rows(1, 300), rows(2, 200_000), rows(12, 0)]
+        );
+        assert_eq!(row_counts(&vertices, &plan), (Some(200_300), Some(200_300)));
+        // A single-table job's vertices name no table number.
+        assert_eq!(
+            table_rows(
+                &details("job_jdbc_unchained.json").vertices,
+                details("job_jdbc_unchained.json").plan.as_ref().unwrap()
+            ),
+            []
+        );
+        assert_eq!(table_index("Source: src_1x[3]", "Source: src_"), None);
     }
 
     #[test]

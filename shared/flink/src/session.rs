@@ -69,7 +69,7 @@ use crate::flink_errors::{
     self, duplicate_job, jar_missing, parse_errors, program_failure, root_cause,
 };
 use crate::http::{HttpFault, exchange};
-use crate::job_metrics::{JobDetails, Plan, PlanAnswer, job_state, row_counts};
+use crate::job_metrics::{JobDetails, Plan, PlanAnswer, job_state, row_counts, table_rows};
 
 /// The runner jar's main class (`infra/flink-sql-runner`).
 pub const RUNNER_ENTRY_CLASS: &str = "dev.sluice.runner.Runner";
@@ -685,7 +685,11 @@ impl FlinkJobs for FlinkSessionClient {
             None => self.plan(flink_job_id).await?,
         };
         let (rows_read, rows_written) = plan
-            .map(|plan| row_counts(&details.vertices, &plan))
+            .as_ref()
+            .map(|plan| row_counts(&details.vertices, plan))
+            .unwrap_or_default();
+        let tables = plan
+            .map(|plan| table_rows(&details.vertices, &plan))
             .unwrap_or_default();
         let failure = if state == FlinkJobState::Failed {
             self.failure(flink_job_id).await?
@@ -697,6 +701,7 @@ impl FlinkJobs for FlinkSessionClient {
             rows_read,
             rows_written,
             failure,
+            tables,
         })
     }
 

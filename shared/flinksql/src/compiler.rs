@@ -59,7 +59,16 @@ pub struct Plan {
     source_format: Option<Format>,
     target_format: Option<Format>,
     spec: JobSpec,
+    /// The Flink names of its source and target tables: [`SOURCE_TABLE`]
+    /// and [`TARGET_TABLE`], suffixed `_<n>` for table n of a multi-table
+    /// job, so that each vertex's rows are attributed to its table.
+    source_table: String,
+    target_table: String,
 }
+
+/// The plans of every table a job moves: one for a single-table job.
+#[derive(Debug, Clone)]
+pub struct Plans(Vec<Plan>);
 
 fn check_name(name: &str, errors: &mut ValidationErrors) {
     if name.trim().is_empty() {
@@ -166,7 +175,80 @@ impl FlinkSqlCompiler {
             source_format: ends.source_format,
             target_format: ends.target_format,
             spec: spec.clone(),
+            source_table: SOURCE_TABLE.to_owned(),
+            target_table: TARGET_TABLE.to_owned(),
         })
+    }
+
+    /// Checks every table of `spec`: the job itself when it names one, else
+    /// each of its `tables` as a single-table job, whose problems are named
+    /// under `tables[i]`.
+    pub fn plan_all(
+        &self,
+        spec: &JobSpec,
+        source: &Source,
+        target: &Source,
+    ) -> Result<Plans, ValidationErrors> {
+        if !spec.is_multi_table() {
+            return self.plan(spec, source, target).map(|p| Plans(vec![p]));
+        }
+        let mut errors = ValidationErrors::new();
+        check_name(&spec.name, &mut errors);
+        if spec.tables.is_empty() {
+            errors.push("tables", "a multi-table job must cover at least one table");
+        }
+        let mut plans = Vec::with_capacity(spec.tables.len());
+        for i in 0..spec.tables.len() {
+            let one = spec.table_spec(i).expect("an index of tables");
+            match self.plan(&one, source, target) {
+                Ok(mut plan) => {
+                    plan.source_table = table_name(SOURCE_TABLE, i);
+                    plan.target_table = table_name(TARGET_TABLE, i);
+                    plans.push(plan);
+                }
+                Err(found) => {
+                    for e in found.errors().iter().filter(|e| e.field != "name") {
+                        errors.push(format!("tables[{i}].{}", e.field), e.reason.clone());
+                    }
+                }
+            }
+        }
+        errors.into_result()?;
+        Ok(Plans(plans))
+    }
+}
+
+/// The Flink name of table `index` (0-based) of a multi-table job's side:
+/// `src_1`, `dst_1`, ... (see `sluice_flink`'s per-table row counts).
+pub fn table_name(side: &str, index: usize) -> String {
+    format!("{side}_{}", index + 1)
+}
+
+impl Plans {
+    /// The whole script: the `SET` lines once, then every table's tables and
+    /// `INSERT`, which the runner submits as one statement set (one Flink
+    /// job). A table without an incremental column reads all its rows.
+    pub fn render(
+        &self,
+        job_id: &JobId,
+        window: Option<Window>,
+        secrets: SecretExposure<'_>,
+    ) -> Result<String, RenderError> {
+        let first = self.0.first().expect("a plan per table, at least one");
+        let multi = self.0.len() > 1 || first.source_table != SOURCE_TABLE;
+        let mut out = first.header(job_id);
+        for plan in &self.0 {
+            let window = match multi {
+                true => window.filter(|_| plan.incremental.is_some()),
+                false => window,
+            };
+            out.push_str(&plan.body(job_id, window, secrets)?);
+        }
+        Ok(out)
+    }
+
+    pub fn tables(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -641,7 +723,13 @@ impl Plan {
         window: Option<Window>,
         secrets: SecretExposure<'_>,
     ) -> Result<String, RenderError> {
-        let window = check_window(self, window)?;
+        let mut out = self.header(job_id);
+        out.push_str(&self.body(job_id, window, secrets)?);
+        Ok(out)
+    }
+
+    /// The `SET` lines.
+    fn header(&self, job_id: &JobId) -> String {
         let mut out = String::new();
 
         // SET lines.
@@ -667,7 +755,18 @@ impl Plan {
                 string_literal(&value)
             ));
         }
+        out
+    }
 
+    /// The job's tables and its `INSERT`.
+    fn body(
+        &self,
+        job_id: &JobId,
+        window: Option<Window>,
+        secrets: SecretExposure<'_>,
+    ) -> Result<String, RenderError> {
+        let window = check_window(self, window)?;
+        let mut out = String::new();
         // Tables.
         let group_id = format!("sluice-{}", job_id.as_str());
         let spec = &self.spec;
@@ -706,7 +805,7 @@ impl Plan {
         out.push('\n');
         let target_jdbc = self.target.is_jdbc();
         out.push_str(&create_table(
-            TARGET_TABLE,
+            &self.target_table,
             &self.target_columns,
             target_jdbc,
             self.primary_key.as_deref(),
@@ -757,10 +856,10 @@ impl Plan {
         out.push('\n');
         out.push_str(&format!(
             "INSERT INTO {} ({})\nSELECT\n{}\nFROM {}",
-            quote_identifier(TARGET_TABLE),
+            quote_identifier(&self.target_table),
             targets.join(", "),
             items.join(",\n"),
-            quote_identifier(SOURCE_TABLE)
+            quote_identifier(&self.source_table)
         ));
         if !conditions.is_empty() {
             out.push_str("\nWHERE ");
@@ -784,9 +883,15 @@ impl Plan {
                 .iter()
                 .any(|(c, _)| field_name(c, true) != *c);
         if !renamed {
-            return create_table(SOURCE_TABLE, &self.source_columns, jdbc, None, options);
+            return create_table(
+                &self.source_table,
+                &self.source_columns,
+                jdbc,
+                None,
+                options,
+            );
         }
-        let raw = format!("{SOURCE_TABLE}_fields");
+        let raw = format!("{}_fields", self.source_table);
         let columns: Vec<String> = self
             .source_columns
             .iter()
@@ -801,7 +906,7 @@ impl Plan {
         format!(
             "{}\nCREATE TEMPORARY VIEW {} AS\nSELECT\n{}\nFROM {};\n",
             create_table(&raw, &self.source_columns, true, None, options),
-            quote_identifier(SOURCE_TABLE),
+            quote_identifier(&self.source_table),
             columns.join(",\n"),
             quote_identifier(&raw)
         )
@@ -815,7 +920,7 @@ impl JobCompiler for FlinkSqlCompiler {
         source: &Source,
         target: &Source,
     ) -> Result<(), ValidationErrors> {
-        self.plan(spec, source, target).map(|_| ())
+        self.plan_all(spec, source, target).map(|_| ())
     }
 
     fn render(
@@ -827,7 +932,7 @@ impl JobCompiler for FlinkSqlCompiler {
         window: Option<Window>,
         secrets: SecretExposure<'_>,
     ) -> Result<String, RenderError> {
-        self.plan(spec, source, target)
+        self.plan_all(spec, source, target)
             .map_err(RenderError::Invalid)?
             .render(job_id, window, secrets)
     }

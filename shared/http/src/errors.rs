@@ -6,7 +6,7 @@ use sluice_domain::ports::{RepositoryError, SealError};
 use sluice_domain::service::discovery::DiscoverError;
 use sluice_domain::service::jobs::{
     CreateJobError, DeleteJobError, GetJobError, ListJobsError, MissingSource, PreviewSqlError,
-    UpdateJobError,
+    RefreshJobError, UpdateJobError,
 };
 use sluice_domain::service::notifications::{GetNotificationsError, PutNotificationsError};
 use sluice_domain::service::sources::{
@@ -144,6 +144,21 @@ impl From<ListJobsError> for Problem {
         match e {
             ListJobsError::Invalid(errors) => Problem::invalid(errors),
             ListJobsError::Repository(e) => repository(&e),
+        }
+    }
+}
+
+impl From<RefreshJobError> for Problem {
+    fn from(e: RefreshJobError) -> Self {
+        match e {
+            RefreshJobError::Invalid(errors) => Problem::invalid(errors),
+            RefreshJobError::NotFound(id) => job_not_found(&id),
+            RefreshJobError::SourceNotFound(m) => missing_source(m),
+            RefreshJobError::Discovery(e) => e.into(),
+            RefreshJobError::VersionMismatch { expected, current } => {
+                version_mismatch(expected, current)
+            }
+            RefreshJobError::Repository(e) => repository(&e),
         }
     }
 }

@@ -71,6 +71,25 @@ impl SourceProbe for DirectProbe {
         }
     }
 
+    async fn describe_many(
+        &self,
+        source: &Source,
+        secrets: &Secrets,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoveryError> {
+        match source.kind {
+            SourceKind::Postgres => postgres::describe_many(source, secrets, names).await,
+            SourceKind::Mysql => mysql::describe_many(source, secrets, names).await,
+            SourceKind::Kafka | SourceKind::Filesystem => {
+                let mut out = Vec::with_capacity(names.len());
+                for name in names {
+                    out.push(self.describe(source, secrets, name).await?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     async fn create_table(
         &self,
         source: &Source,

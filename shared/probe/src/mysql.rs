@@ -297,6 +297,41 @@ pub async fn describe(
     described
 }
 
+/// Tables described one after the other on one connection, each in a
+/// time bound of its own.
+pub async fn describe_many(
+    source: &Source,
+    secrets: &Secrets,
+    names: &[String],
+) -> Result<Vec<Option<ObjectDescription>>, DiscoveryError> {
+    let mut wanted = Vec::with_capacity(names.len());
+    for name in names {
+        wanted.push(sql::object_parts("name", name, 1)?.pop().expect("one part"));
+    }
+    let deadline = Deadline::start();
+    let (mut conn, _) = open(source, secrets, &deadline)
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    let mut out = Vec::with_capacity(wanted.len());
+    for table in &wanted {
+        if !in_bmp(table) {
+            // No MySQL name holds such a character (see `list`).
+            out.push(None);
+            continue;
+        }
+        let each = Deadline::start();
+        match describe_on(&mut conn, &each, table).await {
+            Ok(found) => out.push(found),
+            Err(e) => {
+                close(conn, &each).await;
+                return Err(e);
+            }
+        }
+    }
+    close(conn, &Deadline::start()).await;
+    Ok(out)
+}
+
 async fn describe_on(
     conn: &mut MySqlConnection,
     deadline: &Deadline,

@@ -245,6 +245,41 @@ pub async fn describe(
     described
 }
 
+/// Tables described one after the other on one connection, each in a
+/// time bound of its own.
+pub async fn describe_many(
+    source: &Source,
+    secrets: &Secrets,
+    names: &[String],
+) -> Result<Vec<Option<ObjectDescription>>, DiscoveryError> {
+    let mut wanted = Vec::with_capacity(names.len());
+    for name in names {
+        let parts = sql::object_parts("name", name, 2)?;
+        wanted.push(match parts.as_slice() {
+            [table] => (None, table.clone()),
+            [schema, table] => (Some(schema.clone()), table.clone()),
+            _ => unreachable!("object_parts takes one or two parts"),
+        });
+    }
+    let deadline = Deadline::start();
+    let (mut conn, _) = open(source, secrets, &deadline)
+        .await
+        .map_err(DiscoveryError::Unreachable)?;
+    let mut out = Vec::with_capacity(wanted.len());
+    for (schema, table) in &wanted {
+        let each = Deadline::start();
+        match describe_on(&mut conn, &each, schema.as_deref(), table).await {
+            Ok(found) => out.push(found),
+            Err(e) => {
+                close(conn, &each).await;
+                return Err(e);
+            }
+        }
+    }
+    close(conn, &Deadline::start()).await;
+    Ok(out)
+}
+
 async fn describe_on(
     conn: &mut PgConnection,
     deadline: &Deadline,

@@ -343,6 +343,29 @@ pub struct RunPreparation {
     pub drift: Option<DriftCheck>,
     /// Check (or create) the target table.
     pub target: Option<TargetCheck>,
+    /// A multi-table job: the same two checks per table, in the job's
+    /// order (then `drift` and `target` are `None`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TablePreparation>,
+}
+
+/// One table's checks in a multi-table job's [`RunPreparation`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TablePreparation {
+    pub drift: Option<DriftCheck>,
+    pub target: Option<TargetCheck>,
+}
+
+/// How one table of a multi-table job was prepared (as [`Preparation::Ready`]
+/// says it of a single table).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableReady {
+    #[serde(default)]
+    pub created: bool,
+    #[serde(default)]
+    pub added: Vec<DiscoveredColumn>,
+    #[serde(default)]
+    pub current: Option<Vec<DiscoveredColumn>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -379,6 +402,9 @@ pub enum Preparation {
         /// The source's columns now, when the drift check described them.
         #[serde(default)]
         current: Option<Vec<DiscoveredColumn>>,
+        /// A multi-table job: each table's, in the request's order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tables: Vec<TableReady>,
     },
     TargetMissing {
         table: String,

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::discovery::DiscoveredColumn;
+use crate::model::selection::{Exclude, Include, JobTable, ObjectEntry, TargetNaming};
 use crate::{SourceId, TenantId};
 
 ulid_id!(
@@ -59,8 +60,19 @@ pub struct FormatSpec {
 #[serde(deny_unknown_fields)]
 pub struct SourceSide {
     pub source_id: String,
-    /// Table (`schema.table`), topic, or path below the source's path.
+    /// Table (`schema.table`), topic, or path below the source's path. A
+    /// multi-table job names `objects` or `include` instead.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub object: String,
+    /// The tables of a multi-table job, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objects: Option<Vec<ObjectEntry>>,
+    /// The tables of a multi-table job, by pattern (resolved when saved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Include>,
+    /// Tables an `include` leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Exclude>,
     /// Omitted (or empty) for a database table: discovered when the job is
     /// saved, and stored with it.
     #[serde(default)]
@@ -130,7 +142,13 @@ fn one_of<'de, D: serde::Deserializer<'de>>(
 #[serde(deny_unknown_fields)]
 pub struct TargetSide {
     pub source_id: String,
+    /// The target table; a multi-table job names its tables by `naming`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub object: String,
+    /// Multi-table jobs: how each target table is named (default: the
+    /// source table's own name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naming: Option<TargetNaming>,
     pub write_mode: WriteMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key: Option<Vec<String>>,
@@ -364,9 +382,66 @@ pub struct JobSpec {
     /// A configured target's name; absent: the deployment's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flink_target: Option<FlinkTarget>,
+    /// A multi-table job's tables as resolved when it was saved or
+    /// refreshed. Computed: what a request sends here is replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<JobTable>,
 }
 
 impl JobSpec {
+    /// Whether the job names several tables (`source.objects` or
+    /// `source.include`) rather than one `source.object`.
+    pub fn is_multi_table(&self) -> bool {
+        self.source.objects.is_some() || self.source.include.is_some()
+    }
+
+    /// The single-table job that moves table `index` of a multi-table job:
+    /// its columns, key and incremental column, the job's options. What the
+    /// compiler checks and renders, and a run prepares, per table.
+    pub fn table_spec(&self, index: usize) -> Option<JobSpec> {
+        let table = self.tables.get(index)?;
+        let incremental = match (&table.incremental_column, &self.source.incremental) {
+            (Some(column), Some(inc)) => Some(Incremental {
+                column: column.clone(),
+                ..inc.clone()
+            }),
+            _ => None,
+        };
+        let mut options = self.options.clone();
+        options.partitioned_read = None;
+        Some(JobSpec {
+            name: self.name.clone(),
+            source: SourceSide {
+                source_id: self.source.source_id.clone(),
+                object: table.source.clone(),
+                objects: None,
+                include: None,
+                exclude: None,
+                columns: table.columns.clone(),
+                filter: None,
+                incremental,
+                format: None,
+                startup_mode: None,
+            },
+            target: TargetSide {
+                source_id: self.target.source_id.clone(),
+                object: table.target.clone(),
+                naming: None,
+                write_mode: self.target.write_mode,
+                primary_key: match self.target.write_mode {
+                    WriteMode::Upsert => table.primary_key.clone(),
+                    WriteMode::Append => None,
+                },
+                format: None,
+                create: self.target.create,
+            },
+            mapping: None,
+            options,
+            flink_target: self.flink_target,
+            tables: Vec::new(),
+        })
+    }
+
     /// The distinct sources the job reads from and writes to.
     pub fn source_ids(&self) -> Vec<&str> {
         let mut ids = vec![

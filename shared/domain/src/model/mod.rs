@@ -68,6 +68,7 @@ pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod secrets;
+pub mod selection;
 pub mod source;
 pub mod tenant;
 pub mod trigger_event;

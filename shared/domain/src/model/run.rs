@@ -291,6 +291,10 @@ pub struct Run {
     /// `validate: count`: the rows counted on both sides after Flink
     /// finished the run's job.
     pub validation: Option<Validation>,
+    /// A multi-table job's tables with the rows each read and wrote, in the
+    /// job's order (empty for a single-table job); `rows_read` and
+    /// `rows_written` are their sums.
+    pub tables: Vec<TableRows>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -309,6 +313,47 @@ pub struct Run {
     pub notifications: Vec<crate::model::notification::NotificationOutcome>,
     /// Grows by one per write: every transition is a conditional update.
     pub version: u64,
+}
+
+/// One table of a multi-table run and the rows Flink counted for it
+/// (`None` until the run ends, or when Flink did not count them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRows {
+    /// The source table.
+    pub table: String,
+    pub rows_read: Option<u64>,
+    pub rows_written: Option<u64>,
+}
+
+impl TableRows {
+    /// The tables of `job` before any count.
+    pub fn of(job: &crate::model::job::Job) -> Vec<Self> {
+        job.spec
+            .tables
+            .iter()
+            .map(|t| Self {
+                table: t.source.clone(),
+                rows_read: None,
+                rows_written: None,
+            })
+            .collect()
+    }
+
+    /// `tables` with the counts Flink gave per table (by 1-based index).
+    pub fn counted(tables: &[Self], counts: &[crate::ports::FlinkTableRows]) -> Vec<Self> {
+        tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let found = counts.iter().find(|c| c.index == i + 1);
+                Self {
+                    table: t.table.clone(),
+                    rows_read: found.and_then(|c| c.rows_read),
+                    rows_written: found.and_then(|c| c.rows_written),
+                }
+            })
+            .collect()
+    }
 }
 
 /// What identifies a new run and what it will read.
@@ -342,6 +387,7 @@ impl Run {
             rows_read: None,
             rows_written: None,
             validation: None,
+            tables: Vec::new(),
             created_at: now,
             updated_at: now,
             finished_at: None,
@@ -480,6 +526,9 @@ pub struct RunStateChange {
     pub flink_job_id: Option<String>,
     pub rows_read: Option<u64>,
     pub rows_written: Option<u64>,
+    /// A multi-table run's rows per table (absent for a single table).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableRows>,
     pub error: Option<RunStateChangeError>,
     /// The attempt this state belongs to (0 before the first claim).
     pub attempt: u32,
@@ -519,6 +568,7 @@ impl RunStateChange {
             flink_job_id: run.flink_job_id.clone(),
             rows_read: run.rows_read,
             rows_written: run.rows_written,
+            tables: run.tables.clone(),
             error: run.error.as_ref().map(|e| RunStateChangeError {
                 code: e.code.clone(),
                 message: e.message.clone(),

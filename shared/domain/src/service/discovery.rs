@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::model::discovery::{
     ConnectionReport, DiscoveredColumn, DriftCheck, ObjectDescription, ObjectPage, ObjectQuery,
     Preparation, RowCount, RowCountRequest, RowCounts, RunPreparation, SchemaDrift, TableColumn,
-    TargetCheck, TypeProposal,
+    TablePreparation, TableReady, TargetCheck, TypeProposal,
 };
 use crate::model::validation::{FieldError, ValidationErrors};
 use crate::ports::{
@@ -24,6 +24,8 @@ pub const DEFAULT_OBJECT_PAGE: usize = 100;
 /// Longest object name or pattern taken (PostgreSQL's `schema.table`,
 /// each part at most 63 bytes, quoted).
 pub const MAX_OBJECT_NAME: usize = 300;
+/// The connections a `describe_many` describes its objects on.
+const DESCRIBE_CONNECTIONS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
@@ -68,6 +70,14 @@ pub trait SourceDiscovery: Send + Sync {
         id: &SourceId,
         name: &str,
     ) -> Result<ObjectDescription, DiscoverError>;
+    /// Several objects described in one call (a multi-table job's tables),
+    /// in the order named; `None` for a name the source has no object of.
+    async fn describe_many(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError>;
 }
 
 /// The connection test of an unsaved source (its secrets in the request).
@@ -106,6 +116,15 @@ impl SourceDiscovery for DiscoveryService {
         name: &str,
     ) -> Result<ObjectDescription, DiscoverError> {
         DiscoveryService::describe(self, tenant, id, name).await
+    }
+
+    async fn describe_many(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError> {
+        DiscoveryService::describe_many(self, tenant, id, names).await
     }
 }
 
@@ -220,6 +239,41 @@ impl DiscoveryService {
             .ok_or_else(|| DiscoverError::ObjectNotFound(name.to_owned()))
     }
 
+    /// Objects described with the source's secrets opened once, on a few
+    /// connections; at most
+    /// [`crate::model::selection::MAX_TABLES`] names.
+    pub async fn describe_many(
+        &self,
+        tenant: &TenantId,
+        id: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<Option<ObjectDescription>>, DiscoverError> {
+        if names.len() > crate::model::selection::MAX_TABLES {
+            return Err(DiscoverError::Invalid(
+                FieldError::new(
+                    "names",
+                    format!(
+                        "must be at most {} names",
+                        crate::model::selection::MAX_TABLES
+                    ),
+                )
+                .into(),
+            ));
+        }
+        let (source, secrets) = self.open(tenant, id).await?;
+        // A few connections, each describing its share one table after
+        // the other.
+        let share = names.len().div_ceil(DESCRIBE_CONNECTIONS).max(1);
+        let described = futures_util::future::try_join_all(
+            names
+                .chunks(share)
+                .map(|chunk| self.probe.describe_many(&source, &secrets, chunk)),
+        )
+        .await
+        .map_err(discovery_error)?;
+        Ok(described.into_iter().flatten().collect())
+    }
+
     /// The tenant's source with its secrets opened.
     async fn open(
         &self,
@@ -245,10 +299,12 @@ impl DiscoveryService {
 /// A run's preparation (README, "Target tables and schema drift"): first
 /// the drift check, whose verdict decides whether the target is touched at
 /// all, then the target table, created with the columns `add_columns`
-/// adds, or extended with them.
+/// adds, or extended with them. A multi-table job's tables one after the
+/// other, the sources' secrets opened once; the first table that must not
+/// run ends the preparation with its verdict.
 #[async_trait]
 impl RunPreparer for DiscoveryService {
-    #[tracing::instrument(skip_all, fields(%tenant, %source_id, %target_id))]
+    #[tracing::instrument(skip_all, fields(%tenant, %source_id, %target_id, tables = request.tables.len()))]
     async fn prepare_run(
         &self,
         tenant: &TenantId,
@@ -256,27 +312,48 @@ impl RunPreparer for DiscoveryService {
         target_id: &SourceId,
         request: &RunPreparation,
     ) -> Result<Preparation, PrepareError> {
-        let (added, current) = match &request.drift {
-            None => (Vec::new(), None),
-            Some(check) => match self.check_drift(tenant, source_id, check).await? {
-                Ok(found) => found,
-                Err(verdict) => return Ok(verdict),
-            },
+        let single = [TablePreparation {
+            drift: request.drift.clone(),
+            target: request.target.clone(),
+        }];
+        let tables = if request.tables.is_empty() {
+            &single[..]
+        } else {
+            &request.tables[..]
         };
-        let mut created = false;
-        if let Some(target) = &request.target {
+        let source = match tables.iter().any(|t| t.drift.is_some()) {
+            true => Some(self.open(tenant, source_id).await.map_err(prepare_error)?),
+            false => None,
+        };
+        let target = match tables.iter().any(|t| t.target.is_some()) {
+            true => Some(self.open(tenant, target_id).await.map_err(prepare_error)?),
+            false => None,
+        };
+        let mut ready = Vec::with_capacity(tables.len());
+        for table in tables {
             match self
-                .prepare_target(tenant, target_id, target, &added)
+                .prepare_table(table, source.as_ref(), target.as_ref())
                 .await?
             {
-                Ok(new) => created = new,
+                Ok(done) => ready.push(done),
                 Err(verdict) => return Ok(verdict),
             }
         }
+        drop((source, target));
+        if request.tables.is_empty() {
+            let one = ready.pop().unwrap_or_default();
+            return Ok(Preparation::Ready {
+                created: one.created,
+                added: one.added,
+                current: one.current,
+                tables: Vec::new(),
+            });
+        }
         Ok(Preparation::Ready {
-            created,
-            added,
-            current,
+            created: ready.iter().any(|t| t.created),
+            added: Vec::new(),
+            current: None,
+            tables: ready,
         })
     }
 }
@@ -333,20 +410,48 @@ impl DiscoveryService {
 /// now, or the verdict that ends the run.
 type DriftFound = Result<(Vec<DiscoveredColumn>, Option<Vec<DiscoveredColumn>>), Preparation>;
 
+/// A source with its secrets opened.
+type Opened = (Source, Secrets);
+
 impl DiscoveryService {
+    /// One table's drift check, then its target table.
+    async fn prepare_table(
+        &self,
+        table: &TablePreparation,
+        source: Option<&Opened>,
+        target: Option<&Opened>,
+    ) -> Result<Result<TableReady, Preparation>, PrepareError> {
+        let (added, current) = match (&table.drift, source) {
+            (Some(check), Some(source)) => match self.check_drift(source, check).await? {
+                Ok(found) => found,
+                Err(verdict) => return Ok(Err(verdict)),
+            },
+            _ => (Vec::new(), None),
+        };
+        let mut created = false;
+        if let (Some(check), Some(target)) = (&table.target, target) {
+            match self.prepare_target(target, check, &added).await? {
+                Ok(new) => created = new,
+                Err(verdict) => return Ok(Err(verdict)),
+            }
+        }
+        Ok(Ok(TableReady {
+            created,
+            added,
+            current,
+        }))
+    }
+
     async fn check_drift(
         &self,
-        tenant: &TenantId,
-        source_id: &SourceId,
+        (source, secrets): &Opened,
         check: &DriftCheck,
     ) -> Result<DriftFound, PrepareError> {
-        let (source, secrets) = self.open(tenant, source_id).await.map_err(prepare_error)?;
         let described = self
             .probe
-            .describe(&source, &secrets, &check.object)
+            .describe(source, secrets, &check.object)
             .await
             .map_err(probe_error)?;
-        drop(secrets);
         let Some(described) = described else {
             return Ok(Err(Preparation::SchemaDrift {
                 message: format!("the source table {} no longer exists", check.object),
@@ -390,12 +495,10 @@ impl DiscoveryService {
     /// it exists; then adds `added`. `Ok(created)`, or `target_missing`.
     async fn prepare_target(
         &self,
-        tenant: &TenantId,
-        target_id: &SourceId,
+        (target, secrets): &Opened,
         check: &TargetCheck,
         added: &[DiscoveredColumn],
     ) -> Result<Result<bool, Preparation>, PrepareError> {
-        let (target, secrets) = self.open(tenant, target_id).await.map_err(prepare_error)?;
         let new_columns: Vec<TableColumn> = added
             .iter()
             .filter_map(|c| match &c.proposal {
@@ -413,7 +516,7 @@ impl DiscoveryService {
         let created = if check.create {
             let created = self
                 .probe
-                .create_table(&target, &secrets, &table)
+                .create_table(target, secrets, &table)
                 .await
                 .map_err(probe_error)?;
             if created {
@@ -423,7 +526,7 @@ impl DiscoveryService {
         } else {
             let found = self
                 .probe
-                .describe(&target, &secrets, &object)
+                .describe(target, secrets, &object)
                 .await
                 .map_err(probe_error)?;
             if found.is_none() {
@@ -434,7 +537,7 @@ impl DiscoveryService {
         if !created && !new_columns.is_empty() {
             let names = self
                 .probe
-                .add_columns(&target, &secrets, &object, &new_columns)
+                .add_columns(target, secrets, &object, &new_columns)
                 .await
                 .map_err(probe_error)?;
             tracing::info!(table = %object, added = ?names, "columns added to the target table");

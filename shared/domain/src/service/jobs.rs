@@ -3,18 +3,19 @@
 use crate::service::validation::check_validate;
 use std::sync::Arc;
 
-use crate::model::discovery::{DiscoveredColumn, TypeProposal};
+use crate::model::discovery::{DiscoveredColumn, ObjectKind, ObjectQuery, TypeProposal};
 use crate::model::job::Column;
 use crate::model::job::{FlinkTarget, Job, JobId, JobSpec, Window};
 use crate::model::run::RunId;
 use crate::model::schedule::Schedule;
+use crate::model::selection::{MAX_TABLES, ObjectEntry, SelectedEntry, Selection};
 use crate::model::validation::{FieldError, ValidationErrors, check_text};
 use crate::ports::{
     Clock, JobCompiler, JobPage, JobRepository, RenderError, RepositoryError, RunRepository,
     SecretExposure, SourceRepository,
 };
 use crate::ports::{ScheduleRepository, Scheduler};
-use crate::service::discovery::{DiscoverError, SourceDiscovery};
+use crate::service::discovery::{DiscoverError, MAX_OBJECT_PAGE, SourceDiscovery};
 use crate::{Source, SourceId, TenantId};
 
 const NAME_MAX_CHARS: usize = 100;
@@ -102,6 +103,38 @@ pub enum UpdateJobError {
     VersionMismatch { expected: u64, current: u64 },
     #[error("could not store the job")]
     Repository(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshJobError {
+    /// Not a multi-table job, or its selection no longer resolves.
+    #[error("the job cannot be refreshed: {0}")]
+    Invalid(ValidationErrors),
+    #[error("could not discover the source's tables: {0}")]
+    Discovery(DiscoverError),
+    #[error("job {0} not found")]
+    NotFound(String),
+    #[error("{} names no source: {}", .0.field, .0.id)]
+    SourceNotFound(MissingSource),
+    #[error("job is at version {current}, not {expected}")]
+    VersionMismatch { expected: u64, current: u64 },
+    #[error("could not store the job")]
+    Repository(#[source] RepositoryError),
+}
+
+impl From<UpdateJobError> for RefreshJobError {
+    fn from(e: UpdateJobError) -> Self {
+        match e {
+            UpdateJobError::Invalid(e) => Self::Invalid(e),
+            UpdateJobError::Discovery(e) => Self::Discovery(e),
+            UpdateJobError::NotFound(id) => Self::NotFound(id),
+            UpdateJobError::SourceNotFound(m) => Self::SourceNotFound(m),
+            UpdateJobError::VersionMismatch { expected, current } => {
+                Self::VersionMismatch { expected, current }
+            }
+            UpdateJobError::Repository(e) => Self::Repository(e),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,10 +248,15 @@ impl JobsService {
             .await
             .map_err(SaveJobError::Repository)?
             .map_err(SaveJobError::SourceNotFound)?;
-        let snapshot = self
-            .discover_columns(tenant, &source, spec)
-            .await
-            .map_err(SaveJobError::Discovery)?;
+        let snapshot = if spec.is_multi_table() {
+            self.resolve_tables(tenant, &source, &target, spec).await?;
+            None
+        } else {
+            spec.tables.clear();
+            self.discover_columns(tenant, &source, spec)
+                .await
+                .map_err(SaveJobError::Discovery)?
+        };
         self.validate(spec, &source, &target)
             .map_err(SaveJobError::Invalid)?;
         Ok(Saved {
@@ -276,6 +314,120 @@ impl JobsService {
             spec.target.primary_key = Some(described.primary_key);
         }
         Ok(Some(described.columns))
+    }
+
+    /// A multi-table job's tables (README, "Whole-database and multi-table
+    /// jobs"): the selection checked, the names it covers (a pattern listed
+    /// through discovery), each table described, its target named; stored
+    /// in `spec.tables`, replacing what the request sent there.
+    async fn resolve_tables(
+        &self,
+        tenant: &TenantId,
+        source: &Source,
+        target: &Source,
+        spec: &mut JobSpec,
+    ) -> Result<(), SaveJobError> {
+        let selection = Selection::check(spec, source, target).map_err(SaveJobError::Invalid)?;
+        let entries = match &selection.names {
+            Some(entries) => entries.clone(),
+            None => self.matching(tenant, &source.id, &selection).await?,
+        };
+        let names: Vec<String> = entries.iter().map(|e| e.entry.name.clone()).collect();
+        let described = self
+            .discovery
+            .describe_many(tenant, &source.id, &names)
+            .await
+            .map_err(SaveJobError::Discovery)?;
+        let mut errors = ValidationErrors::new();
+        let mut tables = Vec::with_capacity(entries.len());
+        for (found, described) in entries.iter().zip(described) {
+            let Some(described) = described else {
+                errors.push(
+                    found.field.clone(),
+                    format!("the source has no table {}", found.entry.name),
+                );
+                continue;
+            };
+            match selection.table(spec, &found.field, &found.entry, described) {
+                Ok(table) => tables.push(table),
+                Err(e) => e.errors().iter().cloned().for_each(|e| errors.add(e)),
+            }
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        for (i, table) in tables.iter().enumerate() {
+            if let Some(first) = seen.insert(table.target.clone(), i) {
+                errors.push(
+                    "target.naming",
+                    format!(
+                        "names the target of {} and of {} both {}",
+                        tables[first].source, table.source, table.target
+                    ),
+                );
+            }
+        }
+        errors.into_result().map_err(SaveJobError::Invalid)?;
+        spec.tables = tables;
+        Ok(())
+    }
+
+    /// The tables `source.include` matches, less `source.exclude`, in name
+    /// order; more than [`MAX_TABLES`] or none is a 400.
+    async fn matching(
+        &self,
+        tenant: &TenantId,
+        source_id: &SourceId,
+        selection: &Selection,
+    ) -> Result<Vec<SelectedEntry>, SaveJobError> {
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let query = ObjectQuery {
+                schema: selection.schema.clone(),
+                like: selection.like.clone(),
+                limit: MAX_OBJECT_PAGE,
+                after,
+            };
+            let page = self
+                .discovery
+                .list(tenant, source_id, query)
+                .await
+                .map_err(SaveJobError::Discovery)?;
+            for object in page.items {
+                if object.kind != ObjectKind::Table || !selection.keeps(&object.name) {
+                    continue;
+                }
+                found.push(SelectedEntry {
+                    field: "source.include".into(),
+                    entry: ObjectEntry {
+                        name: object.name,
+                        primary_key: None,
+                        incremental_column: None,
+                    },
+                });
+                if found.len() > MAX_TABLES {
+                    return Err(SaveJobError::Invalid(
+                        FieldError::new(
+                            "source.include",
+                            format!(
+                                "matches more than {MAX_TABLES} tables, the most a job may \
+                                 cover: narrow it, or split the tables over several jobs"
+                            ),
+                        )
+                        .into(),
+                    ));
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        if found.is_empty() {
+            return Err(SaveJobError::Invalid(
+                FieldError::new("source.include", "matches no table of the source").into(),
+            ));
+        }
+        Ok(found)
     }
 
     async fn resolve(
@@ -457,6 +609,35 @@ impl JobsService {
         }
     }
 
+    /// Resolves a multi-table job's selection again (`POST
+    /// /jobs/{id}/refresh`): a pattern's tables listed and every table
+    /// described anew, stored as the job's next version.
+    pub async fn refresh(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        expected_version: Option<u64>,
+    ) -> Result<Job, RefreshJobError> {
+        let current = self
+            .jobs
+            .get(tenant, id)
+            .await
+            .map_err(RefreshJobError::Repository)?
+            .ok_or_else(|| RefreshJobError::NotFound(id.to_string()))?;
+        if !current.spec.is_multi_table() {
+            return Err(RefreshJobError::Invalid(
+                FieldError::new(
+                    "source",
+                    "only a job with source.objects or source.include is refreshed; a \
+                     single-table job is rediscovered by a PUT without source.columns",
+                )
+                .into(),
+            ));
+        }
+        let version = expected_version.unwrap_or(current.version);
+        Ok(self.update(tenant, id, current.spec, Some(version)).await?)
+    }
+
     /// Deletes a job with its schedule, at `expected_version` when given.
     /// Refused while a run of the job is active. A run that starts between
     /// that check and the delete finds the job gone when the trigger loads
@@ -613,7 +794,7 @@ mod tests {
     use crate::fakes::{
         FakeFlink, FakeProbe, FakeScheduler, FakeSealer, FixedClock, MemoryStore, RecordingInvoker,
     };
-    use crate::model::discovery::{DiscoveredColumn, ObjectDescription, ObjectKind};
+    use crate::model::discovery::ObjectDescription;
     use crate::model::job::*;
     use crate::model::run::RunState;
     use crate::service::discovery::DiscoveryService;
@@ -627,7 +808,7 @@ mod tests {
 
     impl JobCompiler for EchoCompiler {
         fn check(&self, spec: &JobSpec, _: &Source, _: &Source) -> Result<(), ValidationErrors> {
-            if spec.source.object.is_empty() {
+            if spec.source.object.is_empty() && !spec.is_multi_table() {
                 return Err(FieldError::new("source.object", "is required").into());
             }
             Ok(())
@@ -735,9 +916,17 @@ mod tests {
         clock: Arc<FixedClock>,
         flink_targets: Vec<FlinkTarget>,
     ) -> JobsService {
+        jobs_service_over(store, clock, flink_targets, Arc::new(probe()))
+    }
+
+    fn jobs_service_over(
+        store: &Arc<MemoryStore>,
+        clock: Arc<FixedClock>,
+        flink_targets: Vec<FlinkTarget>,
+        probe: Arc<FakeProbe>,
+    ) -> JobsService {
         let sealer = Arc::new(FakeSealer::default());
-        let discovery =
-            DiscoveryService::new(store.clone(), sealer, Arc::new(probe()), clock.clone());
+        let discovery = DiscoveryService::new(store.clone(), sealer, probe, clock.clone());
         JobsService::new(JobsPorts {
             jobs: store.clone(),
             sources: store.clone(),
@@ -1055,5 +1244,286 @@ mod tests {
             panic!("a missing table must be a 400 naming source.object");
         };
         assert_eq!(errors.errors()[0].field, "source.object");
+    }
+
+    fn table(name: &str, columns: Vec<DiscoveredColumn>, key: &[&str]) -> ObjectDescription {
+        ObjectDescription {
+            name: name.into(),
+            kind: ObjectKind::Table,
+            columns,
+            primary_key: key.iter().map(|k| (*k).to_owned()).collect(),
+        }
+    }
+
+    /// `public.orders` and `public.shapes` (as [`probe`]), with
+    /// `public.order_items` (a composite key), `public."order.tmp"` (no
+    /// key), `sales.orders` and a view.
+    fn many() -> Arc<FakeProbe> {
+        let id = |k| column("id", "bigint", supported("BIGINT"), k);
+        Arc::new(
+            probe()
+                .with_object(table(
+                    "public.order_items",
+                    vec![
+                        column("order", "bigint", supported("BIGINT"), Some(1)),
+                        column("line", "integer", supported("INT"), Some(2)),
+                        column("at", "timestamp", supported("TIMESTAMP(6)"), None),
+                    ],
+                    &["order", "line"],
+                ))
+                .with_object(table(
+                    "public.\"order.tmp\"",
+                    vec![column("x", "text", supported("STRING"), None)],
+                    &[],
+                ))
+                .with_object(table("sales.orders", vec![id(Some(1))], &["id"]))
+                .with_object(ObjectDescription {
+                    kind: ObjectKind::View,
+                    ..table("public.order_view", vec![id(None)], &[])
+                }),
+        )
+    }
+
+    fn multi(source: &str, selection: serde_json::Value) -> JobSpec {
+        let mut body = json!({
+            "name": "whole schema",
+            "source": {"source_id": source},
+            "target": {"source_id": source, "write_mode": "upsert", "naming": {"prefix": "copy_"}},
+            "options": {"mode": "batch"}
+        });
+        for (k, v) in selection.as_object().unwrap() {
+            body["source"][k] = v.clone();
+        }
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn fields(errors: &ValidationErrors) -> Vec<&str> {
+        errors.errors().iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_multi_table_job_lists_its_tables_with_their_columns_keys_and_targets() {
+        let mut f = fixture();
+        let probe = many();
+        f.jobs = jobs_service_over(
+            &f.store,
+            Arc::new(FixedClock::default()),
+            vec![FlinkTarget::DEFAULT_SESSION],
+            probe.clone(),
+        );
+        let a = f.source().await;
+        let spec = multi(
+            &a,
+            json!({"objects": ["public.order_items", {"name": "public.\"order.tmp\"", "primary_key": ["x"]}, "public.orders"]}),
+        );
+        let job = f.jobs.create(&f.tenant, spec).await.unwrap();
+        let t = &job.spec.tables;
+        let summary: Vec<(&str, &str, Option<Vec<String>>)> = t
+            .iter()
+            .map(|t| (t.source.as_str(), t.target.as_str(), t.primary_key.clone()))
+            .collect();
+        let key = |k: &[&str]| Some(k.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(
+            summary,
+            [
+                (
+                    "public.order_items",
+                    "copy_order_items",
+                    key(&["order", "line"])
+                ),
+                ("public.\"order.tmp\"", "\"copy_order.tmp\"", key(&["x"])),
+                ("public.orders", "copy_orders", key(&["id"])),
+            ]
+        );
+        assert_eq!(t[2].columns.len(), 3);
+        assert_eq!(t[2].columns[2].name, "prénom");
+        assert_eq!(t[2].snapshot[1].native_type, "numeric(12,2)");
+        assert_eq!(f.store.job_count(), 1);
+        // The stored job answers the same tables; a request's own are replaced.
+        let stored = f.jobs.get(&f.tenant, &job.id).await.unwrap();
+        assert_eq!(stored.spec.tables, job.spec.tables);
+        // Each table is a single-table job of its own.
+        let one = job.spec.table_spec(0).unwrap();
+        assert_eq!(
+            (one.source.object.as_str(), one.target.object.as_str()),
+            ("public.order_items", "copy_order_items")
+        );
+        assert_eq!(one.target.primary_key, key(&["order", "line"]));
+    }
+
+    #[tokio::test]
+    async fn a_pattern_is_resolved_when_saved_and_again_by_a_refresh() {
+        let mut f = fixture();
+        let probe = many();
+        f.jobs = jobs_service_over(
+            &f.store,
+            Arc::new(FixedClock::default()),
+            vec![FlinkTarget::DEFAULT_SESSION],
+            probe.clone(),
+        );
+        let a = f.source().await;
+        let spec = multi(
+            &a,
+            json!({"include": {"schema": "public", "like": "order%"}, "exclude": {"regex": "tmp"},
+                   "incremental": {"column": "at", "start": "2026-01-01T00:00:00Z"}}),
+        );
+        let job = f.jobs.create(&f.tenant, spec).await.unwrap();
+        let names: Vec<&str> = job.spec.tables.iter().map(|t| t.source.as_str()).collect();
+        // Tables only (not the view), in public, less the excluded one.
+        assert_eq!(names, ["public.order_items", "public.orders"]);
+        let incremental: Vec<Option<&str>> = job
+            .spec
+            .tables
+            .iter()
+            .map(|t| t.incremental_column.as_deref())
+            .collect();
+        assert_eq!(
+            incremental,
+            [Some("at"), None],
+            "only a table with the column"
+        );
+
+        probe.put_object(table(
+            "public.order_notes",
+            vec![column("id", "bigint", supported("BIGINT"), Some(1))],
+            &["id"],
+        ));
+        let refreshed = f.jobs.refresh(&f.tenant, &job.id, Some(1)).await.unwrap();
+        let names: Vec<&str> = refreshed
+            .spec
+            .tables
+            .iter()
+            .map(|t| t.source.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["public.order_items", "public.order_notes", "public.orders"]
+        );
+        assert_eq!(refreshed.version, 2);
+        assert!(matches!(
+            f.jobs.refresh(&f.tenant, &job.id, Some(1)).await,
+            Err(RefreshJobError::VersionMismatch {
+                expected: 1,
+                current: 2
+            })
+        ));
+        let single = f.jobs.create(&f.tenant, spec_of(&a)).await.unwrap();
+        let Err(RefreshJobError::Invalid(errors)) =
+            f.jobs.refresh(&f.tenant, &single.id, None).await
+        else {
+            panic!("a single-table job is not refreshed");
+        };
+        assert_eq!(fields(&errors), ["source"]);
+    }
+
+    fn spec_of(a: &str) -> JobSpec {
+        spec(a, a)
+    }
+
+    #[tokio::test]
+    async fn bad_selections_are_400s_naming_the_field() {
+        let mut f = fixture();
+        let mut objects = probe();
+        for i in 0..=MAX_TABLES {
+            objects = objects.with_object(table(
+                &format!("public.t{i:03}"),
+                vec![column("id", "bigint", supported("BIGINT"), Some(1))],
+                &["id"],
+            ));
+        }
+        objects = objects.with_object(table(
+            "sales.orders",
+            vec![column("id", "bigint", supported("BIGINT"), Some(1))],
+            &["id"],
+        ));
+        let probe = Arc::new(objects.with_object(table(
+            "public.nokey",
+            vec![column("id", "bigint", supported("BIGINT"), None)],
+            &[],
+        )));
+        f.jobs = jobs_service_over(
+            &f.store,
+            Arc::new(FixedClock::default()),
+            vec![FlinkTarget::DEFAULT_SESSION],
+            probe,
+        );
+        let a = f.source().await;
+        let invalid = |spec: JobSpec| {
+            let jobs = f.jobs.clone();
+            let tenant = f.tenant.clone();
+            async move {
+                match jobs.create(&tenant, spec).await {
+                    Err(CreateJobError::Invalid(e))
+                    | Err(CreateJobError::Discovery(DiscoverError::Invalid(e))) => e,
+                    other => panic!("expected a 400, got {other:?}"),
+                }
+            }
+        };
+        let e = invalid(multi(&a, json!({"include": {"like": "nothing%"}}))).await;
+        assert_eq!(fields(&e), ["source.include"]);
+        assert!(e.errors()[0].reason.contains("matches no table"), "{e}");
+        let e = invalid(multi(&a, json!({"include": {"like": "t%"}}))).await;
+        assert!(e.errors()[0].reason.contains("more than 500"), "{e}");
+        let many: Vec<String> = (0..=MAX_TABLES)
+            .map(|i| format!("public.t{i:03}"))
+            .collect();
+        let e = invalid(multi(&a, json!({"objects": many}))).await;
+        assert_eq!(fields(&e), ["source.objects"]);
+        assert!(
+            e.errors()[0].reason.contains("501 tables, more than 500"),
+            "{e}"
+        );
+        let e = invalid(multi(
+            &a,
+            json!({"objects": ["public.orders", "public.nowhere", "public.orders", "a.b.c"]}),
+        ))
+        .await;
+        assert_eq!(fields(&e), ["source.objects[2]", "source.objects[3]"]);
+        let e = invalid(multi(
+            &a,
+            json!({"objects": ["public.orders", "public.nowhere"]}),
+        ))
+        .await;
+        assert_eq!(fields(&e), ["source.objects[1]"]);
+        assert!(
+            e.errors()[0].reason.contains("no table public.nowhere"),
+            "{e}"
+        );
+        let e = invalid(multi(
+            &a,
+            json!({"objects": ["public.nokey", "public.shapes"]}),
+        ))
+        .await;
+        assert_eq!(fields(&e), ["source.objects[0]", "source.objects[1]"]);
+        assert!(e.errors()[0].reason.contains("no primary key"), "{e}");
+        assert!(e.errors()[1].reason.contains("geom (geometry)"), "{e}");
+        let e = invalid(multi(&a, json!({"objects": ["public.orders"], "include": {"regex": "("}, "object": "x", "columns": [{"name": "id", "type": "INT"}]}))).await;
+        assert_eq!(
+            fields(&e),
+            [
+                "source.include",
+                "source.object",
+                "source.columns",
+                "source.include.regex"
+            ]
+        );
+        // Two schemas' tables of one name, named alike in the target.
+        let mut same = multi(&a, json!({"objects": ["public.orders", "sales.orders"]}));
+        let e = invalid(same.clone()).await;
+        assert_eq!(fields(&e), ["target.naming"]);
+        same.target.naming = Some(crate::model::selection::TargetNaming {
+            template: Some("{schema}_{table}".into()),
+            ..Default::default()
+        });
+        f.jobs.create(&f.tenant, same).await.unwrap();
+        // Another tenant's source is not found (404), not described.
+        let other = TenantId::parse("globex").unwrap();
+        assert!(matches!(
+            f.jobs
+                .create(&other, multi(&a, json!({"objects": ["public.orders"]})))
+                .await,
+            Err(CreateJobError::SourceNotFound(_))
+        ));
+        assert_eq!(f.store.job_count(), 1);
     }
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::job::{Job, JobId, Window};
-use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
+use crate::model::run::{
+    NewRun, Run, RunError, RunErrorCode, RunId, RunState, TableRows, TriggerKind,
+};
 use crate::model::trigger_event::TriggerEvent;
 use crate::model::validation::FieldError;
 use crate::ports::{
@@ -654,6 +656,7 @@ fn ended(
     };
     next.rows_read = status.rows_read;
     next.rows_written = status.rows_written;
+    next.tables = TableRows::counted(&run.tables, &status.tables);
     Some(next)
 }
 
@@ -679,6 +682,7 @@ fn timed_out(
     next.error = Some(timeout_error(run, " and was canceled"));
     next.rows_read = status.rows_read;
     next.rows_written = status.rows_written;
+    next.tables = TableRows::counted(&run.tables, &status.tables);
     next
 }
 

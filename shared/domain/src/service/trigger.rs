@@ -7,10 +7,13 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::model::discovery::{
-    DiscoveredColumn, DriftCheck, Preparation, RunPreparation, TargetCheck, TypeProposal,
+    DiscoveredColumn, DriftCheck, Preparation, RunPreparation, TablePreparation, TableReady,
+    TargetCheck, TypeProposal,
 };
 use crate::model::job::{Column, Job, JobId, OnSchemaChange, RuntimeMode, TargetCreate, Window};
-use crate::model::run::{NewRun, Run, RunError, RunErrorCode, RunId, RunState, TriggerKind};
+use crate::model::run::{
+    NewRun, Run, RunError, RunErrorCode, RunId, RunState, TableRows, TriggerKind,
+};
 use crate::model::schedule::{Overlap, RunPolicy, Schedule};
 use crate::model::trigger_event::TriggerEvent;
 use crate::ports::ScheduleRepository;
@@ -270,6 +273,13 @@ impl TriggerService {
         // attempt; later attempts keep the one they started with.
         if stored.attempts == 0 {
             stored.policy = policy;
+        }
+        // The tables a multi-table run moves, whose rows the reconciler
+        // counts; a run the API recorded learns them here.
+        if let Some(job) = job
+            && stored.tables.is_empty()
+        {
+            stored.tables = TableRows::of(job);
         }
         Ok(Recorded::Claimable(stored))
     }
@@ -661,10 +671,21 @@ impl TriggerService {
             Preparation::SchemaDrift { message } => {
                 Err(RunError::new(RunErrorCode::SchemaDrift, message))
             }
+            Preparation::Ready { tables, .. } if !tables.is_empty() => {
+                let created = tables.iter().filter(|t| t.created).count();
+                if created > 0 {
+                    tracing::info!(created, "target tables created");
+                }
+                if tables.iter().all(|t| t.added.is_empty()) {
+                    return Ok(None);
+                }
+                self.add_to_tables(job, tables).await.map(Some)
+            }
             Preparation::Ready {
                 created,
                 added,
                 current,
+                ..
             } => {
                 if created {
                     tracing::info!(table = %job.spec.target.object, "target table created");
@@ -686,6 +707,9 @@ impl TriggerService {
         source: &Source,
         target: &Source,
     ) -> Result<Option<RunPreparation>, RunError> {
+        if job.spec.is_multi_table() {
+            return self.table_preparations(job, source, target).map(Some);
+        }
         let drift = match &job.source_snapshot {
             Some(snapshot) if source.kind.has_schema() => Some(DriftCheck {
                 object: job.spec.source.object.clone(),
@@ -716,7 +740,80 @@ impl TriggerService {
         Ok(Some(RunPreparation {
             drift,
             target: target_check,
+            tables: Vec::new(),
         }))
+    }
+
+    /// A multi-table job's checks, per table: its drift from the snapshot
+    /// taken when the job was saved, its target table.
+    fn table_preparations(
+        &self,
+        job: &Job,
+        source: &Source,
+        target: &Source,
+    ) -> Result<RunPreparation, RunError> {
+        let add_columns = job.spec.options.on_schema_change == OnSchemaChange::AddColumns;
+        let create = job.spec.target.create == TargetCreate::IfMissing;
+        let mut tables = Vec::with_capacity(job.spec.tables.len());
+        for (i, table) in job.spec.tables.iter().enumerate() {
+            let one = job.spec.table_spec(i).expect("an index of tables");
+            let target_table = self
+                .ports
+                .compiler
+                .target_table(&one, source, target)
+                .map_err(|e| RunError::new(RunErrorCode::RenderFailed, e.to_string()))?;
+            tables.push(TablePreparation {
+                drift: source.kind.has_schema().then(|| DriftCheck {
+                    object: table.source.clone(),
+                    snapshot: table.snapshot.clone(),
+                    add_columns,
+                }),
+                target: target.kind.has_schema().then_some(TargetCheck {
+                    table: target_table,
+                    create,
+                }),
+            });
+        }
+        Ok(RunPreparation {
+            drift: None,
+            target: None,
+            tables,
+        })
+    }
+
+    /// Stores a multi-table job with the columns `add_columns` added to
+    /// each table, and each changed table's columns as its new snapshot
+    /// (as [`Self::add_to_job`] does for one table).
+    async fn add_to_tables(&self, job: &Job, ready: Vec<TableReady>) -> Result<Job, RunError> {
+        let mut next = job.clone();
+        for (table, ready) in next.spec.tables.iter_mut().zip(ready) {
+            if ready.added.is_empty() {
+                continue;
+            }
+            for column in &ready.added {
+                if let TypeProposal::Supported { flink_type } = &column.proposal {
+                    table.columns.push(Column {
+                        name: column.name.clone(),
+                        type_name: flink_type.clone(),
+                    });
+                }
+            }
+            if let Some(current) = ready.current {
+                table.snapshot = current;
+            }
+        }
+        next.version += 1;
+        next.updated_at = self.ports.clock.now();
+        match self.ports.jobs.update(&next, job).await {
+            Ok(()) => {
+                tracing::info!("columns added to the job's tables");
+                Ok(next)
+            }
+            Err(_) => Err(RunError::new(
+                RunErrorCode::StoreUnavailable,
+                "the job could not be stored with its new columns",
+            )),
+        }
     }
 
     /// Stores the job with the columns `add_columns` added to the source
@@ -2398,5 +2495,114 @@ mod tests {
                 batch: true
             }]
         );
+    }
+
+    impl Fixture {
+        /// The job made a multi-table job over `t` and `t2` (both with an
+        /// `id` column, as discovered), into `u` and `u2`.
+        async fn two_tables(&self, create: TargetCreate, on_change: OnSchemaChange) {
+            self.probe
+                .put_object(table("t2", vec![column("id", "bigint", "BIGINT")]));
+            let snapshot = vec![column("id", "bigint", "BIGINT")];
+            self.edit(|job| {
+                job.spec.source.object.clear();
+                job.spec.source.columns.clear();
+                job.spec.source.objects = Some(serde_json::from_value(json!(["t", "t2"])).unwrap());
+                job.spec.target.object.clear();
+                job.spec.target.create = create;
+                job.spec.options.on_schema_change = on_change;
+                job.spec.tables = ["t", "t2"]
+                    .iter()
+                    .map(|name| crate::model::selection::JobTable {
+                        source: (*name).into(),
+                        target: name.replace('t', "u"),
+                        columns: vec![Column {
+                            name: "id".into(),
+                            type_name: "BIGINT".into(),
+                        }],
+                        primary_key: None,
+                        incremental_column: None,
+                        snapshot: snapshot.clone(),
+                    })
+                    .collect();
+            })
+            .await;
+        }
+    }
+
+    #[tokio::test]
+    async fn every_table_of_a_multi_table_job_is_prepared_and_counted() {
+        let f = fixture().await;
+        f.set_policy(RunPolicy {
+            overlap: Overlap::Allow,
+            ..Default::default()
+        })
+        .await;
+        f.two_tables(TargetCreate::Never, OnSchemaChange::Fail)
+            .await;
+        // `u2` is missing: the run fails naming it, before Flink.
+        let error = failed(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(error.code, "target_missing");
+        assert!(error.message.contains("u2"), "{}", error.message);
+        assert!(f.flink.submissions().is_empty());
+
+        // Created when missing, each once; the run knows its tables.
+        f.edit(|job| job.spec.target.create = TargetCreate::IfMissing)
+            .await;
+        let run = submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["create u2"]);
+        let names: Vec<&str> = run.tables.iter().map(|t| t.table.as_str()).collect();
+        assert_eq!(names, ["t", "t2"]);
+
+        // The reconciler takes each table's rows by its index.
+        let flink_job = run.flink_job_id.clone().unwrap();
+        f.flink
+            .set_status(&flink_job, FlinkJobState::Finished, Some(12));
+        let rows = |index, n| crate::ports::FlinkTableRows {
+            index,
+            rows_read: Some(n),
+            rows_written: Some(n),
+        };
+        f.flink.set_tables(&flink_job, vec![rows(2, 5), rows(1, 7)]);
+        let (reconciler, _) = f.reconciler(f.clock.clone());
+        reconciler.reconcile().await.unwrap();
+        let ended = f.run(&run.id).await;
+        assert_eq!(ended.state, RunState::Succeeded);
+        let counted: Vec<(&str, Option<u64>, Option<u64>)> = ended
+            .tables
+            .iter()
+            .map(|t| (t.table.as_str(), t.rows_read, t.rows_written))
+            .collect();
+        assert_eq!(counted, [("t", Some(7), Some(7)), ("t2", Some(5), Some(5))]);
+
+        // A table that changed fails the next run, naming it.
+        f.probe.put_object(table(
+            "t2",
+            vec![
+                column("id", "bigint", "BIGINT"),
+                column("new", "date", "DATE"),
+            ],
+        ));
+        let error = failed(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(error.code, "schema_drift");
+        assert!(
+            error.message.contains("t2") && error.message.contains("added new (date)"),
+            "{}",
+            error.message
+        );
+        // add_columns adds it to that table's target and the job's table.
+        f.edit(|job| job.spec.options.on_schema_change = OnSchemaChange::AddColumns)
+            .await;
+        submitted(f.trigger.fire(f.manual()).await.unwrap());
+        assert_eq!(f.probe.ddl(), ["create u2", "add u2.new"]);
+        let job = f.job().await;
+        assert_eq!(job.spec.tables[0].columns.len(), 1);
+        let added: Vec<&str> = job.spec.tables[1]
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(added, ["id", "new"]);
+        assert_eq!(job.spec.tables[1].snapshot.len(), 2);
     }
 }

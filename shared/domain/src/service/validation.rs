@@ -28,7 +28,7 @@ pub fn check_validate(spec: &JobSpec, source_kind: &str, target_kind: &str) -> O
         // would be a second translation that could disagree with Flink.
         return refuse("count cannot be combined with source.filter");
     }
-    match count_request(spec, None) {
+    match count_requests(spec, None) {
         Ok(_) => None,
         Err(reason) => refuse(&reason),
     }
@@ -40,7 +40,18 @@ pub fn count_requests(
     spec: &JobSpec,
     window: Option<Window>,
 ) -> Result<Vec<RowCountRequest>, String> {
-    count_request(spec, window).map(|request| vec![request])
+    if !spec.is_multi_table() {
+        return count_request(spec, window).map(|request| vec![request]);
+    }
+    (0..spec.tables.len())
+        .map(|index| {
+            let table = spec
+                .table_spec(index)
+                .ok_or_else(|| format!("the job has no table {index}"))?;
+            count_request(&table, window)
+                .map_err(|reason| format!("{}: {reason}", table.source.object))
+        })
+        .collect()
 }
 
 /// How the counts judge a run: totals on each side, `ok` only when every
@@ -273,6 +284,41 @@ mod tests {
         assert_eq!(differing, ["copy.a: 4 of 3", "copy.b: 1 of 2"]);
         // A missing count is never a pass.
         assert!(!judge(&requests, &counts((1, 1), (1, 1))[..1]).0.ok);
+    }
+
+    #[test]
+    fn a_multi_table_job_counts_each_of_its_tables() {
+        let table = |name: &str, incremental: Option<&str>| {
+            json!({"source": format!("public.{name}"), "target": format!("copy_{name}"),
+                   "columns": [{"name": "id", "type": "BIGINT"},
+                               {"name": "changed", "type": "TIMESTAMP_LTZ(3)"}],
+                   "incremental_column": incremental, "snapshot": []})
+        };
+        let mut job = spec(json!({
+            "source": {"object": "", "objects": ["public.a", "public.b"],
+                       "incremental": {"column": "changed", "start": "2024-01-01T00:00:00Z"}}
+        }));
+        job.tables = serde_json::from_value(json!([
+            table("a", Some("changed")),
+            table("b", Some("changed"))
+        ]))
+        .unwrap();
+        let window = Window {
+            from: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(),
+            to: Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap(),
+        };
+        let requests = count_requests(&job, Some(window)).unwrap();
+        let pairs: Vec<_> = requests
+            .iter()
+            .map(|r| (r.source.object.as_str(), r.target.object.as_str()))
+            .collect();
+        assert_eq!(pairs, [("public.a", "copy_a"), ("public.b", "copy_b")]);
+        let bound = requests[1].target.window.clone().unwrap();
+        assert_eq!(
+            (bound.column.as_str(), bound.bound),
+            ("changed", WindowBound::Instant)
+        );
+        assert_eq!(check_validate(&job, "postgres", "mysql"), None);
     }
 
     #[test]
