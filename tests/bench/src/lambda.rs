@@ -198,6 +198,12 @@ pub fn function_env(flink_url: &str, lambda_url: &str) -> anyhow::Result<Vec<(St
     // Where connection tests and discovery go (the sources and jobs
     // functions; the benchmark's jobs name their columns, so none is made).
     env.push(("SLUICE_DISCOVERY_FUNCTION".into(), "discovery".into()));
+    // The SNS topics jobs may notify (the sources function checks them; the
+    // benchmark sets no notifications).
+    env.push((
+        "SLUICE_NOTIFY_TOPIC_ARN_PREFIX".into(),
+        "arn:aws:sns:us-east-1:123456789012:sluice-".into(),
+    ));
     // Where schedules would fire (the jobs function's EventBridge Scheduler
     // settings; no event of the benchmark creates a schedule).
     env.push((
