@@ -27,7 +27,7 @@
 #           its figures are printed after the table (BENCH lines).
 #
 # --record writes the table, the machine and the date into BENCHMARKS.md.
-# Knobs (environment): BENCH_STARTS (20), BENCH_WARM (20),
+# Knobs (environment): BENCH_STARTS (20), BENCH_INIT_ROUNDS (40), BENCH_WARM (20),
 # BENCH_MEMORY_INVOCATIONS (1000), BENCH_TRIGGER_EVENTS (1000),
 # BENCH_TRIGGER_CONCURRENCY (8), BENCH_DUPLICATE_PERCENT (20), BENCH_ROWS
 # (1000000), BENCH_E2E_FIRES (5), BENCH_COPY_RUNS (3), BENCH_MOTO_PORT (5077),

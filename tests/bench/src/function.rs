@@ -62,7 +62,7 @@ impl Function {
     /// Starts a process on a fresh Runtime API and waits for its first poll.
     /// Returns the running instance and its init: from just before the
     /// process is spawned to the arrival of its first `/next`.
-    pub async fn cold_start(&self) -> anyhow::Result<(Instance, Duration)> {
+    pub async fn cold_start(&self) -> anyhow::Result<(Instance, Init)> {
         let api = RuntimeApi::start().await?;
         let started = Instant::now();
         let mut child = self.spawn(&api)?;
@@ -74,8 +74,51 @@ impl Function {
             }
             _ = tokio::time::sleep(INIT_LIMIT) => bail!("{} did not poll within {INIT_LIMIT:?}", self.name),
         };
-        Ok((Instance { api, child }, polled - started))
+        // The process's threads' schedstat as the poll arrives: what of the
+        // wall time was its own work, and what waiting for a CPU.
+        let sched = child.id().map(proc_sched).transpose()?.unwrap_or_default();
+        let init = Init {
+            wall: polled - started,
+            cpu: sched.cpu,
+            runqueue: sched.runqueue,
+        };
+        Ok((Instance { api, child }, init))
     }
+}
+
+/// One cold start's init.
+#[derive(Debug, Clone, Copy)]
+pub struct Init {
+    /// From just before the spawn to the arrival of the first poll.
+    pub wall: Duration,
+    /// CPU time of the process's threads by then.
+    pub cpu: Duration,
+    /// Time its threads were runnable but waited for a CPU.
+    pub runqueue: Duration,
+}
+
+/// CPU time and run-queue wait, summed over a process's threads.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sched {
+    pub cpu: Duration,
+    pub runqueue: Duration,
+}
+
+/// `/proc/<pid>/task/*/schedstat` (nanoseconds on CPU, waiting to run).
+pub fn proc_sched(pid: u32) -> anyhow::Result<Sched> {
+    let mut total = Sched::default();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let Ok(stat) = std::fs::read_to_string(task?.path().join("schedstat")) else {
+            continue; // a thread that has just exited
+        };
+        let mut fields = stat.split_whitespace().map(str::parse::<u64>);
+        let mut next = || -> anyhow::Result<Duration> {
+            Ok(Duration::from_nanos(fields.next().context("schedstat")??))
+        };
+        total.cpu += next()?;
+        total.runqueue += next()?;
+    }
+    Ok(total)
 }
 
 /// A running function process and its Runtime API.

@@ -10,8 +10,9 @@ use serde_json::Value;
 /// The functions, in the order of the table.
 const FUNCTIONS: &[&str] = &["sources", "jobs", "trigger", "reconciler", "discovery"];
 
-/// The functions whose zips are measured: the notifier's start is not (yet) in the lambda phase.
-const ZIPPED: &[&str] = &[
+/// The functions whose init is measured (the notifier's alone: its events
+/// need notification settings the benchmark's jobs do not have).
+const STARTED: &[&str] = &[
     "sources",
     "jobs",
     "trigger",
@@ -19,6 +20,9 @@ const ZIPPED: &[&str] = &[
     "discovery",
     "notifier",
 ];
+
+/// The functions whose zips are measured: every one.
+const ZIPPED: &[&str] = STARTED;
 
 /// Aims of the issue.
 const INIT_ABOVE_FLOOR_MS: f64 = 2.0;
@@ -69,20 +73,27 @@ fn rows(dir: &Path) -> Vec<Row> {
     match read(dir, "lambda.json") {
         Some(l) => {
             let cold = &l["cold_start"];
-            let floor = f(&cold["hello"]["init_median_ms"]).unwrap_or(f64::NAN);
-            let starts = cold["hello"]["starts"].as_u64().unwrap_or(0);
+            let inits = &l["init"];
+            let floor = f(&inits["hello"]["wall_median_ms"]).unwrap_or(f64::NAN);
+            let rounds = inits["hello"]["wall_ms"].as_array().map_or(0, Vec::len);
             out.push(row(
-                format!("1a init, `lambda_runtime` hello-world (floor), median of {starts}"),
+                format!(
+                    "1a init, `lambda_runtime` hello-world (floor), median of {rounds} interleaved rounds"
+                ),
                 format!("{floor:.2} ms"),
                 "",
                 None,
             ));
-            for name in FUNCTIONS {
-                let init = f(&cold[name]["init_median_ms"]).unwrap_or(f64::NAN);
-                let above = init - floor;
+            for name in STARTED {
+                let i = &inits[name];
+                let init = f(&i["wall_median_ms"]).unwrap_or(f64::NAN);
+                let above = f(&i["above_floor_median_ms"]).unwrap_or(f64::NAN);
                 out.push(row(
-                    format!("1a init, {name}"),
-                    format!("{init:.2} ms (floor +{above:.2} ms, ×{:.2})", init / floor),
+                    format!("1a init, {name} (above the floor: median of the rounds' differences)"),
+                    format!(
+                        "{init:.2} ms (floor {above:+.2} ms; CPU {:.2} ms)",
+                        f(&i["cpu_median_ms"]).unwrap_or(f64::NAN)
+                    ),
                     "≤ floor + 2 ms",
                     Some(above <= INIT_ABOVE_FLOOR_MS),
                 ));
@@ -102,7 +113,7 @@ fn rows(dir: &Path) -> Vec<Row> {
                 ));
             }
             for name in FUNCTIONS {
-                let init = f(&cold[name]["init_median_ms"]).unwrap_or(f64::NAN);
+                let init = f(&inits[name]["wall_median_ms"]).unwrap_or(f64::NAN);
                 let penalty = f(&cold[name]["penalty_median_ms"]).unwrap_or(f64::NAN);
                 out.push(row(
                     format!("1 init + cold penalty, {name}"),
