@@ -15,8 +15,8 @@
 #   sync    event -> Flink job id on the real cluster, and 1,000,000 rows
 #           PostgreSQL -> MariaDB: (a) the generated job, (b) the same INSERT
 #           with Flink's JDBC sink defaults, (c) COPY | LOAD DATA LOCAL INFILE,
-#           (d) the generated job with operator chaining on (no row counts:
-#           a/d is what counting costs).
+#           (d) the generated job with operator chaining on (no row counts),
+#           then (a) and (d) in alternated pairs: a/d is what counting costs.
 #           Needs the local stack running (make up); uses its own tenant and
 #           tables and removes them afterwards.
 #   tables  multi-table jobs (tests/tests/tables_bench.rs, debug profile):
@@ -31,7 +31,7 @@
 # BENCH_MEMORY_INVOCATIONS (1000), BENCH_TRIGGER_EVENTS (1000),
 # BENCH_TRIGGER_CONCURRENCY (8), BENCH_DUPLICATE_PERCENT (20), BENCH_ROWS
 # (1000000), BENCH_E2E_FIRES (5), BENCH_COPY_RUNS (3), BENCH_MOTO_PORT (5077),
-# BENCH_ROUND_TRIP_FIRES (5), BENCH_ROUND_TRIP_DELAY_MS (20).
+# BENCH_ROUND_TRIP_FIRES (5), BENCH_ROUND_TRIP_DELAY_MS (20), BENCH_COUNT_PAIRS (5).
 # Timing figures depend on machine load: run it on a quiet machine. On a
 # machine shared with builds, the harness and the moto it starts run at a
 # raised priority (BENCH_NICE, -10 when root; 0 turns it off).

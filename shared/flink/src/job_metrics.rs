@@ -28,14 +28,23 @@
 //!   JDBC job left to Flink's defaults: `Source: src -> Sink: dst`)
 //!   exchanges nothing over the network: Flink reports 0/0 for it.
 //!   `rows_written` is then unknown (`None`), and `rows_read` is known only
-//!   when the source counted it (`read-records` > 0). sluice's scripts
-//!   therefore turn chaining off (`pipeline.operator-chaining.enabled:
-//!   false`, shared/flinksql): every operator is a vertex of its own, the
-//!   source's vertex counts what it sent and the sink's what it took, so
-//!   both counts are exact for every pair of kinds, and they are kept in
-//!   `GET /jobs/{id}` after the job ended (checked on Flink 2.2.1: 1,000,000
-//!   rows PostgreSQL -> MariaDB, `Source: src` wrote 1,000,000,
-//!   `Sink: dst` read 1,000,000). What it costs: BENCHMARKS.md, "Row counts".
+//!   when the source counted it (`read-records` > 0).
+//! - sluice's scripts ask for counts (`pipeline.operator-chaining.enabled:
+//!   false`, shared/flinksql). The runner (`RowCounting.java`) answers with
+//!   a counting operator after each source (`Count rows read`) and before
+//!   each sink (`Count rows written`) and chains everything again: each
+//!   counter adds to its task's records in (read) or out (written), so the
+//!   vertex `Source: src -> Count rows read -> Count rows written -> Sink:
+//!   dst` reports exactly what was read and written, 0 included, and keeps
+//!   it after the job ended. A vertex whose name has such a counter is
+//!   counted by it.
+//! - Where the runner could not count (a graph whose sources or sinks do
+//!   not forward to one operator), and on the SQL Gateway target (no
+//!   runner), chaining stays off: every operator is a vertex of its own,
+//!   the source's vertex counts what it sent and the sink's what it took
+//!   (checked on Flink 2.2.1: 1,000,000 rows PostgreSQL -> MariaDB,
+//!   `Source: src` wrote 1,000,000, `Sink: dst` read 1,000,000). What each
+//!   way costs: BENCHMARKS.md, "Row counts".
 //!
 //! A count is `None` whenever any part of it is unknown: a vertex not yet
 //! scheduled (batch jobs create vertices as they go), metrics not yet
@@ -54,7 +63,7 @@ pub(crate) struct JobDetails {
     pub plan: Option<Plan>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Vertex {
     pub id: String,
     /// `Source: src_3[12]`, `Sink: dst_3[14]`, `Calc[13]`: the operator and
@@ -65,7 +74,7 @@ pub(crate) struct Vertex {
 }
 
 /// A vertex's I/O metrics, summed over its subtasks.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub(crate) struct IoMetrics {
     #[serde(rename = "read-records")]
     pub read_records: Option<u64>,
@@ -175,14 +184,41 @@ pub(crate) fn table_rows(vertices: &[Vertex], plan: &Plan) -> Vec<FlinkTableRows
     tables.into_values().collect()
 }
 
-/// `n` of a vertex named `<prefix><n>[…]` or `<prefix><n>_fields[…]`.
+/// `n` of a vertex with an operator named `<prefix><n>[…]` or
+/// `<prefix><n>_fields[…]` (a chained vertex's name joins its operators'
+/// names with ` -> `).
 fn table_index(vertex_name: &str, prefix: &str) -> Option<usize> {
-    let rest = vertex_name.strip_prefix(prefix)?;
+    vertex_name
+        .split(" -> ")
+        .find_map(|operator| operator_table_index(operator, prefix))
+}
+
+fn operator_table_index(operator: &str, prefix: &str) -> Option<usize> {
+    let rest = operator.strip_prefix(prefix)?;
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let after = &rest[digits.len()..];
     (after.starts_with('[') || after.starts_with("_fields["))
         .then(|| digits.parse().ok())
         .flatten()
+}
+
+/// The runner's counting operators (`RowCounting.java`) a vertex chains.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counters {
+    read: bool,
+    written: bool,
+}
+
+impl Counters {
+    /// From a vertex name: its operators' names joined by ` -> `.
+    fn of(vertex_name: &str) -> Self {
+        let mut out = Self::default();
+        for operator in vertex_name.split(" -> ") {
+            out.read |= operator.starts_with("Count rows read");
+            out.written |= operator.starts_with("Count rows written");
+        }
+        out
+    }
 }
 
 /// What one node of the plan counts: rows read (`Some` for a source
@@ -219,6 +255,21 @@ fn node_counts<'a>(vertices: &'a [Vertex], plan: &'a Plan) -> Vec<NodeCount<'a>>
         let consumers = edges_from(&node.id);
         let is_sink = consumers == 0;
         let m = metrics(&node.id);
+        let counters = vertices
+            .iter()
+            .find(|v| v.id == node.id)
+            .map(|v| Counters::of(&v.name))
+            .unwrap_or_default();
+        if counters.read {
+            counted.read = Some(m.and_then(IoMetrics::read));
+        }
+        if counters.written {
+            counted.written = Some(m.and_then(IoMetrics::written));
+        }
+        if counters.read || counters.written {
+            out.push(counted);
+            continue;
+        }
         if is_source {
             let source_read = m.and_then(IoMetrics::read).filter(|&n| n > 0);
             let this = match (source_read, is_sink) {
@@ -421,6 +472,113 @@ mod tests {
             []
         );
         assert_eq!(table_index("Source: src_1x[3]", "Source: src_"), None);
+    }
+
+    #[test]
+    fn the_runners_counted_chained_jobs_have_both_counts() {
+        // As Flink 2.2.1 reported them (runs of the stack tests): one JDBC ->
+        // JDBC table of 20,000 rows, `Source: src -> Count rows read ->
+        // Count rows written -> Sink: dst` in one vertex ...
+        assert_eq!(
+            rows("job_jdbc_counted_chained.json"),
+            (Some(20_000), Some(20_000))
+        );
+        // ... and 30 tables MariaDB -> PostgreSQL, one vertex each, table 2
+        // empty, 208,590 rows in all.
+        let d = details("job_jdbc_counted_chained_30_tables.json");
+        let plan = d.plan.as_ref().unwrap();
+        assert_eq!(d.vertices.len(), 30);
+        assert_eq!(
+            row_counts(&d.vertices, plan),
+            (Some(208_590), Some(208_590))
+        );
+        let tables = table_rows(&d.vertices, plan);
+        assert_eq!(tables.len(), 30);
+        let table = |index: usize| tables.iter().find(|t| t.index == index).unwrap();
+        assert_eq!(
+            (table(1).rows_read, table(1).rows_written),
+            (Some(200_000), Some(200_000))
+        );
+        assert_eq!(
+            (table(2).rows_read, table(2).rows_written),
+            (Some(0), Some(0))
+        );
+        assert_eq!(table(30).rows_written, Some(250));
+    }
+
+    #[test]
+    fn a_vertex_with_the_runners_counters_is_counted_by_them_zero_included() {
+        // Chained by the runner (RowCounting.java): one vertex per table.
+        let node = |id: &str| PlanNode {
+            id: id.into(),
+            inputs: vec![],
+        };
+        let plan = Plan {
+            nodes: vec![node("t3"), node("t4")],
+        };
+        let vertex = |id: &str, name: &str, read: u64, written: u64| Vertex {
+            id: id.into(),
+            name: name.into(),
+            metrics: Some(IoMetrics {
+                read_records: Some(read),
+                read_records_complete: Some(true),
+                write_records: Some(written),
+                write_records_complete: Some(true),
+            }),
+        };
+        let vertices = [
+            vertex(
+                "t3",
+                "Source: src_3[1] -> Count rows read -> Calc[2] -> Count rows written -> Sink: dst_3[3]",
+                1_000,
+                990,
+            ),
+            vertex(
+                "t4",
+                "Source: src_4[4] -> Count rows read -> Count rows written -> Sink: dst_4[5]",
+                0,
+                0,
+            ),
+        ];
+        assert_eq!(row_counts(&vertices, &plan), (Some(1_000), Some(990)));
+        assert_eq!(
+            table_rows(&vertices, &plan),
+            [
+                FlinkTableRows {
+                    index: 3,
+                    rows_read: Some(1_000),
+                    rows_written: Some(990),
+                },
+                FlinkTableRows {
+                    index: 4,
+                    rows_read: Some(0),
+                    rows_written: Some(0),
+                },
+            ]
+        );
+        // Metrics still incomplete: unknown, not 0.
+        let mut running = vertices[0].clone();
+        running.metrics.as_mut().unwrap().write_records_complete = Some(false);
+        assert_eq!(
+            row_counts(
+                &[running],
+                &Plan {
+                    nodes: vec![node("t3")]
+                }
+            ),
+            (Some(1_000), None)
+        );
+        // Without the counters, such a vertex reports 0 / 0: unknown.
+        let plain = vertex("t3", "Source: src_3[1] -> Calc[2] -> Sink: dst_3[3]", 0, 0);
+        assert_eq!(
+            row_counts(
+                &[plain],
+                &Plan {
+                    nodes: vec![node("t3")]
+                }
+            ),
+            (None, None)
+        );
     }
 
     #[test]

@@ -744,9 +744,11 @@ impl Plan {
             ("pipeline.name", pipeline),
             // Row counts: Flink keeps only per-vertex I/O counts after a job
             // ends, and a chained source -> sink vertex exchanges nothing to
-            // count. Unchained, the source's vertex counts the rows it sent
-            // and the sink's the rows it took (shared/flink/src/job_metrics.rs;
-            // the cost: BENCHMARKS.md, "Row counts").
+            // count. This asks for counts: the runner counts with counting
+            // operators and chains again (RowCounting.java); where it cannot
+            // (and on the SQL Gateway) the source's vertex counts the rows it
+            // sent and the sink's the rows it took
+            // (shared/flink/src/job_metrics.rs; BENCHMARKS.md, "Row counts").
             ("pipeline.operator-chaining.enabled", "false".to_owned()),
         ] {
             out.push_str(&format!(

@@ -40,10 +40,24 @@ pub struct Report {
     pub bulk_copy: Option<Variant>,
     /// (d): the generated script without the SET that turns chaining off.
     pub chained: Option<Variant>,
+    /// (a) and (d) again, both through the runner, alternated in pairs:
+    /// what counting rows costs, each compared on the same machine state.
+    pub count_pairs: Option<CountPairs>,
     /// Event to the end of the generated job's Flink job.
     pub generated_event_to_end_s: f64,
     pub generated_script_sink_options: Vec<String>,
     pub defaults_script_sink_options: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CountPairs {
+    /// Rows/s of the generated script (unchained, counted), one per pair.
+    pub counted: Vec<f64>,
+    /// Rows/s of the same script with chaining on, one per pair.
+    pub chained: Vec<f64>,
+    /// counted / chained of each pair.
+    pub ratios: Vec<f64>,
+    pub ratio_median: f64,
 }
 
 struct Stack {
@@ -424,6 +438,39 @@ async fn measure(
     } else {
         None
     };
+    // `BENCH_COUNT_PAIRS` (5): each pair runs both, the order swapped from
+    // one pair to the next.
+    let pairs: u32 = env_or("BENCH_COUNT_PAIRS", 5)?;
+    let count_pairs = if variants.contains('d') && pairs > 0 {
+        let chained_script = without_row_counts(&script)?;
+        let (mut counted, mut chained) = (Vec::new(), Vec::new());
+        for pair in 0..pairs {
+            eprintln!("[bench] row counts' cost: pair {}", pair + 1);
+            let run = async |label, s| {
+                run_script(stack, label, s, &job_id, tenant, table, rows)
+                    .await
+                    .map(|v| v.rows_per_s)
+            };
+            if pair % 2 == 0 {
+                counted.push(run("(a) counted", &script).await?);
+                chained.push(run("(d) chained", &chained_script).await?);
+            } else {
+                chained.push(run("(d) chained", &chained_script).await?);
+                counted.push(run("(a) counted", &script).await?);
+            }
+        }
+        let ratios: Vec<f64> = counted.iter().zip(&chained).map(|(a, d)| a / d).collect();
+        let ratio_median = median(&ratios).context("no pair ran")?;
+        eprintln!("[bench] row counts' cost: a/d per pair {ratios:.2?}, median {ratio_median:.2}");
+        Some(CountPairs {
+            counted,
+            chained,
+            ratios,
+            ratio_median,
+        })
+    } else {
+        None
+    };
     let bulk_copy = if variants.contains('c') {
         Some(bulk_copy(stack, table, rows, copy_runs)?)
     } else {
@@ -450,6 +497,7 @@ async fn measure(
         jdbc_defaults,
         bulk_copy,
         chained,
+        count_pairs,
         generated_event_to_end_s: generated_event_to_end,
         generated_script_sink_options: redact(sink_options(&script)),
         defaults_script_sink_options: redact(sink_options(&defaults)),

@@ -5,11 +5,13 @@ import dev.sluice.runner.ScriptPolicy.Kind;
 import java.util.List;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.table.api.EnvironmentSettings;
-import org.apache.flink.table.api.StatementSet;
-import org.apache.flink.table.api.TableEnvironment;
-import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.bridge.java.StreamStatementSet;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.api.internal.TableEnvironmentInternal;
 import org.apache.flink.table.operations.Operation;
 import org.apache.flink.table.operations.SinkModifyOperation;
@@ -17,10 +19,11 @@ import org.apache.flink.table.operations.ddl.CreateTableOperation;
 import org.apache.flink.table.operations.ddl.CreateViewOperation;
 
 /**
- * Runs an admitted script ({@link ScriptPolicy.Plan}) as one Flink job: a TableEnvironment in the
+ * Runs an admitted script ({@link ScriptPolicy.Plan}) as one Flink job: a table environment in the
  * runtime mode of the script's settings, configured with them; the temporary tables and views
- * created; every INSERT in one {@link StatementSet}, whose {@code execute()} submits the job and
- * returns once it is submitted (the runner does not wait for it).
+ * created; every INSERT in one statement set, translated into one stream graph, which is submitted
+ * (the runner does not wait for the job). A script that asks for row counts (chaining off) gets
+ * them with its operators chained where the graph allows it ({@link RowCounting}).
  *
  * <p>Each statement is parsed by Flink and its operation must be of the kind the policy found
  * (a temporary table or view for DDL, a sink modification for INSERT), a second check on what
@@ -43,15 +46,17 @@ final class FlinkSubmitter {
             case "streaming" -> builder.inStreamingMode();
             default -> throw new RunnerException("'" + ScriptPolicy.RUNTIME_MODE + "' must be batch or streaming");
         }
-        TableEnvironment tableEnv;
+        Configuration configuration = Configuration.fromMap(plan.settings());
+        StreamExecutionEnvironment streamEnv;
+        StreamTableEnvironment tableEnv;
         try {
-            Configuration configuration = Configuration.fromMap(plan.settings());
-            tableEnv = TableEnvironment.create(builder.withConfiguration(configuration).build());
+            streamEnv = StreamExecutionEnvironment.getExecutionEnvironment(configuration);
+            tableEnv = StreamTableEnvironment.create(streamEnv, builder.withConfiguration(configuration).build());
         } catch (Exception | LinkageError e) {
             throw new RunnerException("creating the TableEnvironment failed: " + redactor.rootMessage(e), redactor.sanitize(e));
         }
         TableEnvironmentInternal internal = (TableEnvironmentInternal) tableEnv;
-        StatementSet inserts = tableEnv.createStatementSet();
+        StreamStatementSet inserts = tableEnv.createStatementSet();
         for (Checked checked : plan.statements()) {
             String where = ScriptPolicy.where(checked.statement(), checked.number()) + checked.label() + ": ";
             try {
@@ -81,13 +86,20 @@ final class FlinkSubmitter {
                 throw new RunnerException(where + redactor.rootMessage(e), redactor.sanitize(e));
             }
         }
-        TableResult result;
         try {
-            result = inserts.execute();
+            inserts.attachAsDataStream();
+            // As the table planner's executor does before it builds the graph.
+            streamEnv.configure(tableEnv.getConfig());
+            if (mode.equals("batch")) {
+                streamEnv.getConfig().enableObjectReuse();
+            }
+            StreamGraph graph = streamEnv.getStreamGraph();
+            if (!configuration.get(PipelineOptions.OPERATOR_CHAINING)) {
+                RowCounting.apply(graph);
+            }
+            return streamEnv.executeAsync(graph);
         } catch (Exception | LinkageError e) {
             throw new RunnerException("planning or submitting the job failed: " + redactor.rootMessage(e), redactor.sanitize(e));
         }
-        return result.getJobClient()
-                .orElseThrow(() -> new RunnerException("Flink returned no job client for the submitted statement set"));
     }
 }
