@@ -164,7 +164,7 @@ if runs tables; then
     log "multi-table jobs: 500 tables discovered and compiled, 30 tables beside one (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     (cd "$SLUICE_REPO" && cargo test --quiet -p sluice-tests --test tables_bench -- --ignored --test-threads=1 --nocapture) \
         >"$work/tables.log" 2>&1 || { tail -n 40 "$work/tables.log"; exit 1; }
-    grep '^BENCH' "$work/tables.log" >"$results/tables.txt"
+    grep -o 'BENCH .*' "$work/tables.log" >"$results/tables.txt"
 fi
 
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.md"
