@@ -346,14 +346,8 @@ pub struct FlinkJobStatus {
     pub tables: Vec<FlinkTableRows>,
 }
 
-/// The rows of table `index` (1-based, in the job's order) of a
-/// multi-table job's Flink job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlinkTableRows {
-    pub index: usize,
-    pub rows_read: Option<u64>,
-    pub rows_written: Option<u64>,
-}
+/// What a Flink job reports per table (a model type: runs record it).
+pub use crate::model::run::FlinkTableRows;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlinkError {

@@ -309,6 +309,20 @@ mod tests {
         serde_json::from_slice(&body).unwrap()
     }
 
+    /// A vertex whose complete I/O metrics are `read` and `written`.
+    fn vertex(id: &str, name: &str, read: u64, written: u64) -> Vertex {
+        Vertex {
+            id: id.into(),
+            name: name.into(),
+            metrics: Some(IoMetrics {
+                read_records: Some(read),
+                read_records_complete: Some(true),
+                write_records: Some(written),
+                write_records_complete: Some(true),
+            }),
+        }
+    }
+
     fn rows(name: &str) -> (Option<u64>, Option<u64>) {
         let d = details(name);
         row_counts(&d.vertices, d.plan.as_ref().unwrap())
@@ -434,16 +448,6 @@ mod tests {
                 node("k12", &["s12"]),
             ],
         };
-        let vertex = |id: &str, name: &str, read: u64, written: u64| Vertex {
-            id: id.into(),
-            name: name.into(),
-            metrics: Some(IoMetrics {
-                read_records: Some(read),
-                read_records_complete: Some(true),
-                write_records: Some(written),
-                write_records_complete: Some(true),
-            }),
-        };
         let vertices = [
             vertex("s1", "Source: src_1_fields[1]", 0, 300),
             vertex("c1", "Calc[2]", 300, 300),
@@ -515,16 +519,6 @@ mod tests {
         };
         let plan = Plan {
             nodes: vec![node("t3"), node("t4")],
-        };
-        let vertex = |id: &str, name: &str, read: u64, written: u64| Vertex {
-            id: id.into(),
-            name: name.into(),
-            metrics: Some(IoMetrics {
-                read_records: Some(read),
-                read_records_complete: Some(true),
-                write_records: Some(written),
-                write_records_complete: Some(true),
-            }),
         };
         let vertices = [
             vertex(

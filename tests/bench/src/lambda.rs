@@ -233,19 +233,22 @@ pub fn function_env(flink_url: &str, lambda_url: &str) -> anyhow::Result<Vec<(St
     Ok(env)
 }
 
+/// Every function of the deployment, in the order of the report's table.
+pub const FUNCTIONS: [&str; 6] = [
+    "sources",
+    "jobs",
+    "trigger",
+    "reconciler",
+    "discovery",
+    "notifier",
+];
+
 pub fn functions(
     settings: &Settings,
     env: &[(String, String)],
 ) -> BTreeMap<&'static str, Function> {
     let mut out = BTreeMap::new();
-    for name in [
-        "sources",
-        "jobs",
-        "trigger",
-        "reconciler",
-        "discovery",
-        "notifier",
-    ] {
+    for name in FUNCTIONS {
         out.insert(name, function(settings, name, name, env));
     }
     // The floor gets no settings beyond what Lambda sets (and the compared

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::discovery::DiscoveredColumn;
-use crate::model::selection::{Exclude, Include, JobTable, ObjectEntry, TargetNaming};
 use crate::{SourceId, TenantId};
 
 ulid_id!(
@@ -477,6 +476,143 @@ pub struct Job {
 pub struct Window {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+}
+
+// Multi-table jobs: what a job selects and the tables it stores
+// (model/selection.rs matches, names and resolves them).
+
+/// One table a job names in `source.objects`: its name (as discovery lists
+/// it), or an object with the table's own key and incremental column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEntry {
+    pub name: String,
+    /// The key an upsert writes on, instead of the table's primary key.
+    pub primary_key: Option<Vec<String>>,
+    /// The column this table's runs read a window of, instead of
+    /// `source.incremental.column`.
+    pub incremental_column: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetailedEntry {
+    name: String,
+    #[serde(default)]
+    primary_key: Option<Vec<String>>,
+    #[serde(default)]
+    incremental_column: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DetailedEntryRef<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary_key: Option<&'a Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incremental_column: Option<&'a str>,
+}
+
+/// A string, or `{name, primary_key?, incremental_column?}`.
+impl<'de> Deserialize<'de> for ObjectEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match value {
+            serde_json::Value::String(name) => Ok(Self {
+                name,
+                primary_key: None,
+                incremental_column: None,
+            }),
+            serde_json::Value::Object(_) => {
+                let d: DetailedEntry =
+                    serde_json::from_value(value).map_err(serde::de::Error::custom)?;
+                Ok(Self {
+                    name: d.name,
+                    primary_key: d.primary_key,
+                    incremental_column: d.incremental_column,
+                })
+            }
+            _ => Err(serde::de::Error::custom(
+                "must be a table name or {name, primary_key, incremental_column}",
+            )),
+        }
+    }
+}
+
+/// As a plain string when it has nothing but a name.
+impl Serialize for ObjectEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.primary_key.is_none() && self.incremental_column.is_none() {
+            return serializer.serialize_str(&self.name);
+        }
+        DetailedEntryRef {
+            name: &self.name,
+            primary_key: self.primary_key.as_ref(),
+            incremental_column: self.incremental_column.as_deref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Every table of a schema whose own name matches (`source.include`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Include {
+    /// PostgreSQL: the schema (default: every schema the user can read but
+    /// the system ones). MySQL: ignored (the database is the source's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// SQL `LIKE` on the table's own name (`%`, `_`, `\` escapes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub like: Option<String>,
+    /// A regular expression (Rust `regex` syntax, unanchored: write `^…$`)
+    /// on the table's own name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+}
+
+/// Tables to leave out of an include (`source.exclude`), on their own name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclude {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub like: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+}
+
+/// How each target table is named from its source table (`target.naming`):
+/// the source table's own name (without its schema) between `prefix` and
+/// `suffix`, or a `template` with `{schema}` and `{table}`, whose `.`
+/// separates the target's schema from its table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetNaming {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+}
+
+/// One table a saved multi-table job covers, as discovery found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobTable {
+    /// The source table, as discovery names it.
+    pub source: String,
+    /// The target table, named by `target.naming`.
+    pub target: String,
+    /// Its columns with their proposed Flink types.
+    pub columns: Vec<Column>,
+    /// The key an upsert writes on (the entry's, else the table's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<Vec<String>>,
+    /// The column a window is read of; none: the whole table every run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental_column: Option<String>,
+    /// The columns as discovered: what each run compares the table with.
+    pub snapshot: Vec<DiscoveredColumn>,
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ macro_rules! ulid_id {
 }
 
 pub mod catalog;
+pub mod delivery;
 pub mod discovery;
 pub mod ids;
 pub mod job;

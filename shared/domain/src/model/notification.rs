@@ -19,6 +19,8 @@ use crate::TenantId;
 use crate::model::job::JobId;
 use crate::model::run::{RunErrorCode, RunId, RunState, RunStateChange, TriggerKind};
 use crate::model::secrets::SealedSecrets;
+// What a run records of its notices (model/delivery.rs, below run.rs).
+pub use crate::model::delivery::{DeliveryStatus, NotificationOutcome, NotifyOn};
 use crate::model::validation::ValidationErrors;
 
 /// A job's quiet period when it sets none: one failure alert per hour while it keeps failing.
@@ -32,35 +34,6 @@ pub const MAX_URL_LEN: usize = 2048;
 /// A signing secret's bounds, in bytes.
 pub const MIN_SECRET_LEN: usize = 16;
 pub const MAX_SECRET_LEN: usize = 256;
-
-/// What a rule alerts on: the final outcomes of a run, and `recovered` (the first success after a
-/// failure).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotifyOn {
-    Failed,
-    TimedOut,
-    Skipped,
-    Succeeded,
-    Recovered,
-}
-
-impl NotifyOn {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Failed => "failed",
-            Self::TimedOut => "timed_out",
-            Self::Skipped => "skipped",
-            Self::Succeeded => "succeeded",
-            Self::Recovered => "recovered",
-        }
-    }
-
-    /// A failure: what the quiet period limits and what `recovered` follows.
-    pub fn is_failure(self) -> bool {
-        matches!(self, Self::Failed | Self::TimedOut)
-    }
-}
 
 /// The body a webhook receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -579,27 +552,6 @@ impl Notice {
         }
         text
     }
-}
-
-/// How one channel's delivery ended, as a run records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Delivered,
-    Failed,
-}
-
-/// One notice's delivery to one channel (`notifications[]` on a run).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NotificationOutcome {
-    /// [`Channel::label`]: the topic ARN or the webhook's origin.
-    pub channel: String,
-    pub kind: NotifyOn,
-    pub status: DeliveryStatus,
-    pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub at: DateTime<Utc>,
 }
 
 #[cfg(test)]

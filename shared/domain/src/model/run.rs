@@ -310,7 +310,7 @@ pub struct Run {
     /// The run whose success started this one (`trigger: parent`).
     pub parent_run_id: Option<RunId>,
     /// How the run's notices were delivered (`service::notifications`), once it ended for good.
-    pub notifications: Vec<crate::model::notification::NotificationOutcome>,
+    pub notifications: Vec<crate::model::delivery::NotificationOutcome>,
     /// Grows by one per write: every transition is a conditional update.
     pub version: u64,
 }
@@ -321,6 +321,15 @@ pub struct Run {
 pub struct TableRows {
     /// The source table.
     pub table: String,
+    pub rows_read: Option<u64>,
+    pub rows_written: Option<u64>,
+}
+
+/// The rows of table `index` (1-based, in the job's order) of a
+/// multi-table job's Flink job, as Flink reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlinkTableRows {
+    pub index: usize,
     pub rows_read: Option<u64>,
     pub rows_written: Option<u64>,
 }
@@ -340,7 +349,7 @@ impl TableRows {
     }
 
     /// `tables` with the counts Flink gave per table (by 1-based index).
-    pub fn counted(tables: &[Self], counts: &[crate::ports::FlinkTableRows]) -> Vec<Self> {
+    pub fn counted(tables: &[Self], counts: &[FlinkTableRows]) -> Vec<Self> {
         tables
             .iter()
             .enumerate()
