@@ -9,8 +9,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_lambda::Client;
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::InvocationType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sluice_domain::model::discovery::{
@@ -406,28 +404,11 @@ impl LambdaDiscovery {
     }
 
     async fn call(&self, request: &DiscoveryRequest) -> Result<DiscoveryReply, DiscoverError> {
-        let payload = serde_json::to_vec(request).expect("requests serialize");
-        let out = self
-            .client
-            .invoke()
-            .function_name(&self.function_name)
-            .invocation_type(InvocationType::RequestResponse)
-            .payload(Blob::new(payload))
-            .send()
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %aws_sdk_lambda::error::DisplayErrorContext(&e), "could not invoke the discovery function");
-                unavailable("the discovery function could not be invoked")
-            })?;
-        if let Some(error) = out.function_error {
-            tracing::error!(%error, "the discovery function failed");
-            return Err(unavailable("the discovery function failed"));
-        }
-        let body = out.payload.map(Blob::into_inner).unwrap_or_default();
-        let reply: DiscoveryReply = serde_json::from_slice(&body).map_err(|e| {
-            tracing::error!(error = %e, "the discovery function's answer does not parse");
-            unavailable("the discovery function answered something else")
-        })?;
+        const FUNCTION: &str = "the discovery function";
+        let reply: DiscoveryReply =
+            crate::lambda::call(&self.client, &self.function_name, FUNCTION, request)
+                .await
+                .map_err(|failure| unavailable(&failure.reason(FUNCTION)))?;
         match reply {
             DiscoveryReply::Error { error } => Err(error.into()),
             other => Ok(other),

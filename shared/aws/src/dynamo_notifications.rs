@@ -42,10 +42,6 @@ fn claim_sk(run: &RunId) -> String {
     format!("NOTICE#{run}")
 }
 
-fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool {
-    e.code() == Some("ConditionalCheckFailedException")
-}
-
 #[derive(Clone)]
 pub struct DynamoNotificationRepository {
     client: Client,
@@ -150,7 +146,10 @@ impl NotificationRepository for DynamoNotificationRepository {
                 .await;
             return match result {
                 Ok(_) => Ok(()),
-                Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => {
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
                     Err(RepositoryError::AlreadyExists)
                 }
                 Err(e) => Err(unavailable(e)),
@@ -238,7 +237,10 @@ impl AlertLedger for DynamoAlertLedger {
             .await;
         match result {
             Ok(_) => Ok(NoticeClaim::Claimed),
-            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
                 Ok(NoticeClaim::Taken)
             }
             Err(e) => Err(unavailable(e)),
@@ -272,7 +274,12 @@ impl AlertLedger for DynamoAlertLedger {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -330,7 +337,12 @@ impl AlertLedger for DynamoAlertLedger {
                 .await;
             match result {
                 Ok(_) => true,
-                Err(e) if e.as_service_error().is_some_and(is_conditional_failure) => false,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    false
+                }
                 Err(e) => return Err(unavailable(e)),
             }
         } else {

@@ -7,8 +7,6 @@
 
 use async_trait::async_trait;
 use aws_sdk_lambda::Client;
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::InvocationType;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_domain::model::job::FlinkTarget;
@@ -107,32 +105,14 @@ impl FlinkCanceler for LambdaFlinkCanceler {
 
     async fn cancel(&self, target: FlinkTarget, flink_job_id: &str) -> Result<(), FlinkError> {
         let request = CancelFlinkJob::new(target, flink_job_id);
-        let payload = serde_json::to_vec(&request).expect("requests serialize");
-        let out = self
-            .client
-            .invoke()
-            .function_name(&self.function_name)
-            .invocation_type(InvocationType::RequestResponse)
-            .payload(Blob::new(payload))
-            .send()
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %aws_sdk_lambda::error::DisplayErrorContext(&e), "could not invoke the trigger to cancel");
-                unreachable("the trigger could not be invoked")
-            })?;
-        if let Some(error) = out.function_error {
-            tracing::error!(%error, "the trigger failed to cancel");
-            return Err(unreachable("the trigger failed"));
-        }
-        let body = out.payload.map(Blob::into_inner).unwrap_or_default();
-        match serde_json::from_slice(&body) {
-            Ok(CancelOutcome::Canceled) => Ok(()),
-            Ok(CancelOutcome::Rejected { message }) => Err(FlinkError::Rejected(message)),
-            Ok(CancelOutcome::Unreachable) => Err(unreachable("the Flink target is unreachable")),
-            Err(e) => {
-                tracing::error!(error = %e, "the trigger's answer to a cancel does not parse");
-                Err(unreachable("the trigger answered something else"))
-            }
+        let answer =
+            crate::lambda::call(&self.client, &self.function_name, "the trigger", &request)
+                .await
+                .map_err(|failure| unreachable(&failure.reason("the trigger")))?;
+        match answer {
+            CancelOutcome::Canceled => Ok(()),
+            CancelOutcome::Rejected { message } => Err(FlinkError::Rejected(message)),
+            CancelOutcome::Unreachable => Err(unreachable("the Flink target is unreachable")),
         }
     }
 }

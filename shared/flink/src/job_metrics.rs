@@ -237,12 +237,6 @@ fn node_counts<'a>(vertices: &'a [Vertex], plan: &'a Plan) -> Vec<NodeCount<'a>>
             .filter(|i| i.id == id)
             .count()
     };
-    let metrics = |id: &str| {
-        vertices
-            .iter()
-            .find(|v| v.id == id)
-            .and_then(|v| v.metrics.as_ref())
-    };
 
     let mut out = Vec::with_capacity(plan.nodes.len());
     for node in &plan.nodes {
@@ -254,12 +248,9 @@ fn node_counts<'a>(vertices: &'a [Vertex], plan: &'a Plan) -> Vec<NodeCount<'a>>
         let is_source = node.inputs.is_empty();
         let consumers = edges_from(&node.id);
         let is_sink = consumers == 0;
-        let m = metrics(&node.id);
-        let counters = vertices
-            .iter()
-            .find(|v| v.id == node.id)
-            .map(|v| Counters::of(&v.name))
-            .unwrap_or_default();
+        let vertex = vertices.iter().find(|v| v.id == node.id);
+        let m = vertex.and_then(|v| v.metrics.as_ref());
+        let counters = vertex.map_or_else(Counters::default, |v| Counters::of(&v.name));
         if counters.read {
             counted.read = Some(m.and_then(IoMetrics::read));
         }

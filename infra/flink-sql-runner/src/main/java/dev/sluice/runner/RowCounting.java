@@ -56,7 +56,7 @@ final class RowCounting {
 
     /**
      * Adds the counters and turns chaining on; returns false, and changes nothing, when some source
-     * or sink has not exactly one forwarding edge.
+     * or sink is not a legacy one or has not exactly one forwarding edge.
      */
     static boolean apply(StreamGraph graph) {
         List<StreamNode> sources = new ArrayList<>();
